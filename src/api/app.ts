@@ -1,0 +1,69 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { HTTPException } from "hono/http-exception";
+import type { Env } from "../env";
+import { requireAuth } from "./auth";
+import { renderDocsPage } from "./docs";
+import { ApiError, errorResponse } from "./errors";
+import { resourceRoutes } from "./routes";
+
+export type AppEnv = { Bindings: Env };
+export type App = OpenAPIHono<AppEnv>;
+
+export const OPENAPI_INFO = {
+  title: "amp-edge admin API",
+  version: "1.0.0",
+  description: "The Amp admin API on Cloudflare Workers: datasets, manifests, providers, jobs, locations, files, workers.",
+};
+
+function routePattern(path: string): RegExp {
+  const escaped = path
+    .split("/")
+    .map((segment) => (segment.startsWith(":") ? "[^/]+" : segment.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")))
+    .join("/");
+  return new RegExp(`^${escaped}/?$`);
+}
+
+/** Methods served at a path, so an unmatched request can tell 404 from 405. */
+function allowedMethods(app: App, path: string): string[] {
+  const methods = new Set<string>();
+  for (const route of app.routes) {
+    if (route.method === "ALL" || route.path.includes("*")) continue;
+    if (routePattern(route.path).test(path)) methods.add(route.method);
+  }
+  return [...methods].sort();
+}
+
+export function createApp(): App {
+  const app: App = new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (!result.success) throw new ApiError("INVALID_PATH", "invalid request");
+    },
+  });
+
+  app.use("*", async (c, next) => (c.req.path === "/healthz" ? next() : requireAuth(c, next)));
+  for (const register of resourceRoutes) register(app);
+
+  app.doc31("/openapi.json", { openapi: "3.1.0", info: OPENAPI_INFO });
+  app.get("/docs", (c) => c.html(renderDocsPage(app.getOpenAPI31Document({ openapi: "3.1.0", info: OPENAPI_INFO }))));
+
+  app.notFound((c) => {
+    const allowed = allowedMethods(app, c.req.path);
+    if (allowed.length > 0) {
+      return errorResponse("METHOD_NOT_ALLOWED", `${c.req.method} is not allowed on ${c.req.path}; allowed: ${allowed.join(", ")}`, {
+        allow: allowed.join(", "),
+      });
+    }
+    return errorResponse("NOT_FOUND", `no route for ${c.req.method} ${c.req.path}`);
+  });
+
+  app.onError((error, c) => {
+    if (error instanceof ApiError) return errorResponse(error.code, error.message);
+    if (error instanceof HTTPException && error.status < 500) {
+      return errorResponse("INVALID_PATH", error.message || "bad request");
+    }
+    console.error(`unhandled error on ${c.req.method} ${c.req.path}`, error);
+    return errorResponse("INTERNAL_ERROR", "internal error");
+  });
+
+  return app;
+}

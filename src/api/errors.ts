@@ -1,0 +1,84 @@
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+
+/**
+ * Every error code the API can answer, with its HTTP status. The codes are
+ * those of the admin spec; a code is added here before any handler uses it.
+ */
+export const errorStatus = {
+  // generic
+  NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  AUTH_NOT_CONFIGURED: 503,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  INTERNAL_ERROR: 500,
+  // request shape
+  INVALID_PATH: 400,
+  INVALID_BODY: 400,
+  INVALID_PAYLOAD_FORMAT: 400,
+  INVALID_REQUEST_BODY: 400,
+  INVALID_QUERY_PARAM: 400,
+  INVALID_QUERY_PARAMETERS: 400,
+  INVALID_HASH: 400,
+  INVALID_JOB_ID: 400,
+  INVALID_LOCATION_ID: 400,
+  INVALID_FILE_ID: 400,
+  INVALID_WORKER_ID: 400,
+  INVALID_PROVIDER_NAME: 400,
+  LIMIT_INVALID: 400,
+  LIMIT_TOO_LARGE: 400,
+  // datasets and manifests
+  INVALID_MANIFEST: 400,
+  UNSUPPORTED_DATASET_KIND: 400,
+  DEPENDENCY_VALIDATION_ERROR: 400,
+  CANNOT_DELETE_LATEST_VERSION: 400,
+  DATASET_NOT_FOUND: 404,
+  MANIFEST_NOT_FOUND: 404,
+  MANIFEST_LINKED: 409,
+  MANIFEST_REGISTRATION_ERROR: 500,
+  MANIFEST_STORAGE_ERROR: 500,
+  // providers
+  DATA_CONVERSION_ERROR: 400,
+  PROVIDER_NOT_FOUND: 404,
+  PROVIDER_CONFLICT: 409,
+  // jobs, locations, files, workers
+  JOB_NOT_FOUND: 404,
+  JOB_CONFLICT: 409,
+  LOCATION_NOT_FOUND: 404,
+  ACTIVE_LOCATION_CONFLICT: 409,
+  ONGOING_JOB_CONFLICT: 409,
+  FILE_NOT_FOUND: 404,
+  WORKER_NOT_FOUND: 404,
+  SCHEDULER_ERROR: 500,
+} as const satisfies Record<string, ContentfulStatusCode>;
+
+export type ErrorCode = keyof typeof errorStatus;
+
+/** A failure the API answers as `{error_code, error_message}`. */
+export class ApiError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+
+  get status(): ContentfulStatusCode {
+    return errorStatus[this.code];
+  }
+}
+
+export interface ErrorBody {
+  error_code: ErrorCode;
+  error_message: string;
+}
+
+export function errorResponse(code: ErrorCode, message: string, headers?: HeadersInit): Response {
+  const body: ErrorBody = { error_code: code, error_message: message };
+  return new Response(JSON.stringify(body), {
+    status: errorStatus[code],
+    headers: { "content-type": "application/json", ...headers },
+  });
+}

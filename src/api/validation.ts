@@ -1,0 +1,87 @@
+import type { Hook } from "@hono/zod-openapi";
+import { createMiddleware } from "hono/factory";
+import type { ZodError } from "zod";
+import { ApiError, type ErrorCode } from "./errors";
+
+/** Bodies larger than this are refused (the original's axum default). */
+export const MAX_BODY_BYTES = 2 * 1024 * 1024;
+
+type Target = "param" | "query" | "json";
+
+/** Which error code a failed validation of each part of a request answers with. */
+export type ValidationCodes = Partial<Record<Target, ErrorCode>>;
+
+export function describeZodError(error: ZodError): string {
+  return error.issues
+    .map((issue) => {
+      const path = issue.path.length > 0 ? `${issue.path.join(".")}: ` : "";
+      return `${path}${issue.message}`;
+    })
+    .join("; ");
+}
+
+/** Turns a zod validation failure into the route's own error code. */
+export function validationHook(codes: ValidationCodes): Hook<any, any, any, any> {
+  return (result) => {
+    if (result.success) return;
+    const target = result.target as Target;
+    const code = codes[target] ?? (target === "query" ? "INVALID_QUERY_PARAMETERS" : "INVALID_PATH");
+    throw new ApiError(code, `invalid ${target === "json" ? "body" : target}: ${describeZodError(result.error)}`);
+  };
+}
+
+async function readCapped(request: Request): Promise<Uint8Array> {
+  const declared = request.headers.get("content-length");
+  if (declared !== null && Number(declared) > MAX_BODY_BYTES) throw new RangeError("too large");
+  if (!request.body) return new Uint8Array();
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > MAX_BODY_BYTES) {
+      await reader.cancel();
+      throw new RangeError("too large");
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}
+
+const JSON_CONTENT_TYPE = /^application\/([a-z0-9.+-]+\+)?json\s*(;.*)?$/i;
+
+/**
+ * Reads a JSON body before validation: refuses a wrong content type, a body
+ * over 2 MiB and malformed JSON with the route's code, then leaves the parsed
+ * value where the zod validator reads it.
+ */
+export function jsonBody(code: ErrorCode) {
+  return createMiddleware(async (c, next) => {
+    const contentType = c.req.header("content-type") ?? "";
+    if (!JSON_CONTENT_TYPE.test(contentType)) {
+      throw new ApiError(code, "request body must be JSON with 'content-type: application/json'");
+    }
+    let bytes: Uint8Array;
+    try {
+      bytes = await readCapped(c.req.raw);
+    } catch {
+      throw new ApiError(code, `request body exceeds ${MAX_BODY_BYTES} bytes`);
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes));
+    } catch (error) {
+      throw new ApiError(code, `request body is not valid JSON: ${error instanceof Error ? error.message : "parse error"}`);
+    }
+    c.req.bodyCache.json = Promise.resolve(value);
+    await next();
+  });
+}

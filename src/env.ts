@@ -1,0 +1,16 @@
+import type { JobRunner } from "../durable-objects/job-runner";
+
+/** The Worker's bindings and vars, as declared in wrangler.toml. */
+export interface Env {
+  DB: D1Database;
+  BUCKET: R2Bucket;
+  JOB_RUNNER: DurableObjectNamespace<JobRunner>;
+  STEPS: Queue<unknown>;
+  VERSION?: WorkerVersionMetadata;
+  /** Read and write token. */
+  AMP_ADMIN_TOKEN?: string;
+  /** Read-only token. */
+  AMP_READ_TOKEN?: string;
+  /** "disabled" lets the API run without tokens (local development only). */
+  AMP_AUTH?: string;
+}

@@ -1,0 +1,23 @@
+import path from "node:path";
+import { defineWorkersProject, readD1Migrations } from "@cloudflare/vitest-pool-workers/config";
+
+export default defineWorkersProject(async () => {
+  const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
+  return {
+    test: {
+      name: "worker",
+      include: ["test/worker/**/*.test.ts"],
+      setupFiles: ["./test/worker/apply-migrations.ts"],
+      poolOptions: {
+        workers: {
+          singleWorker: true,
+          isolatedStorage: true,
+          wrangler: { configPath: "./wrangler.toml" },
+          miniflare: {
+            bindings: { TEST_MIGRATIONS: migrations, AMP_ADMIN_TOKEN: "test-admin-token", AMP_READ_TOKEN: "test-read-token" },
+          },
+        },
+      },
+    },
+  };
+});
