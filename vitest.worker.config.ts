@@ -1,5 +1,6 @@
 import path from "node:path";
 import { defineWorkersProject, readD1Migrations } from "@cloudflare/vitest-pool-workers/config";
+import { loadSharedFixtures } from "./test/support/shared-fixtures";
 
 export default defineWorkersProject(async () => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
@@ -14,7 +15,12 @@ export default defineWorkersProject(async () => {
           isolatedStorage: true,
           wrangler: { configPath: "./wrangler.toml" },
           miniflare: {
-            bindings: { TEST_MIGRATIONS: migrations, AMP_ADMIN_TOKEN: "test-admin-token", AMP_READ_TOKEN: "test-read-token" },
+            bindings: {
+              TEST_MIGRATIONS: migrations,
+              TEST_SHARED: loadSharedFixtures(),
+              AMP_ADMIN_TOKEN: "test-admin-token",
+              AMP_READ_TOKEN: "test-read-token",
+            },
           },
         },
       },

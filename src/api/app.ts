@@ -43,8 +43,14 @@ export function createApp(): App {
   app.use("*", async (c, next) => (c.req.path === "/healthz" ? next() : requireAuth(c, next)));
   for (const register of resourceRoutes) register(app);
 
-  app.doc31("/openapi.json", { openapi: "3.1.0", info: OPENAPI_INFO });
-  app.get("/docs", (c) => c.html(renderDocsPage(app.getOpenAPI31Document({ openapi: "3.1.0", info: OPENAPI_INFO }))));
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
+    type: "http",
+    scheme: "bearer",
+    description: "AMP_ADMIN_TOKEN (read and write) or AMP_READ_TOKEN (read only)",
+  });
+  const documentConfig = { openapi: "3.1.0", info: OPENAPI_INFO, security: [{ bearer: [] }] };
+  app.doc31("/openapi.json", documentConfig);
+  app.get("/docs", (c) => c.html(renderDocsPage(app.getOpenAPI31Document(documentConfig))));
 
   app.notFound((c) => {
     const allowed = allowedMethods(app, c.req.path);

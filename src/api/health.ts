@@ -6,6 +6,7 @@ const healthz = createRoute({
   path: "/healthz",
   tags: ["health"],
   summary: "Liveness check; needs no token",
+  security: [],
   responses: { 200: { description: "The API is up" } },
 });
 
