@@ -1,4 +1,5 @@
-import { foreignKey, index, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { sql } from "drizzle-orm";
+import { foreignKey, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /** Timestamps are RFC 3339 UTC strings ending in `Z`, written by the application. */
 const timestamp = (name: string) => text(name).notNull();
@@ -53,4 +54,109 @@ export const providers = sqliteTable("providers", {
   network: text("network").notNull(),
   config: text("config", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
   createdAt: timestamp("created_at"),
+});
+
+/** Executors that run steps (queue consumers) or own jobs (JobRunners), with their liveness. */
+export const workers = sqliteTable("workers", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  nodeId: text("node_id").notNull().unique(),
+  info: text("info", { mode: "json" }).$type<Record<string, string>>().notNull(),
+  createdAt: timestamp("created_at"),
+  registeredAt: timestamp("registered_at"),
+  heartbeatAt: timestamp("heartbeat_at"),
+});
+
+/**
+ * Jobs, mirrored from their JobRunner Durable Object, which owns the state
+ * machine. A job's node id is its runner's (`jobrunner-<id>`), so it is not stored.
+ */
+export const jobs = sqliteTable(
+  "jobs",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    manifestHash: text("manifest_hash").notNull(),
+    descriptor: text("descriptor", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    status: text("status").notNull(),
+    failureReason: text("failure_reason"),
+    createdAt: timestamp("created_at"),
+    updatedAt: timestamp("updated_at"),
+  },
+  (t) => [index("jobs_manifest_status_idx").on(t.manifestHash, t.status), index("jobs_status_idx").on(t.status)],
+);
+
+/** A job's timeline: every transition and step outcome, oldest first by id. */
+export const jobEvents = sqliteTable(
+  "job_events",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    jobId: integer("job_id")
+      .notNull()
+      .references(() => jobs.id, { onDelete: "cascade" }),
+    kind: text("kind").notNull(),
+    detail: text("detail", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    createdAt: timestamp("created_at"),
+  },
+  (t) => [index("job_events_job_idx").on(t.jobId, t.id)],
+);
+
+/** One storage revision (R2 prefix) of a logical table (manifest hash, table name). */
+export const locations = sqliteTable(
+  "locations",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    manifestHash: text("manifest_hash").notNull(),
+    tableName: text("table_name").notNull(),
+    datasetNamespace: text("dataset_namespace").notNull(),
+    datasetName: text("dataset_name").notNull(),
+    bucket: text("bucket").notNull(),
+    path: text("path").notNull(),
+    url: text("url").notNull().unique(),
+    active: integer("active", { mode: "boolean" }).notNull(),
+    writer: integer("writer").references(() => jobs.id, { onDelete: "set null" }),
+    createdAt: timestamp("created_at"),
+  },
+  (t) => [
+    uniqueIndex("locations_one_active_idx")
+      .on(t.manifestHash, t.tableName)
+      .where(sql`${t.active} = 1`),
+    index("locations_writer_idx").on(t.writer),
+  ],
+);
+
+/** One row per Parquet file: a contiguous, hash-linked block range of one table. */
+export const files = sqliteTable(
+  "files",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    locationId: integer("location_id")
+      .notNull()
+      .references(() => locations.id, { onDelete: "cascade" }),
+    fileName: text("file_name").notNull(),
+    rangeStart: integer("range_start").notNull(),
+    rangeEnd: integer("range_end").notNull(),
+    endHash: text("end_hash").notNull(),
+    prevHash: text("prev_hash"),
+    rowCount: integer("row_count").notNull(),
+    objectSize: integer("object_size"),
+    objectETag: text("object_e_tag"),
+    objectVersion: text("object_version"),
+    metadata: text("metadata", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    createdAt: timestamp("created_at"),
+  },
+  (t) => [uniqueIndex("files_location_name_idx").on(t.locationId, t.fileName), index("files_location_range_idx").on(t.locationId, t.rangeEnd)],
+);
+
+/**
+ * Running progress aggregate of a location's canonical chain, kept by the
+ * writer job so the progress API never reads every file row.
+ */
+export const locationProgress = sqliteTable("location_progress", {
+  locationId: integer("location_id")
+    .primaryKey()
+    .references(() => locations.id, { onDelete: "cascade" }),
+  startBlock: integer("start_block"),
+  currentBlock: integer("current_block"),
+  filesCount: integer("files_count").notNull(),
+  totalSizeBytes: integer("total_size_bytes").notNull(),
+  updatedAt: timestamp("updated_at"),
 });
