@@ -81,7 +81,14 @@ export const jobs = sqliteTable(
     createdAt: timestamp("created_at"),
     updatedAt: timestamp("updated_at"),
   },
-  (t) => [index("jobs_manifest_status_idx").on(t.manifestHash, t.status), index("jobs_status_idx").on(t.status)],
+  (t) => [
+    index("jobs_manifest_status_idx").on(t.manifestHash, t.status),
+    index("jobs_status_idx").on(t.status),
+    // At most one job per manifest that blocks a new deploy: concurrent deploys cannot both insert.
+    uniqueIndex("jobs_one_active_per_manifest_idx")
+      .on(t.manifestHash)
+      .where(sql`${t.status} IN ('SCHEDULED', 'RUNNING')`),
+  ],
 );
 
 /** A job's timeline: every transition and step outcome, oldest first by id. */

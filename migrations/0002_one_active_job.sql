@@ -1,0 +1,1 @@
+CREATE UNIQUE INDEX `jobs_one_active_per_manifest_idx` ON `jobs` (`manifest_hash`) WHERE "jobs"."status" IN ('SCHEDULED', 'RUNNING');
