@@ -1,0 +1,94 @@
+import sqlParser from "node-sql-parser/build/postgresql";
+import { parsePartialDatasetReference, partialReferenceMatches } from "../revision";
+import type { DerivedManifest } from "./kinds";
+
+/**
+ * Dependency validation of derived manifests (reference §2.3): every table's
+ * SQL is exactly one query, and every dataset it reads through a qualified
+ * table reference (`schema.table` or `catalog.schema.table`) is a declared
+ * dependency. The schema part names the dataset as `[namespace/]name[@revision]`
+ * (quoted when it has `/` or `@`); it matches a dependency whose dataset name
+ * is that name and whose namespace and revision equal the parts given.
+ *
+ * The PostgreSQL dialect of node-sql-parser stands in for DataFusion's parser.
+ */
+
+const { Parser } = sqlParser;
+const parser = new Parser();
+const PARSE_OPTIONS = { database: "postgresql" };
+const PLAIN_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export type DependencyCheck = { ok: true } | { ok: false; message: string };
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null;
+}
+
+/**
+ * The schema parts of the qualified table references anywhere in a statement
+ * (joins, subqueries, CTEs, set operations). Table references are the AST
+ * nodes with a string `table` and a `db` key; column references are skipped.
+ */
+function referencedSchemas(node: unknown, found: Set<string>): void {
+  if (Array.isArray(node)) {
+    for (const item of node) referencedSchemas(item, found);
+    return;
+  }
+  if (!isRecord(node)) return;
+  if (typeof node.table === "string" && "db" in node && node.type !== "column_ref") {
+    const schema = typeof node.schema === "string" ? node.schema : node.db;
+    // DataFusion folds unquoted identifiers to lowercase; the parser keeps the case.
+    if (typeof schema === "string") found.add(PLAIN_IDENTIFIER.test(schema) ? schema.toLowerCase() : schema);
+  }
+  for (const value of Object.values(node)) referencedSchemas(value, found);
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function tableSchemas(table: string, sql: string): { schemas: Set<string> } | { error: string } {
+  let statements: unknown[];
+  try {
+    const ast = parser.astify(sql, PARSE_OPTIONS);
+    statements = Array.isArray(ast) ? ast : [ast];
+  } catch (error) {
+    return { error: `table '${table}': invalid SQL: ${errorText(error)}` };
+  }
+  if (statements.length !== 1) {
+    return { error: `table '${table}': expected exactly one SQL statement, found ${statements.length}` };
+  }
+  const [statement] = statements;
+  if (!isRecord(statement) || statement.type !== "select") {
+    return { error: `table '${table}': the SQL must be a query (SELECT)` };
+  }
+  const schemas = new Set<string>();
+  try {
+    referencedSchemas(statement, schemas);
+  } catch (error) {
+    return { error: `table '${table}': SQL too deeply nested: ${errorText(error)}` };
+  }
+  return { schemas };
+}
+
+export function validateDependencies(manifest: DerivedManifest): DependencyCheck {
+  const dependencies = Object.values(manifest.dependencies);
+  const missing = new Set<string>();
+  for (const [table, definition] of Object.entries(manifest.tables).sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const result = tableSchemas(table, definition.input.sql);
+    if ("error" in result) return { ok: false, message: result.error };
+    for (const schema of result.schemas) {
+      const partial = parsePartialDatasetReference(schema);
+      const declared = partial !== null && dependencies.some((dependency) => partialReferenceMatches(partial, dependency));
+      if (!declared) missing.add(schema);
+    }
+  }
+  if (missing.size === 0) return { ok: true };
+  const declared = dependencies.map((d) => d.name).sort();
+  return {
+    ok: false,
+    message: `SQL reads datasets that are not declared dependencies: ${[...missing].sort().join(", ")} (declared: ${
+      declared.length > 0 ? declared.join(", ") : "none"
+    })`,
+  };
+}
