@@ -1,0 +1,56 @@
+/**
+ * Worker node ids and build metadata (reference §1.1, §8).
+ */
+
+/**
+ * A node id (the original's `NodeId`): non-empty, a letter first, then
+ * letters, digits, `_`, `-` or `.`; Unicode letters and digits count, as in
+ * Rust's `is_alphabetic` / `is_alphanumeric`.
+ */
+const NODE_ID = /^\p{Alphabetic}[\p{Alphabetic}\p{N}_.-]*$/u;
+
+export function isNodeId(value: string): boolean {
+  return NODE_ID.test(value);
+}
+
+export const WORKER_METADATA_FIELDS = ["version", "commit_sha", "commit_timestamp", "build_date"] as const;
+
+/** A worker's build metadata; each field is "unknown" where it is not known. */
+export type WorkerMetadata = Record<(typeof WORKER_METADATA_FIELDS)[number], string>;
+
+export const UNKNOWN = "unknown";
+
+/** Reads stored build metadata, with "unknown" for any field that is missing or not a non-empty string. */
+export function workerMetadataFrom(stored: unknown): WorkerMetadata {
+  const record = typeof stored === "object" && stored !== null ? (stored as Record<string, unknown>) : {};
+  const field = (name: string): string => {
+    const value = record[name];
+    return typeof value === "string" && value !== "" ? value : UNKNOWN;
+  };
+  return {
+    version: field("version"),
+    commit_sha: field("commit_sha"),
+    commit_timestamp: field("commit_timestamp"),
+    build_date: field("build_date"),
+  };
+}
+
+/** The Worker's version metadata binding (`[version_metadata]`), as far as we use it. */
+export interface VersionMetadata {
+  /** The id of the deployed Worker version. */
+  id?: string;
+  /** The version's tag, when it was uploaded with one. */
+  tag?: string;
+  /** When the version was uploaded (RFC 3339). */
+  timestamp?: string;
+}
+
+/**
+ * The build metadata a worker registers with: the deployed version's tag (or
+ * its id when untagged) and its upload time as the build date. A Worker
+ * version carries no commit, so `commit_sha` and `commit_timestamp` are
+ * "unknown".
+ */
+export function workerMetadataFromVersion(version: VersionMetadata | undefined): WorkerMetadata {
+  return workerMetadataFrom({ version: version?.tag || version?.id, build_date: version?.timestamp });
+}

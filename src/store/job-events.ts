@@ -1,0 +1,66 @@
+import { and, asc, eq, gt } from "drizzle-orm";
+import type { BlockRange } from "../domain/block-range";
+import { nowTimestamp } from "./clock";
+import type { Db } from "./db";
+import { type Page, type PageRequest, toPage } from "./page";
+import { jobEvents } from "./schema";
+
+/** Every kind of entry in a job's timeline. */
+export const JOB_EVENT_KINDS = [
+  "scheduled",
+  "running",
+  "step_started",
+  "step_completed",
+  "step_failed",
+  "stop_requested",
+  "stopping",
+  "stopped",
+  "completed",
+  "failed",
+] as const;
+
+export type JobEventKind = (typeof JOB_EVENT_KINDS)[number];
+
+/** A status change with no required detail; the writer may add context. */
+type TransitionKind = "scheduled" | "running" | "stop_requested" | "stopping" | "stopped" | "completed";
+
+/** One entry of a job's timeline, as its writer appends it. Ranges are inclusive block ranges. */
+export type JobEvent =
+  | { kind: TransitionKind; detail?: Record<string, unknown> }
+  | { kind: "step_started"; detail: { range: BlockRange; attempt: number } }
+  | {
+      kind: "step_completed";
+      detail: { range: BlockRange; files: number; rows: number; bytes: number; duration_ms: number };
+    }
+  | { kind: "step_failed"; detail: { range: BlockRange; reason: string; attempt: number; retryable: boolean } }
+  | { kind: "failed"; detail: { reason: string } };
+
+export type JobEventRow = typeof jobEvents.$inferSelect;
+
+/** The row values that append `event` to the timeline of job `jobId` now. */
+export function jobEventValues(jobId: number, event: JobEvent): typeof jobEvents.$inferInsert {
+  return { jobId, kind: event.kind, detail: { ...event.detail }, createdAt: nowTimestamp() };
+}
+
+/** The statement appending `event` to a job's timeline, for use inside a caller's `db.batch`. */
+export function appendJobEventStatement(db: Db, jobId: number, event: JobEvent) {
+  return db.insert(jobEvents).values(jobEventValues(jobId, event)).returning({ id: jobEvents.id });
+}
+
+/** Appends `event` to the timeline of job `jobId`; returns the event's id. */
+export async function appendJobEvent(db: Db, jobId: number, event: JobEvent): Promise<number> {
+  const [row] = await appendJobEventStatement(db, jobId, event);
+  if (!row) throw new Error(`job event of job ${jobId} was not inserted`);
+  return row.id;
+}
+
+/** A job's timeline, oldest first; the cursor is the id of the last event already seen. */
+export async function listJobEvents(db: Db, jobId: number, page: PageRequest): Promise<Page<JobEventRow>> {
+  const rows = await db
+    .select()
+    .from(jobEvents)
+    .where(page.after === undefined ? eq(jobEvents.jobId, jobId) : and(eq(jobEvents.jobId, jobId), gt(jobEvents.id, page.after)))
+    .orderBy(asc(jobEvents.id))
+    .limit(page.limit + 1);
+  return toPage(rows, page.limit);
+}
