@@ -53,7 +53,8 @@ export interface Chains<S extends Segment> {
  */
 export function chains<S extends Segment>(segments: readonly S[]): Chains<S> | null {
   if (segments.length === 0) return null;
-  const minStart = Math.min(...segments.map((s) => s.range.start));
+  // A reduce, not Math.min(...spread): a table can have more files than a call has arguments.
+  const minStart = segments.reduce((min, s) => Math.min(min, s.range.start), Number.POSITIVE_INFINITY);
   const byEnd = new Map<number, S[]>();
   for (const segment of segments) {
     const bucket = byEnd.get(segment.range.end);
