@@ -204,9 +204,9 @@ export type TipCheck =
  * end block equals the segment's hash; the segments after the newest valid
  * one are stale. The walk asks for one hash first, then doubles the number
  * per round up to `lookups`, so a tip that is fine costs one lookup and a
- * deep reorg costs a few rounds.
- * Segments below `floor` (e.g. the finalized block) are trusted without
- * asking; if every checked segment is stale the whole checked part is.
+ * deep reorg costs a few rounds. Segments ending at or below `floor` (e.g.
+ * the finalized block) are trusted without asking; if every segment above it
+ * is stale, all of them are re-extracted.
  */
 export function checkTip(
   canonical: readonly Segment[],
