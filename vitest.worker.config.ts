@@ -9,6 +9,8 @@ export default defineWorkersProject(async () => {
       name: "worker",
       include: ["test/worker/**/*.test.ts"],
       setupFiles: ["./test/worker/apply-migrations.ts"],
+      // One anvil + fault proxy for the run; tests get their URLs with inject("evmRpcHarness").
+      globalSetup: ["./test/support/global-setup.ts"],
       poolOptions: {
         workers: {
           singleWorker: true,

@@ -1,0 +1,123 @@
+/**
+ * Hex strings <-> bytes and numbers, the one place that does it. Decoding
+ * walks the string with charCodeAt and a lookup table, writing into one
+ * preallocated Uint8Array: extraction decodes every hash, address and
+ * payload of every block, so no per-character strings or intermediate arrays.
+ */
+
+/** Thrown for a value that is not the hex the caller asked for. */
+export class HexError extends Error {
+  override readonly name = "HexError";
+}
+
+const INVALID = 255;
+/** charCode -> nibble value, INVALID for anything that is not a hex digit. */
+const NIBBLES = (() => {
+  const table = new Uint8Array(128).fill(INVALID);
+  for (let i = 0; i < 10; i++) table[48 + i] = i;
+  for (let i = 0; i < 6; i++) {
+    table[65 + i] = 10 + i;
+    table[97 + i] = 10 + i;
+  }
+  return table;
+})();
+
+const BYTE_TO_HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, "0"));
+
+function nibble(hex: string, index: number): number {
+  const code = hex.charCodeAt(index);
+  const value = code < 128 ? NIBBLES[code]! : INVALID;
+  if (value === INVALID) throw new HexError(`not a hex digit at ${index}: ${preview(hex)}`);
+  return value;
+}
+
+function preview(value: unknown): string {
+  const text = typeof value === "string" ? value : JSON.stringify(value) ?? String(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+function hasPrefix(value: unknown): value is string {
+  return typeof value === "string" && value.charCodeAt(0) === 48 && (value.charCodeAt(1) | 32) === 120;
+}
+
+function requirePrefix(value: unknown): string {
+  if (!hasPrefix(value)) throw new HexError(`expected a 0x-prefixed hex string, got ${preview(value)}`);
+  return value;
+}
+
+/** Decodes `out.length` bytes from `hex` starting at character `from` (must be even-length from there). */
+function decodeInto(hex: string, from: number, out: Uint8Array, outOffset: number): void {
+  for (let i = from, j = outOffset; j < out.length; i += 2, j++) {
+    out[j] = (nibble(hex, i) << 4) | nibble(hex, i + 1);
+  }
+}
+
+/** The bytes of a 0x-prefixed, even-length hex string ("0x" is empty). */
+export function hexToBytes(hex: unknown): Uint8Array {
+  const text = requirePrefix(hex);
+  const digits = text.length - 2;
+  if (digits % 2 !== 0) throw new HexError(`odd number of hex digits: ${preview(text)}`);
+  const out = new Uint8Array(digits / 2);
+  decodeInto(text, 2, out, 0);
+  return out;
+}
+
+/** Exactly `size` bytes (a hash, an address): anything else is an error. */
+export function hexToFixedBytes(hex: unknown, size: number): Uint8Array {
+  const text = requirePrefix(hex);
+  if (text.length !== 2 + 2 * size) throw new HexError(`expected ${size} bytes, got ${preview(text)}`);
+  const out = new Uint8Array(size);
+  decodeInto(text, 2, out, 0);
+  return out;
+}
+
+/**
+ * A quantity ("0x1a2b", no leading zeros, any digit count) as `size` bytes,
+ * big-endian and left-padded with zeros; a value wider than `size` is an error.
+ */
+export function quantityToBytes(hex: unknown, size: number): Uint8Array {
+  const text = requirePrefix(hex);
+  let start = 2;
+  while (start < text.length - 1 && text.charCodeAt(start) === 48) start++;
+  const digits = text.length - start;
+  if (digits === 0) throw new HexError(`empty quantity: ${preview(text)}`);
+  const width = (digits + 1) >> 1;
+  if (width > size) throw new HexError(`quantity wider than ${size} bytes: ${preview(text)}`);
+  const out = new Uint8Array(size);
+  let offset = size - width;
+  if (digits % 2 === 1) out[offset++] = nibble(text, start++);
+  decodeInto(text, start, out, offset);
+  return out;
+}
+
+/** A quantity as a bigint. */
+export function hexToBigInt(hex: unknown): bigint {
+  const text = requirePrefix(hex);
+  if (text.length === 2) throw new HexError(`empty quantity: ${preview(text)}`);
+  try {
+    return BigInt(text);
+  } catch {
+    throw new HexError(`not a hex quantity: ${preview(text)}`);
+  }
+}
+
+/** A quantity as a JS number; values above 2^53 - 1 are an error. */
+export function hexToSafeInteger(hex: unknown): number {
+  const text = requirePrefix(hex);
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || text.length === 2) throw new HexError(`not a safe integer quantity: ${preview(text)}`);
+  return value;
+}
+
+/** "0x" + lowercase hex. */
+export function bytesToHex(bytes: Uint8Array): string {
+  let out = "0x";
+  for (let i = 0; i < bytes.length; i++) out += BYTE_TO_HEX[bytes[i]!];
+  return out;
+}
+
+/** A non-negative integer as a quantity ("0x1a"). */
+export function toQuantity(value: number | bigint): string {
+  if (value < 0) throw new HexError(`negative quantity: ${value}`);
+  return `0x${value.toString(16)}`;
+}

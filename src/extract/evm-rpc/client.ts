@@ -1,0 +1,243 @@
+import { FatalError, RetryableError, retryOptions, type RetryOptions } from "../../domain/errors";
+import { toQuantity } from "../../domain/hex";
+import { RateLimiter, Semaphore } from "../limits";
+import { emptyColumns, type EvmRpcColumns } from "./columns";
+import { JsonRpcTransport, MethodNotSupportedError, type RpcCall } from "./json-rpc";
+import { appendBlockRows, BlockInvalidError, type BlockRef } from "./rows";
+
+/** The evm-rpc provider fields of reference §5.8 that shape fetching. */
+export interface EvmRpcProviderSettings {
+  url: string;
+  /** <= 1: one call per HTTP request; > 1: JSON-RPC batches of this many calls. Default 0. */
+  rpc_batch_size?: number;
+  /** HTTP requests in flight at once. Default 1024. */
+  concurrent_request_limit?: number;
+  /** HTTP requests started per minute. Default: no limit. */
+  rate_limit_per_minute?: number;
+  /** Receipts by eth_getTransactionReceipt per transaction instead of eth_getBlockReceipts. Default false. */
+  fetch_receipts_per_tx?: boolean;
+}
+
+export interface EvmRpcClientOptions {
+  retry?: Partial<RetryOptions>;
+  /** Per HTTP request. Default 30 s. */
+  requestTimeoutMs?: number;
+  /** Longest Retry-After waited out inside the client. Default 60 s. */
+  maxRetryAfterMs?: number;
+  /** Blocks fetched and converted together. Default: rpc_batch_size * 10 when batched, else 100. */
+  chunkBlocks?: number;
+}
+
+/** A run of consecutive blocks, as refs and as table columns. */
+export interface ExtractedChunk {
+  /** In block order, one per block, empty blocks included. */
+  blocks: BlockRef[];
+  tables: EvmRpcColumns;
+}
+
+const DEFAULT_CONCURRENT_REQUEST_LIMIT = 1024;
+const DEFAULT_UNBATCHED_CHUNK = 100;
+
+/**
+ * Fetches blocks with their receipts from an Ethereum JSON-RPC node and
+ * turns them into rows (see rows.ts). Receipts come from eth_getBlockReceipts,
+ * or per transaction when the provider says so or the node does not know
+ * eth_getBlockReceipts (then for the rest of this client's life). A block
+ * whose data does not add up (reference §5.2 validation) is fetched once
+ * more; failing again is fatal.
+ */
+export class EvmRpcClient {
+  private readonly transport: JsonRpcTransport;
+  private receiptsPerTx: boolean;
+  private readonly chunkBlocks: number;
+
+  constructor(provider: EvmRpcProviderSettings, options: EvmRpcClientOptions = {}) {
+    const settings = validateSettings(provider);
+    this.receiptsPerTx = settings.fetchReceiptsPerTx;
+    this.chunkBlocks = options.chunkBlocks ?? (settings.batchSize > 1 ? settings.batchSize * 10 : DEFAULT_UNBATCHED_CHUNK);
+    if (!Number.isInteger(this.chunkBlocks) || this.chunkBlocks < 1) throw new RangeError(`chunkBlocks must be an integer >= 1`);
+    this.transport = new JsonRpcTransport({
+      url: settings.url,
+      batchSize: settings.batchSize,
+      semaphore: new Semaphore(settings.concurrency),
+      rateLimiter: settings.ratePerMinute === null ? null : new RateLimiter(settings.ratePerMinute),
+      retry: retryOptions(options.retry),
+      requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
+      maxRetryAfterMs: options.maxRetryAfterMs ?? 60_000,
+    });
+  }
+
+  /** The number of the chain head (`finalized` or `latest`), null when the node has none. */
+  async head(finalized: boolean): Promise<number | null> {
+    const block = await this.transport.call("eth_getBlockByNumber", [finalized ? "finalized" : "latest", false]);
+    if (block === null) return null;
+    const number = (block as { number?: unknown } | undefined)?.number;
+    if (typeof number !== "string") throw new RetryableError("invalid_response", "the head block has no number");
+    return Number(BigInt(number));
+  }
+
+  /**
+   * Blocks `start..=end` in chunks of consecutive blocks, in order. The next
+   * chunk is fetched while the caller works on the current one.
+   */
+  async *blocks(start: number, end: number): AsyncGenerator<ExtractedChunk> {
+    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) {
+      throw new RangeError(`invalid block range ${start}..=${end}`);
+    }
+    const chunkEnd = (from: number) => Math.min(end, from + this.chunkBlocks - 1);
+    let next: Promise<ExtractedChunk> | null = this.fetchChunk(start, chunkEnd(start));
+    try {
+      for (let from = start; next !== null; from += this.chunkBlocks) {
+        const current: ExtractedChunk = await next;
+        const following = from + this.chunkBlocks;
+        next = following <= end ? this.fetchChunk(following, chunkEnd(following)) : null;
+        yield current;
+      }
+    } finally {
+      // The caller stopped early: nobody awaits the prefetch, so its failure must not go unhandled.
+      next?.catch(() => undefined);
+    }
+  }
+
+  private async fetchChunk(first: number, last: number): Promise<ExtractedChunk> {
+    const numbers = Array.from({ length: last - first + 1 }, (_, i) => first + i);
+    const blocks = await this.fetchBlockObjects(numbers);
+    const receipts = await this.fetchReceipts(blocks);
+    const firstTry = buildChunk(numbers, blocks, receipts);
+    if (firstTry.invalid.length === 0) return firstTry.chunk;
+    // Second chance for the blocks that failed validation (a reorg between the
+    // block and receipt calls, a lagging node behind a load balancer).
+    for (const i of firstTry.invalid) {
+      [blocks[i]] = await this.fetchBlockObjects([numbers[i]!]);
+      receipts[i] = (await this.fetchReceipts([blocks[i]]))[0]!;
+    }
+    const secondTry = buildChunk(numbers, blocks, receipts);
+    const stillInvalid = secondTry.errors[0];
+    if (stillInvalid !== undefined) {
+      throw new FatalError("block_invalid_twice", `${stillInvalid.message} (again after fetching it a second time)`, {
+        cause: stillInvalid,
+      });
+    }
+    return secondTry.chunk;
+  }
+
+  /** Full blocks; a block the node does not have (yet) is retryable. */
+  private async fetchBlockObjects(numbers: readonly number[]): Promise<unknown[]> {
+    const blocks = await this.transport.callAll(
+      numbers.map((number) => ({ method: "eth_getBlockByNumber", params: [toQuantity(number), true] })),
+    );
+    blocks.forEach((block, i) => {
+      if (block === null || block === undefined) {
+        throw new RetryableError("block_not_available", `block ${numbers[i]} is not available from the provider`);
+      }
+    });
+    return blocks;
+  }
+
+  /** Receipts per block, in transaction order; empty blocks cost no request. */
+  private async fetchReceipts(blocks: readonly unknown[]): Promise<unknown[][]> {
+    if (!this.receiptsPerTx) {
+      try {
+        return await this.fetchBlockReceipts(blocks);
+      } catch (error) {
+        if (!(error instanceof MethodNotSupportedError && error.method === "eth_getBlockReceipts")) throw error;
+        this.receiptsPerTx = true;
+      }
+    }
+    return this.fetchReceiptsPerTx(blocks);
+  }
+
+  private async fetchBlockReceipts(blocks: readonly unknown[]): Promise<unknown[][]> {
+    const wanted = blocks.map((block) => transactionsOf(block).length > 0);
+    const calls: RpcCall[] = [];
+    blocks.forEach((block, i) => {
+      if (wanted[i]) calls.push({ method: "eth_getBlockReceipts", params: [(block as { number: unknown }).number] });
+    });
+    const results = calls.length > 0 ? await this.transport.callAll(calls) : [];
+    let next = 0;
+    return wanted.map((want) => {
+      if (!want) return [];
+      const receipts = results[next++];
+      // A null or non-array answer becomes a count mismatch, caught by validation.
+      if (!Array.isArray(receipts)) return [];
+      return receipts.slice().sort(byTransactionIndex);
+    });
+  }
+
+  private async fetchReceiptsPerTx(blocks: readonly unknown[]): Promise<unknown[][]> {
+    const hashes = blocks.map((block) => transactionsOf(block).map((tx) => (tx as { hash?: unknown } | null)?.hash));
+    const calls = hashes.flat().map((hash) => ({ method: "eth_getTransactionReceipt", params: [hash] }));
+    const results = calls.length > 0 ? await this.transport.callAll(calls) : [];
+    let next = 0;
+    // A null receipt (transaction unknown to the node) makes the block fail validation.
+    return hashes.map((blockHashes) => blockHashes.map(() => results[next++]).filter((receipt) => receipt !== null));
+  }
+}
+
+/** Rows of all the blocks in order; blocks that fail validation are left out and reported. */
+function buildChunk(
+  numbers: readonly number[],
+  blocks: readonly unknown[],
+  receipts: readonly unknown[][],
+): { chunk: ExtractedChunk; invalid: number[]; errors: BlockInvalidError[] } {
+  const tables = emptyColumns();
+  const refs: BlockRef[] = [];
+  const invalid: number[] = [];
+  const errors: BlockInvalidError[] = [];
+  numbers.forEach((number, i) => {
+    try {
+      refs.push(appendBlockRows(tables, number, blocks[i], receipts[i]!));
+    } catch (error) {
+      if (!(error instanceof BlockInvalidError)) throw error;
+      invalid.push(i);
+      errors.push(error);
+    }
+  });
+  return { chunk: { blocks: refs, tables }, invalid, errors };
+}
+
+function transactionsOf(block: unknown): unknown[] {
+  const transactions = (block as { transactions?: unknown } | null)?.transactions;
+  return Array.isArray(transactions) ? transactions : [];
+}
+
+function byTransactionIndex(a: unknown, b: unknown): number {
+  return indexOf(a) - indexOf(b);
+}
+
+function indexOf(receipt: unknown): number {
+  const index = (receipt as { transactionIndex?: unknown } | null)?.transactionIndex;
+  return typeof index === "string" ? Number(index) : Number.NaN;
+}
+
+interface ValidSettings {
+  url: string;
+  batchSize: number;
+  concurrency: number;
+  ratePerMinute: number | null;
+  fetchReceiptsPerTx: boolean;
+}
+
+/** Settings outside their domain are a fatal configuration error, not something to retry. */
+function validateSettings(provider: EvmRpcProviderSettings): ValidSettings {
+  let url: URL;
+  try {
+    url = new URL(provider.url);
+  } catch {
+    throw new FatalError("invalid_provider", "the provider url is not a URL");
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new FatalError("invalid_provider", `only http(s) providers can be used from a Worker, not ${url.protocol}`);
+  }
+  const batchSize = provider.rpc_batch_size ?? 0;
+  const concurrency = provider.concurrent_request_limit ?? DEFAULT_CONCURRENT_REQUEST_LIMIT;
+  const ratePerMinute = provider.rate_limit_per_minute ?? null;
+  if (!Number.isInteger(batchSize) || batchSize < 0) throw new FatalError("invalid_provider", "rpc_batch_size must be an integer >= 0");
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 65_535) {
+    throw new FatalError("invalid_provider", "concurrent_request_limit must be an integer in 1..=65535");
+  }
+  if (ratePerMinute !== null && (!Number.isInteger(ratePerMinute) || ratePerMinute < 1)) {
+    throw new FatalError("invalid_provider", "rate_limit_per_minute must be an integer >= 1");
+  }
+  return { url: provider.url, batchSize, concurrency, ratePerMinute, fetchReceiptsPerTx: provider.fetch_receipts_per_tx === true };
+}

@@ -1,0 +1,190 @@
+/**
+ * An HTTP server on 127.0.0.1 (Node side) between the client under test and
+ * anvil: real HTTP traffic, with faults injected on request. Each test uses
+ * its own scenario (a path segment), so tests do not see each other's faults
+ * or request logs:
+ *   POST   /rpc/<scenario>               JSON-RPC, forwarded to the node unless a fault applies
+ *   POST   /control/<scenario>/faults    body: Fault[], appended to the scenario's queues
+ *   GET    /control/<scenario>/log       ScenarioLog: every request the scenario saw
+ *   POST   /nodes                        body: {"seed": boolean}; starts a fresh anvil -> FreshNode
+ *   DELETE /nodes/<id>                   stops it
+ * Fresh nodes are for tests that change the chain (reorgs): workerd cannot
+ * start processes, so it asks here.
+ */
+import http from "node:http";
+import { startAnvil, seedTestChain, type AnvilNode } from "./anvil";
+import type { CallFault, Fault, FreshNode, RequestFault, RequestRecord } from "./harness-types";
+
+interface Scenario {
+  requestFaults: RequestFault[];
+  callFaults: CallFault[];
+  requests: RequestRecord[];
+  inFlight: number;
+  maxInFlight: number;
+}
+
+export interface FaultProxy {
+  url: string;
+  close(): Promise<void>;
+}
+
+type JsonRpcMessage = { id?: unknown; method?: unknown; result?: unknown; error?: unknown };
+
+export async function startFaultProxy(nodeUrl: string): Promise<FaultProxy> {
+  const scenarios = new Map<string, Scenario>();
+  const nodes = new Map<string, AnvilNode>();
+  let nextNode = 1;
+
+  const scenario = (name: string): Scenario => {
+    let found = scenarios.get(name);
+    if (!found) {
+      found = { requestFaults: [], callFaults: [], requests: [], inFlight: 0, maxInFlight: 0 };
+      scenarios.set(name, found);
+    }
+    return found;
+  };
+
+  const server = http.createServer((request, response) => {
+    handle(request, response).catch((error: unknown) => {
+      if (!response.headersSent) response.writeHead(500, { "content-type": "text/plain" });
+      response.end(`harness error: ${error instanceof Error ? error.message : String(error)}`);
+    });
+  });
+
+  async function handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+    const path = (request.url ?? "/").split("?")[0]!.split("/").filter(Boolean);
+    const body = await readBody(request);
+    if (path[0] === "rpc" && path.length === 2 && request.method === "POST") return proxy(scenario(path[1]!), body, response);
+    if (path[0] === "control" && path.length === 3) {
+      const target = scenario(path[1]!);
+      if (path[2] === "faults" && request.method === "POST") {
+        for (const fault of JSON.parse(body) as Fault[]) {
+          if (fault.kind === "rpc-error" || fault.kind === "drop-last") target.callFaults.push({ ...fault });
+          else target.requestFaults.push({ ...fault });
+        }
+        return json(response, 200, { ok: true });
+      }
+      if (path[2] === "log" && request.method === "GET") {
+        return json(response, 200, { requests: target.requests, maxInFlight: target.maxInFlight });
+      }
+    }
+    if (path[0] === "nodes" && path.length === 1 && request.method === "POST") {
+      const { seed } = (body ? JSON.parse(body) : {}) as { seed?: boolean };
+      const node = await startAnvil();
+      const id = String(nextNode++);
+      nodes.set(id, node);
+      const fresh: FreshNode = { id, url: node.url, chain: seed ? await seedTestChain(node.url) : null };
+      return json(response, 200, fresh);
+    }
+    if (path[0] === "nodes" && path.length === 2 && request.method === "DELETE") {
+      const node = nodes.get(path[1]!);
+      nodes.delete(path[1]!);
+      await node?.stop();
+      return json(response, node ? 200 : 404, { stopped: Boolean(node) });
+    }
+    json(response, 404, { error: "no such harness route" });
+  }
+
+  async function proxy(s: Scenario, body: string, response: http.ServerResponse): Promise<void> {
+    const record: RequestRecord = { at: Date.now(), methods: [], batch: false, status: 0 };
+    s.requests.push(record);
+    s.inFlight++;
+    s.maxInFlight = Math.max(s.maxInFlight, s.inFlight);
+    try {
+      let parsed: JsonRpcMessage | JsonRpcMessage[] | null = null;
+      try {
+        parsed = JSON.parse(body) as JsonRpcMessage | JsonRpcMessage[];
+      } catch {
+        // Forwarded as is: the node answers a parse error.
+      }
+      record.batch = Array.isArray(parsed);
+      record.methods = (Array.isArray(parsed) ? parsed : parsed ? [parsed] : []).map((call) => String(call.method));
+
+      const fault = takeRequestFault(s);
+      if (fault?.kind === "delay") await new Promise((resolve) => setTimeout(resolve, fault.ms));
+      if (fault?.kind === "disconnect") {
+        response.socket?.destroy();
+        return;
+      }
+      if (fault?.kind === "status") {
+        record.status = fault.status;
+        const headers: Record<string, string> = { "content-type": "application/json" };
+        if (fault.retryAfter !== undefined) headers["retry-after"] = fault.retryAfter;
+        response.writeHead(fault.status, headers);
+        response.end(JSON.stringify({ message: `injected HTTP ${fault.status}` }));
+        return;
+      }
+      if (fault?.kind === "garbage") {
+        record.status = 200;
+        response.writeHead(200, { "content-type": "application/json" });
+        response.end("<html>not json-rpc</html>");
+        return;
+      }
+
+      const upstream = await fetch(nodeUrl, { method: "POST", headers: { "content-type": "application/json" }, body });
+      let answer = await upstream.text();
+      if (parsed !== null && s.callFaults.length > 0) answer = applyCallFaults(s, parsed, answer);
+      record.status = upstream.status;
+      response.writeHead(upstream.status, { "content-type": "application/json" });
+      response.end(answer);
+    } finally {
+      s.inFlight--;
+    }
+  }
+
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  if (typeof address !== "object" || address === null) throw new Error("fault proxy has no address");
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await Promise.all([...nodes.values()].map((node) => node.stop()));
+      nodes.clear();
+    },
+  };
+}
+
+function takeRequestFault(s: Scenario): RequestFault | undefined {
+  const fault = s.requestFaults[0];
+  if (!fault) return undefined;
+  if (--fault.times <= 0) s.requestFaults.shift();
+  return fault;
+}
+
+/** Rewrites the node's answers for the calls that a call fault targets. */
+function applyCallFaults(s: Scenario, request: JsonRpcMessage | JsonRpcMessage[], answer: string): string {
+  const calls = Array.isArray(request) ? request : [request];
+  const parsedAnswer = JSON.parse(answer) as JsonRpcMessage | JsonRpcMessage[];
+  const answers = Array.isArray(parsedAnswer) ? parsedAnswer : [parsedAnswer];
+  for (const call of calls) {
+    const index = s.callFaults.findIndex((fault) => fault.method === call.method && fault.times > 0);
+    if (index < 0) continue;
+    const fault = s.callFaults[index]!;
+    if (--fault.times <= 0) s.callFaults.splice(index, 1);
+    const target = answers.find((entry) => entry.id === call.id);
+    if (!target) continue;
+    if (fault.kind === "rpc-error") {
+      delete target.result;
+      target.error = { code: fault.code, message: fault.message };
+    } else if (Array.isArray(target.result)) {
+      target.result = target.result.slice(0, -1);
+    }
+  }
+  return JSON.stringify(parsedAnswer);
+}
+
+function readBody(request: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    request.on("error", reject);
+  });
+}
+
+function json(response: http.ServerResponse, status: number, value: unknown): void {
+  response.writeHead(status, { "content-type": "application/json" });
+  response.end(JSON.stringify(value));
+}

@@ -1,0 +1,94 @@
+/**
+ * Types shared by the test harness (Node side: anvil, the fault proxy, the
+ * global setup) and the tests that use it (Node or workerd), which must not
+ * import the Node-only modules themselves.
+ */
+
+/** What the test chain holds where, so tests can pick a block of each kind. */
+export interface SeededChain {
+  /** The log emitter (see log-emitter.ts). */
+  emitter: `0x${string}`;
+  blocks: {
+    /** Only the emitter's deployment (to = null). */
+    contractCreation: number;
+    /** Value transfers: legacy (EIP-155), EIP-2930 and EIP-1559, from several senders. */
+    valueTransfers: number;
+    /** Emitter calls with LOG0, LOG1, LOG2, LOG3, LOG4, then one transaction with all five. */
+    logs: number;
+    /** [transfer, reverted emitter call, emitter call with a LOG2]: tx_index renumbering. */
+    revertedMiddle: number;
+    /** [reverted emitter call, emitter call with a LOG3]. */
+    revertedFirst: number;
+    /** An EIP-7702 (type 4) transaction calling the delegated account, and an EIP-1559 transfer. */
+    setCode: number;
+    empty: number[];
+  };
+  /** Hashes of the transactions that failed. */
+  revertedTransactions: `0x${string}`[];
+  head: number;
+}
+
+/** What the global setup provides to every test (vitest `inject("evmRpcHarness")`). */
+export interface HarnessInfo {
+  /** The shared anvil, seeded with the test chain once per run. Read it, never change it. */
+  anvilUrl: string;
+  chain: SeededChain;
+  /** The fault proxy and node launcher (see fault-control.ts). */
+  harnessUrl: string;
+}
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    evmRpcHarness: HarnessInfo;
+  }
+}
+
+/**
+ * The fault proxy's vocabulary.
+ *
+ * Request faults hit the next `times` HTTP requests of a scenario, in the
+ * order they were added; call faults hit the next `times` JSON-RPC calls of
+ * `method` (inside batches too). Everything else is forwarded to the node.
+ */
+export type RequestFault =
+  /** Answer with this HTTP status (and Retry-After header when given) instead of forwarding. */
+  | { kind: "status"; status: number; times: number; retryAfter?: string }
+  /** Answer 200 with a body that is not JSON-RPC. */
+  | { kind: "garbage"; times: number }
+  /** Close the connection without answering. */
+  | { kind: "disconnect"; times: number }
+  /** Wait this long before forwarding. */
+  | { kind: "delay"; ms: number; times: number };
+
+export type CallFault =
+  /** Replace the call's result by this JSON-RPC error. */
+  | { kind: "rpc-error"; method: string; code: number; message: string; times: number }
+  /** Drop the last element of the call's (array) result, e.g. one receipt of eth_getBlockReceipts. */
+  | { kind: "drop-last"; method: string; times: number };
+
+export type Fault = RequestFault | CallFault;
+
+/** One HTTP request as the proxy saw it. */
+export interface RequestRecord {
+  /** ms since the epoch when it arrived. */
+  at: number;
+  /** The JSON-RPC methods in it, in order (one for a single call). */
+  methods: string[];
+  batch: boolean;
+  /** The HTTP status answered, 0 for a dropped connection. */
+  status: number;
+}
+
+export interface ScenarioLog {
+  requests: RequestRecord[];
+  /** Most HTTP requests in flight at once. */
+  maxInFlight: number;
+}
+
+/** A fresh node started on request (for tests that change the chain, such as reorgs). */
+export interface FreshNode {
+  id: string;
+  url: string;
+  /** Present when the node was asked to be seeded with the test chain. */
+  chain: SeededChain | null;
+}
