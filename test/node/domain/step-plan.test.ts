@@ -100,10 +100,9 @@ describe("nextSteps", () => {
     expect(() => nextSteps({ missing: [], inFlight: [r(0, 1)], stepSize: 1000, parallelism: 1.5 })).toThrow(RangeError);
   });
   it("does not build every step of a huge range to hand out a few", () => {
-    const started = performance.now();
+    // Four billion steps: building them all would run out of memory or time.
     const steps = nextSteps({ missing: [r(0, 4_000_000_000_000)], inFlight: [], stepSize: 1000, parallelism: 3 });
     expect(steps).toEqual([r(0, 999), r(1000, 1999), r(2000, 2999)]);
-    expect(performance.now() - started).toBeLessThan(1000);
   });
 });
 
