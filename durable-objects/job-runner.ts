@@ -1,5 +1,528 @@
 import { DurableObject } from "cloudflare:workers";
-import type { Env } from "../src/env";
+import type { BlockRange } from "../src/domain/block-range";
+import { type Segment, canonicalChain, checkTip, tableProgress } from "../src/domain/canonical-chain";
+import { needsChainHead, resolveEndBlock } from "../src/domain/end-block";
+import { backoffDelay, retryOptions } from "../src/domain/errors";
+import { JOB_TRANSITIONS, type JobStatus, isTerminal, stopOutcome } from "../src/domain/job";
+import { planJob, settleForced, tableMissing } from "../src/domain/job-plan";
+import { selectProvider } from "../src/domain/provider";
+import type {
+  ProbeContext,
+  ProbeResult,
+  StepContext,
+  StepCoordinator,
+  StepFailure,
+  StepMessage,
+  StepResult,
+  StepTable,
+} from "../src/domain/steps";
+import { workerMetadataFromVersion } from "../src/domain/worker";
+import { type Env, envVariables } from "../src/env";
+import { checkLocationConsistency } from "../src/store/consistency";
+import { type Db, openDb } from "../src/store/db";
+import { listFileSegments } from "../src/store/files";
+import { type JobEvent, appendJobEvent } from "../src/store/job-events";
+import { getJob, jobNodeId, transitionJob } from "../src/store/jobs";
+import { saveLocationProgress } from "../src/store/progress";
+import { listProvidersFor } from "../src/store/providers";
+import { heartbeatWorker, registerWorker } from "../src/store/workers";
+import { loadJobSetup } from "./job-setup";
+import { type RunnerJob, type RunnerState, RunnerStorage } from "./runner-storage";
 
-/** One per job: the only writer of that job's state. Filled in by the jobs work. */
-export class JobRunner extends DurableObject<Env> {}
+/** Blocks per step: small enough for a consumer's memory and wall time, large enough to batch well. */
+export const DEFAULT_STEP_SIZE = 1000;
+/** A step handed to the queue must be claimed within this time, or it is handed out again. */
+const QUEUE_LEASE_MS = 10 * 60_000;
+/** A claimed step must finish within this time (a consumer's wall-time limit is 15 minutes). */
+const RUN_LEASE_MS = 14 * 60_000;
+/** A probe not answered within this time is sent again. */
+const PROBE_LEASE_MS = 60_000;
+/** How often a job that waits for new blocks reads the chain head. */
+export const HEAD_POLL_MS = 10_000;
+/** How often the runner's worker row is refreshed while it works. */
+const HEARTBEAT_MS = 10_000;
+/** Retries of a failing step or probe, validated here, when work is scheduled, not when it runs. */
+const STEP_RETRY = retryOptions({ maxAttempts: 10, baseDelayMs: 1_000, maxDelayMs: 60_000 });
+
+export type StopResult = "requested" | "unchanged" | "not_found" | "conflict";
+
+/**
+ * One per job: the only writer of that job's state. It resolves the end block,
+ * hands out steps (block range x all tables) with leases, at most
+ * `parallelism` at once, records what they wrote, follows the chain head of a
+ * continuous job, and mirrors every transition to D1 with a compare-and-set.
+ * All provider I/O happens in queue consumers (steps and probes), so the
+ * runner only schedules and keeps books.
+ */
+export class JobRunner extends DurableObject<Env> implements StepCoordinator {
+  private readonly storage: RunnerStorage;
+  private readonly db: Db;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.storage = new RunnerStorage(ctx.storage);
+    this.db = openDb(env.DB);
+  }
+
+  /** Runs mutations one at a time: each reads and writes state across awaits. */
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(work, work);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Takes charge of a freshly scheduled job. Idempotent. */
+  start(jobId: number, stepSize: number = DEFAULT_STEP_SIZE): Promise<void> {
+    return this.serial(async () => {
+      if (await this.storage.job()) return;
+      const setup = await loadJobSetup(this.db, this.env.BUCKET, jobId, stepSize);
+      if (!setup.ok) {
+        if (!setup.missing) await this.mirror(jobId, "FAILED", { kind: "failed", detail: { reason: setup.reason } }, setup.reason);
+        return;
+      }
+      await registerWorker(this.db, jobNodeId(jobId), workerMetadataFromVersion(this.env.VERSION));
+      await this.storage.save(setup.job, {
+        status: "SCHEDULED",
+        head: null,
+        headAt: 0,
+        probe: null,
+        probeNotBefore: 0,
+        forced: [],
+        tipHashes: {},
+        tipBlocks: [],
+        probeFailures: 0,
+        lastHeartbeat: Date.now(),
+        nextStepId: 1,
+      });
+      await this.ctx.storage.setAlarm(Date.now());
+    });
+  }
+
+  /** `PUT /jobs/{id}/stop`: SCHEDULED or RUNNING → STOP_REQUESTED, then STOPPING and STOPPED as steps drain. */
+  requestStop(jobId: number): Promise<StopResult> {
+    return this.serial(async () => {
+      const job = await this.storage.job();
+      const state = await this.storage.state();
+      if (!job || !state) return this.stopUnstarted(jobId);
+      const outcome = stopOutcome(state.status);
+      if (outcome === "conflict") return "conflict";
+      if (outcome !== "request") return "unchanged";
+      if (!(await this.transition(job, state, "STOP_REQUESTED", { kind: "stop_requested" }))) return "unchanged";
+      await this.drive(job, state);
+      return "requested";
+    });
+  }
+
+  /** A job whose runner never took charge (it failed to load): stop it straight from D1. */
+  private async stopUnstarted(jobId: number): Promise<StopResult> {
+    const row = await getJob(this.db, jobId);
+    if (!row) return "not_found";
+    const outcome = stopOutcome(row.status);
+    if (outcome === "conflict") return "conflict";
+    if (outcome !== "request") return "unchanged";
+    for (const [to, kind] of [
+      ["STOP_REQUESTED", "stop_requested"],
+      ["STOPPING", "stopping"],
+      ["STOPPED", "stopped"],
+    ] as const) {
+      await this.mirror(jobId, to, { kind });
+    }
+    return "requested";
+  }
+
+  /** Cron's reconcile: makes sure a non-terminal job has an alarm. */
+  async poke(): Promise<void> {
+    const state = await this.storage.state();
+    if (state && !isTerminal(state.status) && (await this.ctx.storage.getAlarm()) === null) {
+      await this.ctx.storage.setAlarm(Date.now());
+    }
+  }
+
+  override async alarm(): Promise<void> {
+    await this.serial(async () => {
+      const job = await this.storage.job();
+      const state = await this.storage.state();
+      if (job && state) await this.drive(job, state);
+    });
+  }
+
+  // ---- consumers ---------------------------------------------------------
+
+  claimStep(stepId: number, lease: string): Promise<StepContext | null> {
+    return this.serial(async () => {
+      const job = await this.storage.job();
+      const state = await this.storage.state();
+      const step = this.storage.step(stepId);
+      if (!job || !state || !step || step.lease !== lease || step.state !== "leased") return null;
+      if (!isActive(state.status)) return null;
+      this.storage.putStep({ ...step, deadline: Date.now() + RUN_LEASE_MS });
+      await appendJobEvent(this.db, job.jobId, { kind: "step_started", detail: { range: step.range, attempt: step.attempt } });
+      await this.heartbeat(state);
+      return {
+        jobId: job.jobId,
+        stepId,
+        attempt: step.attempt,
+        range: step.range,
+        datasetKind: job.datasetKind,
+        network: job.network,
+        finalizedOnly: job.finalizedOnly,
+        tables: this.stepTables(job, state, step.range),
+      };
+    });
+  }
+
+  completeStep(stepId: number, lease: string, result: StepResult): Promise<boolean> {
+    return this.serial(async () => {
+      const job = await this.storage.job();
+      const state = await this.storage.state();
+      if (!job || !state) return false;
+      // Registered files are valid data whoever wrote them, so they count even for a stale lease.
+      const touched = new Set<number>();
+      for (const file of result.files) {
+        this.storage.addSegment(file.locationId, {
+          fileId: file.fileId,
+          range: file.range,
+          hash: file.hash,
+          prevHash: file.prevHash,
+          network: file.network,
+          objectSize: file.bytes,
+        });
+        touched.add(file.locationId);
+      }
+      for (const locationId of touched) await this.saveProgress(job, locationId);
+      const step = this.storage.step(stepId);
+      const current = step !== undefined && step.lease === lease;
+      if (current) {
+        this.storage.deleteStep(stepId);
+        state.forced = [...settleForced(state.forced, step.range)];
+        await this.storage.saveState(state);
+        await appendJobEvent(this.db, job.jobId, {
+          kind: "step_completed",
+          detail: {
+            range: step.range,
+            files: result.files.length,
+            rows: result.files.reduce((sum, f) => sum + f.rows, 0),
+            bytes: result.files.reduce((sum, f) => sum + f.bytes, 0),
+            duration_ms: Math.round(result.durationMs),
+          },
+        });
+      }
+      await this.drive(job, state);
+      return current;
+    });
+  }
+
+  failStep(stepId: number, lease: string, failure: StepFailure): Promise<boolean> {
+    return this.serial(async () => {
+      const job = await this.storage.job();
+      const state = await this.storage.state();
+      const step = this.storage.step(stepId);
+      if (!job || !state || !step || step.lease !== lease) return false;
+      const retry = failure.retryable && step.attempt < STEP_RETRY.maxAttempts && isActive(state.status);
+      await appendJobEvent(this.db, job.jobId, {
+        kind: "step_failed",
+        detail: { range: step.range, reason: failure.reason, attempt: step.attempt, retryable: failure.retryable },
+      });
+      if (retry) {
+        const delay = backoffDelay(step.attempt, { baseMs: STEP_RETRY.baseDelayMs, maxMs: STEP_RETRY.maxDelayMs });
+        this.storage.putStep({ ...step, state: "waiting", deadline: Date.now() + delay });
+      } else if (state.status === "RUNNING") {
+        const reason = `step ${step.range.start}..=${step.range.end} failed after ${step.attempt} attempt(s): ${failure.reason}`;
+        await this.fail(job, state, reason);
+        return true;
+      } else {
+        this.storage.deleteStep(stepId);
+      }
+      await this.drive(job, state);
+      return true;
+    });
+  }
+
+  claimProbe(lease: string): Promise<ProbeContext | null> {
+    return this.serial(async () => {
+      const job = await this.storage.job();
+      const state = await this.storage.state();
+      if (!job || !state || state.probe?.lease !== lease || !isActive(state.status)) return null;
+      return {
+        jobId: job.jobId,
+        datasetKind: job.datasetKind,
+        network: job.network,
+        finalizedOnly: job.finalizedOnly,
+        blocks: state.probe.blocks,
+      };
+    });
+  }
+
+  completeProbe(lease: string, result: ProbeResult): Promise<boolean> {
+    return this.serial(async () => {
+      const job = await this.storage.job();
+      const state = await this.storage.state();
+      if (!job || !state || state.probe?.lease !== lease) return false;
+      state.probe = null;
+      state.probeFailures = 0;
+      state.head = result.head;
+      state.headAt = Date.now();
+      for (const [block, hash] of Object.entries(result.hashes)) state.tipHashes[Number(block)] = hash;
+      if (state.end === undefined && result.head !== null) {
+        const resolved = resolveEndBlock(job.endBlock, { start: job.startBlock, latest: result.head });
+        if (!resolved.ok) {
+          await this.fail(job, state, resolved.reason);
+          return true;
+        }
+        state.end = resolved.end.kind === "continuous" ? null : resolved.end.block;
+      }
+      if (state.end === null) this.checkForReorg(job, state);
+      await this.storage.saveState(state);
+      await this.drive(job, state);
+      return true;
+    });
+  }
+
+  failProbe(lease: string, failure: StepFailure): Promise<boolean> {
+    return this.serial(async () => {
+      const job = await this.storage.job();
+      const state = await this.storage.state();
+      const probe = state?.probe;
+      if (!job || !state || !probe || probe.lease !== lease) return false;
+      if (!failure.retryable || probe.attempt >= STEP_RETRY.maxAttempts) {
+        await this.fail(job, state, `reading the chain head failed after ${probe.attempt} attempt(s): ${failure.reason}`);
+        return true;
+      }
+      state.probe = null;
+      state.probeFailures = probe.attempt;
+      state.probeNotBefore =
+        Date.now() + backoffDelay(probe.attempt, { baseMs: STEP_RETRY.baseDelayMs, maxMs: STEP_RETRY.maxDelayMs });
+      await this.storage.saveState(state);
+      await this.drive(job, state);
+      return true;
+    });
+  }
+
+  // ---- the state machine -------------------------------------------------
+
+  /** Moves the job forward as far as it can go now, then sets the next alarm. */
+  private async drive(job: RunnerJob, state: RunnerState): Promise<void> {
+    const now = Date.now();
+    if (state.status === "SCHEDULED" && !(await this.prepare(job, state))) return;
+    if (state.status === "STOP_REQUESTED") {
+      if (!(await this.transition(job, state, "STOPPING", { kind: "stopping" }))) return;
+    }
+    if (state.status === "STOPPING") {
+      await this.drain(job, state, now);
+      return;
+    }
+    if (state.status !== "RUNNING") {
+      await this.ctx.storage.deleteAlarm();
+      return;
+    }
+    await this.heartbeat(state);
+    this.reclaimExpired(now);
+    const probeDue = this.probeDue(job, state, now);
+    if (probeDue) await this.sendProbe(job, state, now);
+    if (state.end === undefined) {
+      await this.storage.saveState(state);
+      await this.scheduleAlarm(state, now);
+      return;
+    }
+    const busy = this.storage.steps();
+    const plan = planJob({
+      startBlock: job.startBlock,
+      end: state.end,
+      head: state.head,
+      tables: job.locations.map((location) => this.storage.segments(location.locationId)),
+      forced: state.forced,
+      busy: busy.map((step) => step.range),
+      stepSize: job.stepSize,
+      parallelism: job.parallelism,
+    });
+    if (plan.complete) {
+      await this.transition(job, state, "COMPLETED", { kind: "completed" });
+      await this.ctx.storage.deleteAlarm();
+      return;
+    }
+    for (const waiting of busy.filter((step) => step.state === "waiting" && step.deadline <= now)) {
+      await this.handOut(job, waiting.id, waiting.range, waiting.attempt + 1, now);
+    }
+    for (const range of plan.steps) {
+      const id = state.nextStepId++;
+      await this.handOut(job, id, range, 1, now);
+    }
+    await this.storage.saveState(state);
+    await this.scheduleAlarm(state, now);
+  }
+
+  /** SCHEDULED → RUNNING once the job can run: a provider exists and the tables are consistent. */
+  private async prepare(job: RunnerJob, state: RunnerState): Promise<boolean> {
+    const providers = await listProvidersFor(this.db, job.datasetKind, job.network);
+    const provider = selectProvider(providers, { kind: job.datasetKind, network: job.network }, envVariables(this.env));
+    if (!provider.ok) {
+      await this.fail(job, state, provider.message);
+      return false;
+    }
+    if (job.datasetKind !== "evm-rpc") {
+      await this.fail(job, state, `extraction of ${job.datasetKind} datasets is not supported yet; only evm-rpc is`);
+      return false;
+    }
+    if (job.locations.length === 0) {
+      // Another deploy took over every location: there is nothing left for this job to write.
+      if (await this.transition(job, state, "RUNNING", { kind: "running" })) {
+        await this.transition(job, state, "COMPLETED", { kind: "completed", detail: { reason: "no locations to write" } });
+      }
+      return false;
+    }
+    for (const location of job.locations) {
+      const report = await checkLocationConsistency(this.db, this.env.BUCKET, { id: location.locationId, path: location.path });
+      if (report.missingObjects.length > 0) {
+        const reason = `table ${location.table} is corrupted: ${report.missingObjects.length} registered file(s) are missing from R2, e.g. ${report.missingObjects[0]}`;
+        await this.fail(job, state, reason);
+        return false;
+      }
+      for (const segment of await listFileSegments(this.db, location.locationId)) {
+        this.storage.addSegment(location.locationId, segment);
+      }
+      await this.saveProgress(job, location.locationId);
+    }
+    if (!needsChainHead(job.endBlock)) {
+      const resolved = resolveEndBlock(job.endBlock, { start: job.startBlock });
+      if (!resolved.ok) {
+        await this.fail(job, state, resolved.reason);
+        return false;
+      }
+      state.end = resolved.end.kind === "continuous" ? null : resolved.end.block;
+    }
+    return this.transition(job, state, "RUNNING", { kind: "running" });
+  }
+
+  /** STOPPING: no new work; waits for leased steps to report or expire, then STOPPED. */
+  private async drain(job: RunnerJob, state: RunnerState, now: number): Promise<void> {
+    for (const step of this.storage.steps()) {
+      if (step.state === "waiting" || step.deadline <= now) this.storage.deleteStep(step.id);
+    }
+    state.probe = null;
+    const leased = this.storage.steps();
+    if (leased.length === 0) {
+      await this.transition(job, state, "STOPPED", { kind: "stopped" });
+      await this.ctx.storage.deleteAlarm();
+      return;
+    }
+    await this.storage.saveState(state);
+    await this.ctx.storage.setAlarm(Math.min(...leased.map((step) => step.deadline)));
+  }
+
+  /** Leased steps whose lease ran out wait for an immediate retry. */
+  private reclaimExpired(now: number): void {
+    for (const step of this.storage.steps()) {
+      if (step.state === "leased" && step.deadline <= now) this.storage.putStep({ ...step, state: "waiting", deadline: now });
+    }
+  }
+
+  private probeDue(job: RunnerJob, state: RunnerState, now: number): boolean {
+    if (state.probe) return state.probe.deadline <= now;
+    if (now < state.probeNotBefore) return false;
+    if (state.end === undefined || state.tipBlocks.length > 0) return true;
+    const waitingForBlocks = state.end === null || state.head === null || state.head < state.end;
+    return waitingForBlocks && now - state.headAt >= HEAD_POLL_MS;
+  }
+
+  private async sendProbe(job: RunnerJob, state: RunnerState, now: number): Promise<void> {
+    const lease = crypto.randomUUID();
+    const blocks = state.tipBlocks.length > 0 || state.end !== null ? state.tipBlocks : this.tipEnds(job);
+    state.probe = { lease, deadline: now + PROBE_LEASE_MS, blocks, attempt: state.probeFailures + 1 };
+    await this.storage.saveState(state);
+    await this.env.STEPS.send({ kind: "probe", jobId: job.jobId, lease } satisfies StepMessage);
+  }
+
+  private async handOut(job: RunnerJob, id: number, range: BlockRange, attempt: number, now: number): Promise<void> {
+    const lease = crypto.randomUUID();
+    this.storage.putStep({ id, range, attempt, lease, state: "leased", deadline: now + QUEUE_LEASE_MS });
+    await this.env.STEPS.send({ kind: "extract", jobId: job.jobId, stepId: id, lease } satisfies StepMessage);
+  }
+
+  /** The last block of each table's canonical chain: the first hashes a tip check asks for. */
+  private tipEnds(job: RunnerJob): number[] {
+    const ends = new Set<number>();
+    for (const location of job.locations) {
+      const canonical = canonicalChain(this.storage.segments(location.locationId), job.startBlock);
+      const last = canonical[canonical.length - 1];
+      if (last) ends.add(last.range.end);
+    }
+    return [...ends];
+  }
+
+  /** For a continuous job: compares the newest files with the node's hashes and forces re-extraction after a reorg. */
+  private checkForReorg(job: RunnerJob, state: RunnerState): void {
+    if (state.head === null) return;
+    const node = { head: state.head, hashes: new Map(Object.entries(state.tipHashes).map(([k, v]) => [Number(k), v])) };
+    const wanted = new Set<number>();
+    for (const location of job.locations) {
+      const canonical: readonly Segment[] = canonicalChain(this.storage.segments(location.locationId), job.startBlock);
+      const check = checkTip(canonical, node);
+      if (check.status === "needHashes") for (const block of check.blocks) wanted.add(block);
+      if (check.status === "reorged" && check.reextract) state.forced = [...state.forced, check.reextract];
+    }
+    state.tipBlocks = [...wanted].sort((a, b) => a - b);
+    if (state.tipBlocks.length === 0) state.tipHashes = {};
+  }
+
+  /** Each table's share of a step: the step's blocks it does not have yet (tables may progress apart). */
+  private stepTables(job: RunnerJob, state: RunnerState, range: BlockRange): StepTable[] {
+    return job.locations.map((location) => ({
+      table: location.table,
+      locationId: location.locationId,
+      path: location.path,
+      ranges: tableMissing(range, this.storage.segments(location.locationId), state.forced),
+    }));
+  }
+
+  private async saveProgress(job: RunnerJob, locationId: number): Promise<void> {
+    await saveLocationProgress(this.db, locationId, tableProgress(this.storage.segments(locationId), job.startBlock));
+  }
+
+  private async heartbeat(state: RunnerState): Promise<void> {
+    const now = Date.now();
+    if (now - state.lastHeartbeat < HEARTBEAT_MS) return;
+    state.lastHeartbeat = now;
+    const job = await this.storage.job();
+    if (job) await heartbeatWorker(this.db, jobNodeId(job.jobId));
+  }
+
+  private async scheduleAlarm(state: RunnerState, now: number): Promise<void> {
+    const deadlines = this.storage.steps().map((step) => step.deadline);
+    if (state.probe) deadlines.push(state.probe.deadline);
+    else if (state.probeNotBefore > now) deadlines.push(state.probeNotBefore);
+    else deadlines.push(Math.max(now + 1_000, state.headAt + HEAD_POLL_MS));
+    await this.ctx.storage.setAlarm(Math.max(now, Math.min(...deadlines)));
+  }
+
+  private async fail(job: RunnerJob, state: RunnerState, reason: string): Promise<void> {
+    await this.transition(job, state, "FAILED", { kind: "failed", detail: { reason } }, reason);
+    this.storage.clearSteps();
+    await this.ctx.storage.deleteAlarm();
+  }
+
+  /**
+   * Compare-and-set of the job's status, mirrored to D1 with its event. When D1
+   * disagrees (the row changed or vanished), the runner adopts D1's status.
+   */
+  private async transition(job: RunnerJob, state: RunnerState, to: JobStatus, event: JobEvent, reason?: string): Promise<boolean> {
+    const result = await transitionJob(this.db, job.jobId, JOB_TRANSITIONS[to], to, { event, ...(reason === undefined ? {} : { reason }) });
+    state.status = result.status ?? "FAILED";
+    await this.storage.saveState(state);
+    return result.applied;
+  }
+
+  /** A transition for a job the runner never loaded. */
+  private async mirror(jobId: number, to: JobStatus, event: JobEvent, reason?: string): Promise<void> {
+    await transitionJob(this.db, jobId, JOB_TRANSITIONS[to], to, { event, ...(reason === undefined ? {} : { reason }) });
+  }
+}
+
+function isActive(status: JobStatus): boolean {
+  return status === "RUNNING";
+}
+
+/** The runner of a job: one Durable Object per job id. */
+export function jobRunnerStub(namespace: DurableObjectNamespace<JobRunner>, jobId: number): DurableObjectStub<JobRunner> {
+  return namespace.get(namespace.idFromName(`job-${jobId}`));
+}

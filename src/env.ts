@@ -14,3 +14,8 @@ export interface Env {
   /** "disabled" lets the API run without tokens (local development only). */
   AMP_AUTH?: string;
 }
+
+/** The string vars and secrets of the environment, for `${VAR}` placeholders in provider configs. */
+export function envVariables(env: Env): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => typeof entry[1] === "string"));
+}

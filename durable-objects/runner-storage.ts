@@ -1,0 +1,184 @@
+/**
+ * What a JobRunner keeps in its own Durable Object storage: the job's setup,
+ * its run state, the steps it handed out and the segments (files) of its
+ * tables. SQLite tables for the lists that grow, key-value for the rest.
+ */
+import type { BlockRange } from "../src/domain/block-range";
+import type { SizedSegment } from "../src/domain/canonical-chain";
+import type { EndBlock } from "../src/domain/end-block";
+import type { JobStatus } from "../src/domain/job";
+import type { JobLocation } from "../src/store/scheduling";
+
+/** Fixed facts about the job, read once from D1 and R2 when it starts. */
+export interface RunnerJob {
+  jobId: number;
+  manifestHash: string;
+  datasetKind: string;
+  network: string;
+  startBlock: number;
+  finalizedOnly: boolean;
+  endBlock: EndBlock;
+  parallelism: number;
+  stepSize: number;
+  locations: JobLocation[];
+}
+
+export interface PendingProbe {
+  lease: string;
+  /** When the probe is given up on and sent again (ms since epoch). */
+  deadline: number;
+  blocks: number[];
+  attempt: number;
+}
+
+/** Everything about the run that changes. */
+export interface RunnerState {
+  status: JobStatus;
+  /** The resolved end block: a number, null for a continuous job, undefined until resolved. */
+  end?: number | null;
+  head: number | null;
+  /** When the head was last read (ms since epoch); 0 = never. */
+  headAt: number;
+  probe: PendingProbe | null;
+  /** When the next probe is due after a failed one (ms since epoch). */
+  probeNotBefore: number;
+  /** Probes failed in a row. */
+  probeFailures: number;
+  /** Covered ranges to extract again, after a reorg behind the cursor. */
+  forced: BlockRange[];
+  /** Block hashes read from the node for the tip check. */
+  tipHashes: Record<number, string>;
+  /** Blocks the tip check still needs hashes for. */
+  tipBlocks: number[];
+  lastHeartbeat: number;
+  /** Id of the next step handed out; ids are never reused within a job. */
+  nextStepId: number;
+}
+
+export type StepState = "leased" | "waiting";
+
+/** A step handed out (`leased`) or waiting for its retry (`waiting`). */
+export interface RunnerStep {
+  id: number;
+  range: BlockRange;
+  attempt: number;
+  lease: string;
+  state: StepState;
+  /** Lease expiry for a leased step; retry time for a waiting one (ms since epoch). */
+  deadline: number;
+}
+
+interface StepRow extends Record<string, SqlStorageValue> {
+  id: number;
+  start: number;
+  end: number;
+  attempt: number;
+  lease: string;
+  state: string;
+  deadline: number;
+}
+
+interface SegmentRow extends Record<string, SqlStorageValue> {
+  file_id: number;
+  location_id: number;
+  start: number;
+  end: number;
+  hash: string;
+  prev_hash: string | null;
+  network: string;
+  size: number | null;
+}
+
+const toStep = (row: StepRow): RunnerStep => ({
+  id: row.id,
+  range: { start: row.start, end: row.end },
+  attempt: row.attempt,
+  lease: row.lease,
+  state: row.state === "waiting" ? "waiting" : "leased",
+  deadline: row.deadline,
+});
+
+export class RunnerStorage {
+  constructor(private readonly storage: DurableObjectStorage) {
+    storage.sql.exec(`CREATE TABLE IF NOT EXISTS steps (
+      id INTEGER PRIMARY KEY, start INTEGER NOT NULL, end INTEGER NOT NULL, attempt INTEGER NOT NULL,
+      lease TEXT NOT NULL, state TEXT NOT NULL, deadline INTEGER NOT NULL)`);
+    storage.sql.exec(`CREATE TABLE IF NOT EXISTS segments (
+      file_id INTEGER PRIMARY KEY, location_id INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL,
+      hash TEXT NOT NULL, prev_hash TEXT, network TEXT NOT NULL, size INTEGER)`);
+  }
+
+  job(): Promise<RunnerJob | undefined> {
+    return this.storage.get<RunnerJob>("job");
+  }
+
+  state(): Promise<RunnerState | undefined> {
+    return this.storage.get<RunnerState>("state");
+  }
+
+  async save(job: RunnerJob, state: RunnerState): Promise<void> {
+    await this.storage.put({ job, state });
+  }
+
+  async saveState(state: RunnerState): Promise<void> {
+    await this.storage.put("state", state);
+  }
+
+  steps(): RunnerStep[] {
+    return this.storage.sql.exec<StepRow>("SELECT * FROM steps ORDER BY start").toArray().map(toStep);
+  }
+
+  step(id: number): RunnerStep | undefined {
+    const [row] = this.storage.sql.exec<StepRow>("SELECT * FROM steps WHERE id = ?", id).toArray();
+    return row && toStep(row);
+  }
+
+  putStep(step: RunnerStep): void {
+    this.storage.sql.exec(
+      "INSERT OR REPLACE INTO steps (id, start, end, attempt, lease, state, deadline) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      step.id,
+      step.range.start,
+      step.range.end,
+      step.attempt,
+      step.lease,
+      step.state,
+      step.deadline,
+    );
+  }
+
+  deleteStep(id: number): void {
+    this.storage.sql.exec("DELETE FROM steps WHERE id = ?", id);
+  }
+
+  clearSteps(): void {
+    this.storage.sql.exec("DELETE FROM steps");
+  }
+
+  segments(locationId: number): SizedSegment[] {
+    return this.storage.sql
+      .exec<SegmentRow>("SELECT * FROM segments WHERE location_id = ? ORDER BY file_id", locationId)
+      .toArray()
+      .map((row) => ({
+        fileId: row.file_id,
+        range: { start: row.start, end: row.end },
+        hash: row.hash,
+        prevHash: row.prev_hash,
+        network: row.network,
+        objectSize: row.size,
+      }));
+  }
+
+  addSegment(locationId: number, segment: SizedSegment): void {
+    this.storage.sql.exec(
+      "INSERT OR IGNORE INTO segments (file_id, location_id, start, end, hash, prev_hash, network, size) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      segment.fileId,
+      locationId,
+      segment.range.start,
+      segment.range.end,
+      segment.hash,
+      segment.prevHash,
+      segment.network,
+      segment.objectSize,
+    );
+  }
+}

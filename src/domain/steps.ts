@@ -1,0 +1,87 @@
+/**
+ * The contract between a job's JobRunner and the queue consumers that run its
+ * steps. A step is one block range for all tables of a dataset; a probe asks
+ * the provider for its chain head and for the hashes of a few blocks. Every
+ * message carries a lease: a consumer whose lease is no longer current (the
+ * step was handed out again, or the job stopped) drops its work.
+ */
+import type { BlockRange } from "./block-range";
+
+export type StepMessage =
+  | { readonly kind: "extract"; readonly jobId: number; readonly stepId: number; readonly lease: string }
+  | { readonly kind: "probe"; readonly jobId: number; readonly lease: string };
+
+/** Where one table of a step writes, and which of the step's blocks it still needs. */
+export interface StepTable {
+  readonly table: string;
+  readonly locationId: number;
+  /** The location's path, `<dataset_name>/<table>/<revision>/`. */
+  readonly path: string;
+  /** Blocks of the step range this table still needs (a table may already have some). */
+  readonly ranges: readonly BlockRange[];
+}
+
+/** What a consumer needs to know to run one extract step. */
+export interface StepContext {
+  readonly jobId: number;
+  readonly stepId: number;
+  readonly attempt: number;
+  readonly range: BlockRange;
+  readonly datasetKind: string;
+  readonly network: string;
+  readonly finalizedOnly: boolean;
+  readonly tables: readonly StepTable[];
+}
+
+/** What a consumer needs to know to run a probe. */
+export interface ProbeContext {
+  readonly jobId: number;
+  readonly datasetKind: string;
+  readonly network: string;
+  readonly finalizedOnly: boolean;
+  /** Blocks whose hashes the runner wants, to check its files against the node. */
+  readonly blocks: readonly number[];
+}
+
+/** A Parquet file a step wrote and registered. */
+export interface StepFile {
+  readonly fileId: number;
+  readonly locationId: number;
+  readonly fileName: string;
+  readonly range: BlockRange;
+  readonly hash: string;
+  readonly prevHash: string | null;
+  readonly network: string;
+  readonly rows: number;
+  readonly bytes: number;
+}
+
+export interface StepResult {
+  readonly files: readonly StepFile[];
+  readonly durationMs: number;
+}
+
+export interface StepFailure {
+  readonly reason: string;
+  readonly retryable: boolean;
+}
+
+export interface ProbeResult {
+  /** The provider's head (finalized head for finalized-only datasets); null when it has no blocks. */
+  readonly head: number | null;
+  /** Hashes of the requested blocks that are at or below the head. */
+  readonly hashes: Readonly<Record<number, string>>;
+}
+
+/**
+ * What the JobRunner offers the consumers. Each call answers false or null
+ * when the lease is not current: the consumer then drops its work.
+ */
+export interface StepCoordinator {
+  claimStep(stepId: number, lease: string): Promise<StepContext | null>;
+  completeStep(stepId: number, lease: string, result: StepResult): Promise<boolean>;
+  failStep(stepId: number, lease: string, failure: StepFailure): Promise<boolean>;
+  claimProbe(lease: string): Promise<ProbeContext | null>;
+  completeProbe(lease: string, result: ProbeResult): Promise<boolean>;
+  failProbe(lease: string, failure: StepFailure): Promise<boolean>;
+}

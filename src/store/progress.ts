@@ -1,0 +1,52 @@
+import { and, asc, eq } from "drizzle-orm";
+import type { TableProgress } from "../domain/canonical-chain";
+import { nowTimestamp } from "./clock";
+import type { Db } from "./db";
+import { jobs, locationProgress, locations } from "./schema";
+
+/** Stores the running progress aggregate of a location, as its writer job computed it. */
+export async function saveLocationProgress(db: Db, locationId: number, progress: TableProgress): Promise<void> {
+  const values = {
+    startBlock: progress.startBlock,
+    currentBlock: progress.currentBlock,
+    filesCount: progress.filesCount,
+    totalSizeBytes: progress.totalSizeBytes,
+    updatedAt: nowTimestamp(),
+  };
+  await db
+    .insert(locationProgress)
+    .values({ locationId, ...values })
+    .onConflictDoUpdate({ target: locationProgress.locationId, set: values });
+}
+
+export interface TableProgressRow {
+  table: string;
+  locationId: number;
+  startBlock: number | null;
+  currentBlock: number | null;
+  filesCount: number;
+  totalSizeBytes: number;
+  jobId: number | null;
+  jobStatus: string | null;
+}
+
+/** Progress of every active location of a manifest, with its writer job (reference §9 step 6). */
+export async function listActiveTableProgress(db: Db, manifestHash: string): Promise<TableProgressRow[]> {
+  const rows = await db
+    .select({
+      table: locations.tableName,
+      locationId: locations.id,
+      startBlock: locationProgress.startBlock,
+      currentBlock: locationProgress.currentBlock,
+      filesCount: locationProgress.filesCount,
+      totalSizeBytes: locationProgress.totalSizeBytes,
+      jobId: locations.writer,
+      jobStatus: jobs.status,
+    })
+    .from(locations)
+    .leftJoin(locationProgress, eq(locationProgress.locationId, locations.id))
+    .leftJoin(jobs, eq(jobs.id, locations.writer))
+    .where(and(eq(locations.manifestHash, manifestHash), eq(locations.active, true)))
+    .orderBy(asc(locations.tableName));
+  return rows.map((row) => ({ ...row, filesCount: row.filesCount ?? 0, totalSizeBytes: row.totalSizeBytes ?? 0 }));
+}
