@@ -4,6 +4,8 @@ import type { JobRunner } from "../durable-objects/job-runner";
 export interface Env {
   DB: D1Database;
   BUCKET: R2Bucket;
+  /** The name of BUCKET's bucket, for location URLs. */
+  BUCKET_NAME: string;
   JOB_RUNNER: DurableObjectNamespace<JobRunner>;
   STEPS: Queue<unknown>;
   VERSION?: WorkerVersionMetadata;

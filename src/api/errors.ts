@@ -38,6 +38,7 @@ export const errorStatus = {
   MANIFEST_LINKED: 409,
   MANIFEST_REGISTRATION_ERROR: 500,
   MANIFEST_STORAGE_ERROR: 500,
+  MANIFEST_LINKING_ERROR: 500,
   // providers
   DATA_CONVERSION_ERROR: 400,
   PROVIDER_NOT_FOUND: 404,
@@ -51,6 +52,8 @@ export const errorStatus = {
   FILE_NOT_FOUND: 404,
   WORKER_NOT_FOUND: 404,
   SCHEDULER_ERROR: 500,
+  UNEXPECTED_STATE_CONFLICT: 500,
+  TABLE_NOT_FOUND: 404,
 } as const satisfies Record<string, ContentfulStatusCode>;
 
 export type ErrorCode = keyof typeof errorStatus;

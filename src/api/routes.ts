@@ -1,6 +1,14 @@
 import type { App } from "./app";
+import { registerDatasetRoutes } from "./datasets";
+import { registerFileRoutes } from "./files";
 import { registerHealthRoutes } from "./health";
+import { registerJobControlRoutes } from "./job-control";
+import { registerJobRoutes } from "./jobs";
+import { registerLocationRoutes } from "./locations";
+import { registerManifestRoutes } from "./manifests";
+import { registerProgressRoutes } from "./progress";
 import { registerProviderRoutes } from "./providers";
+import { registerWorkerRoutes } from "./workers";
 
 /** Every resource module of the API, in the order its routes are registered. */
-export const resourceRoutes: ((app: App) => void)[] = [registerHealthRoutes, registerProviderRoutes];
+export const resourceRoutes: ((app: App) => void)[] = [registerHealthRoutes, registerProviderRoutes, registerDatasetRoutes, registerManifestRoutes, registerJobControlRoutes, registerProgressRoutes, registerJobRoutes, registerLocationRoutes, registerFileRoutes, registerWorkerRoutes];

@@ -1,4 +1,5 @@
 import type { Hook } from "@hono/zod-openapi";
+import type { Env as HonoEnv } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { ZodError } from "zod";
 import { ApiError, type ErrorCode } from "./errors";
@@ -20,10 +21,10 @@ export function describeZodError(error: ZodError): string {
     .join("; ");
 }
 
-/** Turns a zod validation failure into the route's own error code. */
-export function validationHook(codes: ValidationCodes): Hook<any, any, any, any> {
+/** Turns a zod validation failure into the route's own error code. Generic so each route keeps its own input types. */
+export function validationHook<I, E extends HonoEnv, P extends string>(codes: ValidationCodes): Hook<I, E, P, undefined> {
   return (result) => {
-    if (result.success) return;
+    if (result.success) return undefined;
     const target = result.target as Target;
     const code = codes[target] ?? (target === "query" ? "INVALID_QUERY_PARAMETERS" : "INVALID_PATH");
     throw new ApiError(code, `invalid ${target === "json" ? "body" : target}: ${describeZodError(result.error)}`);
@@ -56,16 +57,26 @@ async function readCapped(request: Request): Promise<Uint8Array> {
   return out;
 }
 
+/** A request that says it has no body: no body stream, or a zero Content-Length. */
+function isEmptyBody(request: Request): boolean {
+  return request.body === null || request.headers.get("content-length") === "0";
+}
+
 const JSON_CONTENT_TYPE = /^application\/([a-z0-9.+-]+\+)?json\s*(;.*)?$/i;
 
 /**
  * Reads a JSON body before validation: refuses a wrong content type, a body
  * over 2 MiB and malformed JSON with the route's code, then leaves the parsed
- * value where the zod validator reads it.
+ * value where the zod validator reads it. An optional body may be left out
+ * entirely (no content type, no bytes): it reads as `{}`.
  */
-export function jsonBody(code: ErrorCode) {
+export function jsonBody(code: ErrorCode, options: { optional?: boolean } = {}) {
   return createMiddleware(async (c, next) => {
     const contentType = c.req.header("content-type") ?? "";
+    if (options.optional && contentType === "" && isEmptyBody(c.req.raw)) {
+      c.req.bodyCache.json = Promise.resolve({});
+      return next();
+    }
     if (!JSON_CONTENT_TYPE.test(contentType)) {
       throw new ApiError(code, "request body must be JSON with 'content-type: application/json'");
     }

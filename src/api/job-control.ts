@@ -1,0 +1,135 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { jobRunnerStub } from "../../durable-objects/job-runner";
+import { parseEndBlock } from "../domain/end-block";
+import { EVM_RPC_TABLE_NAMES } from "../domain/evm-rpc/tables";
+import { dumpDescriptor } from "../domain/job";
+import { openDb } from "../store/db";
+import { getJob } from "../store/jobs";
+import { resolveRevision } from "../store/revisions";
+import { scheduleJob } from "../store/scheduling";
+import type { App } from "./app";
+import { DatasetRevisionParamsSchema } from "./dataset-params";
+import { errorContent, writeAuthResponses } from "./error-schema";
+import { ApiError } from "./errors";
+import { JobIdParamsSchema } from "./jobs";
+import { jsonBody, validationHook } from "./validation";
+
+/** u16, as the original's `max_writers`; 0 is refused (DESIGN difference 6). */
+const MAX_PARALLELISM = 65_535;
+
+const DeployRequestSchema = z
+  .object({
+    end_block: z
+      .unknown()
+      .transform((value, ctx) => {
+        const parsed = parseEndBlock(value);
+        if (parsed.ok) return parsed.endBlock;
+        ctx.addIssue({ code: "custom", message: parsed.reason });
+        return z.NEVER;
+      })
+      .openapi({
+        description:
+          'Where the job stops. null or absent: continuous, follows the chain head. "latest": the head at job start. "N" or N: block N. "-N" or -N: N blocks below the head at job start.',
+        oneOf: [{ type: "null" }, { type: "string", example: "latest" }, { type: "integer", example: 1000 }],
+      }),
+    parallelism: z
+      .number()
+      .int()
+      .min(1, "parallelism must be at least 1")
+      .max(MAX_PARALLELISM)
+      .default(1)
+      .openapi({ description: "Steps extracted at once", example: 1 }),
+  })
+  .openapi("DeployRequest");
+
+const DeployResponseSchema = z
+  .object({ job_id: z.number().int().openapi({ description: "The new job, or the SCHEDULED or RUNNING job of the same manifest", example: 1 }) })
+  .openapi("DeployResponse");
+
+const deployRoute = createRoute({
+  method: "post",
+  path: "/datasets/{namespace}/{name}/versions/{revision}/deploy",
+  tags: ["datasets"],
+  operationId: "deploy_dataset",
+  summary: "Start an extraction job; poll GET /jobs/{id} or the progress endpoint until it ends",
+  middleware: [jsonBody("INVALID_BODY", { optional: true })] as const,
+  request: {
+    params: DatasetRevisionParamsSchema,
+    body: { required: false, content: { "application/json": { schema: DeployRequestSchema } } },
+  },
+  responses: {
+    202: {
+      description: "Accepted: the job runs in the background",
+      content: { "application/json": { schema: DeployResponseSchema } },
+    },
+    400: errorContent("Invalid path (INVALID_PATH), body (INVALID_BODY), or a dataset kind that cannot be extracted (UNSUPPORTED_DATASET_KIND)"),
+    ...writeAuthResponses,
+    404: errorContent("No such dataset or revision (DATASET_NOT_FOUND)"),
+    500: errorContent("The job could not be scheduled (SCHEDULER_ERROR)"),
+  },
+});
+
+const stopRoute = createRoute({
+  method: "put",
+  path: "/jobs/{id}/stop",
+  tags: ["jobs"],
+  operationId: "jobs_stop",
+  summary: "Stop a job: STOP_REQUESTED, then STOPPING while steps in flight finish, then STOPPED; idempotent",
+  request: { params: JobIdParamsSchema },
+  responses: {
+    200: { description: "Stop requested, already under way, or the job had already ended (empty body)" },
+    400: errorContent("Invalid job id (INVALID_JOB_ID)"),
+    ...writeAuthResponses,
+    404: errorContent("No such job (JOB_NOT_FOUND)"),
+    500: errorContent("The job is in a state a stop cannot handle (UNEXPECTED_STATE_CONFLICT)"),
+  },
+});
+
+export function registerJobControlRoutes(app: App): void {
+  app.openapi(
+    deployRoute,
+    async (c) => {
+      const { namespace, name, revision } = c.req.valid("param");
+      const body = c.req.valid("json");
+      const db = openDb(c.env.DB);
+      const resolved = await resolveRevision(db, { namespace, name }, revision);
+      if (!resolved) throw new ApiError("DATASET_NOT_FOUND", `dataset ${namespace}/${name} has no revision ${c.req.param("revision")}`);
+      if (resolved.kind !== "evm-rpc") {
+        throw new ApiError("UNSUPPORTED_DATASET_KIND", `datasets of kind ${resolved.kind} cannot be extracted yet; only evm-rpc datasets can`);
+      }
+      const descriptor = dumpDescriptor({
+        endBlock: body.end_block,
+        maxWriters: body.parallelism,
+        datasetNamespace: namespace,
+        datasetName: name,
+        manifestHash: resolved.hash,
+      });
+      const scheduled = await scheduleJob(db, {
+        manifestHash: resolved.hash,
+        datasetNamespace: namespace,
+        datasetName: name,
+        // The runtime's tables come from code, not from the manifest (reference §2.2).
+        tables: EVM_RPC_TABLE_NAMES,
+        bucketName: c.env.BUCKET_NAME,
+        descriptor,
+      });
+      if (scheduled.outcome === "scheduled") await jobRunnerStub(c.env.JOB_RUNNER, scheduled.jobId).start(scheduled.jobId);
+      return c.json({ job_id: scheduled.jobId }, 202);
+    },
+    validationHook({ param: "INVALID_PATH", json: "INVALID_BODY" }),
+  );
+
+  app.openapi(
+    stopRoute,
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const job = await getJob(openDb(c.env.DB), id);
+      if (!job) throw new ApiError("JOB_NOT_FOUND", `job ${id} not found`);
+      const result = await jobRunnerStub(c.env.JOB_RUNNER, id).requestStop(id);
+      if (result === "not_found") throw new ApiError("JOB_NOT_FOUND", `job ${id} not found`);
+      if (result === "conflict") throw new ApiError("UNEXPECTED_STATE_CONFLICT", `job ${id} is in status ${job.status}, which a stop cannot handle`);
+      return c.body(null, 200);
+    },
+    validationHook({ param: "INVALID_JOB_ID" }),
+  );
+}

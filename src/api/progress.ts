@@ -1,0 +1,142 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { EVM_RPC_TABLE_NAMES } from "../domain/evm-rpc/tables";
+import { parseManifest } from "../domain/manifest/parse";
+import { formatRevision } from "../domain/revision";
+import { type Db, openDb } from "../store/db";
+import { readManifestObject } from "../store/manifests";
+import { listActiveTableProgress, type TableProgressRow } from "../store/progress";
+import { type ResolvedRevision, resolveRevision } from "../store/revisions";
+import type { App } from "./app";
+import { DatasetRevisionParamsSchema } from "./dataset-params";
+import { errorContent, readAuthResponses } from "./error-schema";
+import { ApiError } from "./errors";
+import { validationHook } from "./validation";
+
+const TableProgressSchema = z
+  .object({
+    table_name: z.string(),
+    current_block: z.number().int().nullable().openapi({ description: "Last block of the canonical chain; null when nothing is synced" }),
+    start_block: z.number().int().nullable().openapi({ description: "First block of the canonical chain; null when nothing is synced" }),
+    job_id: z.number().int().nullable().openapi({ description: "The job holding the table's write lock" }),
+    job_status: z.string().nullable().openapi({ example: "RUNNING" }),
+    files_count: z.number().int().openapi({ description: "Files on the canonical chain" }),
+    total_size_bytes: z.number().int().openapi({ description: "Bytes of the files on the canonical chain" }),
+  })
+  .openapi("TableProgress");
+
+const DatasetProgressSchema = z
+  .object({
+    dataset_namespace: z.string(),
+    dataset_name: z.string(),
+    revision: z.string().openapi({ description: "The revision as requested" }),
+    manifest_hash: z.string(),
+    tables: z.array(TableProgressSchema),
+  })
+  .openapi("DatasetProgress");
+
+const TableParamsSchema = DatasetRevisionParamsSchema.extend({
+  table: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]*$/, "table must be a lowercase identifier")
+    .openapi({ param: { name: "table", in: "path" }, example: "blocks" }),
+});
+
+const datasetProgressRoute = createRoute({
+  method: "get",
+  path: "/datasets/{namespace}/{name}/versions/{revision}/progress",
+  tags: ["datasets"],
+  operationId: "get_dataset_progress",
+  summary: "Sync progress of every table of a dataset: the canonical chain's first and last block, files, bytes, writer job",
+  request: { params: DatasetRevisionParamsSchema },
+  responses: {
+    200: { description: "Progress per table", content: { "application/json": { schema: DatasetProgressSchema } } },
+    400: errorContent("Invalid path (INVALID_PATH)"),
+    ...readAuthResponses,
+    404: errorContent("No such dataset or revision (DATASET_NOT_FOUND)"),
+    500: errorContent("Internal error"),
+  },
+});
+
+const tableProgressRoute = createRoute({
+  method: "get",
+  path: "/datasets/{namespace}/{name}/versions/{revision}/tables/{table}/progress",
+  tags: ["datasets"],
+  operationId: "get_table_progress",
+  summary: "Sync progress of one table of a dataset",
+  request: { params: TableParamsSchema },
+  responses: {
+    200: { description: "The table's progress", content: { "application/json": { schema: TableProgressSchema } } },
+    400: errorContent("Invalid path (INVALID_PATH)"),
+    ...readAuthResponses,
+    404: errorContent("No such dataset or revision (DATASET_NOT_FOUND) or table (TABLE_NOT_FOUND)"),
+    500: errorContent("Internal error"),
+  },
+});
+
+/** The dataset's logical tables: from code for evm-rpc (reference §2.2), else from the manifest. */
+async function datasetTables(db: Db, bucket: R2Bucket, resolved: ResolvedRevision): Promise<readonly string[]> {
+  if (resolved.kind === "evm-rpc") return EVM_RPC_TABLE_NAMES;
+  const text = await readManifestObject(bucket, resolved.hash);
+  const parsed = text === null ? null : parseManifest(JSON.parse(text));
+  return parsed?.ok ? Object.keys(parsed.manifest.tables).sort() : [];
+}
+
+function toTableProgress(table: string, row: TableProgressRow | undefined): z.output<typeof TableProgressSchema> {
+  return {
+    table_name: table,
+    current_block: row?.currentBlock ?? null,
+    start_block: row?.startBlock ?? null,
+    job_id: row?.jobId ?? null,
+    job_status: row?.jobStatus ?? null,
+    files_count: row?.filesCount ?? 0,
+    total_size_bytes: row?.totalSizeBytes ?? 0,
+  };
+}
+
+/**
+ * Progress comes from the running aggregates the writer job keeps per
+ * location (reference §9 computed incrementally), so a call reads one row per
+ * table, never the file rows.
+ */
+async function progressOf(db: Db, bucket: R2Bucket, resolved: ResolvedRevision) {
+  const tables = await datasetTables(db, bucket, resolved);
+  const rows = new Map((await listActiveTableProgress(db, resolved.hash)).map((row) => [row.table, row]));
+  return tables.map((table) => toTableProgress(table, rows.get(table)));
+}
+
+export function registerProgressRoutes(app: App): void {
+  app.openapi(
+    datasetProgressRoute,
+    async (c) => {
+      const { namespace, name, revision } = c.req.valid("param");
+      const db = openDb(c.env.DB);
+      const resolved = await resolveRevision(db, { namespace, name }, revision);
+      if (!resolved) throw new ApiError("DATASET_NOT_FOUND", `dataset ${namespace}/${name} has no revision ${formatRevision(revision)}`);
+      return c.json(
+        {
+          dataset_namespace: namespace,
+          dataset_name: name,
+          revision: formatRevision(revision),
+          manifest_hash: resolved.hash,
+          tables: await progressOf(db, c.env.BUCKET, resolved),
+        },
+        200,
+      );
+    },
+    validationHook({ param: "INVALID_PATH" }),
+  );
+
+  app.openapi(
+    tableProgressRoute,
+    async (c) => {
+      const { namespace, name, revision, table } = c.req.valid("param");
+      const db = openDb(c.env.DB);
+      const resolved = await resolveRevision(db, { namespace, name }, revision);
+      if (!resolved) throw new ApiError("DATASET_NOT_FOUND", `dataset ${namespace}/${name} has no revision ${formatRevision(revision)}`);
+      const progress = (await progressOf(db, c.env.BUCKET, resolved)).find((entry) => entry.table_name === table);
+      if (!progress) throw new ApiError("TABLE_NOT_FOUND", `dataset ${namespace}/${name} has no table ${table}`);
+      return c.json(progress, 200);
+    },
+    validationHook({ param: "INVALID_PATH" }),
+  );
+}
