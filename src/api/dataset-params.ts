@@ -1,0 +1,55 @@
+import { z } from "@hono/zod-openapi";
+import { isHash, isName, isNamespace, isVersion, parseRevision, type Revision } from "../domain/revision";
+
+/**
+ * Path parameters shared by the dataset, manifest, deploy and progress
+ * routes (reference §1.1). A revision is parsed into its typed form.
+ */
+
+export const NamespaceSchema = z
+  .string()
+  .refine(isNamespace, "namespace must be lowercase ASCII letters, digits or '_'")
+  .openapi({ description: "Dataset namespace (`_` is the global one)", example: "_", pattern: "^[a-z0-9_]+$" });
+
+export const NameSchema = z
+  .string()
+  .refine(isName, "name must start with a lowercase letter or '_' and contain only lowercase letters, digits or '_'")
+  .openapi({ description: "Dataset name", example: "eth_rpc", pattern: "^[a-z_][a-z0-9_]*$" });
+
+export const VersionSchema = z
+  .string()
+  .refine(isVersion, "version must be a strict semver such as 1.2.3 (no 'v' prefix)")
+  .openapi({ description: "Semantic version", example: "1.0.0" });
+
+export const HashSchema = z
+  .string()
+  .refine(isHash, "hash must be 64 hex digits")
+  .transform((hash) => hash.toLowerCase())
+  .openapi({ description: "Manifest hash: 64 hex digits (sha256 of the canonical manifest)", example: "2dbf16e8a4d1c526e3894441d1945040d51ea1b68d1c420e402be59b0646fcfa" });
+
+export const RevisionSchema = z
+  .string()
+  .transform((text, ctx): Revision => {
+    const revision = parseRevision(text);
+    if (revision) return revision;
+    ctx.addIssue({ code: "custom", message: "revision must be a semver version, 'latest', 'dev' or a 64-hex manifest hash" });
+    return z.NEVER;
+  })
+  .openapi({ description: "A version (`1.2.3`), `latest` (the highest version), `dev` (the last registered) or a manifest hash", example: "latest" });
+
+const pathParam = (name: string) => ({ param: { name, in: "path" as const } });
+
+export const DatasetParamsSchema = z.object({
+  namespace: NamespaceSchema.openapi(pathParam("namespace")),
+  name: NameSchema.openapi(pathParam("name")),
+});
+
+export const DatasetRevisionParamsSchema = DatasetParamsSchema.extend({
+  revision: RevisionSchema.openapi(pathParam("revision")),
+});
+
+export const DatasetVersionParamsSchema = DatasetParamsSchema.extend({
+  version: VersionSchema.openapi(pathParam("version")),
+});
+
+export const HashParamsSchema = z.object({ hash: HashSchema.openapi(pathParam("hash")) });
