@@ -28,7 +28,11 @@ export interface JobPlan {
   readonly missing: RangeSet;
   /** New steps to hand out now. */
   readonly steps: readonly BlockRange[];
-  /** A finite job whose every table has the whole range, with nothing in flight. */
+  /**
+   * A finite job whose every table has the whole range, with nothing in
+   * flight. Decided from the files alone: blocks in a file were on the chain,
+   * so a head that is not known yet (or fell back) does not hold it back.
+   */
   readonly complete: boolean;
 }
 
@@ -45,11 +49,14 @@ export function tableMissing(desired: BlockRange, segments: readonly Segment[], 
 }
 
 export function planJob(input: JobPlanInput): JobPlan {
+  const missingIn = (range: BlockRange | null): RangeSet =>
+    range ? normalize(input.tables.flatMap((segments) => tableMissing(range, segments, input.forced))) : [];
   const desired = desiredRange(input.startBlock, input.end, input.head);
-  const missing = desired ? normalize(input.tables.flatMap((segments) => tableMissing(desired, segments, input.forced))) : [];
+  const missing = missingIn(desired);
   const steps = nextSteps({ missing, inFlight: input.busy, stepSize: input.stepSize, parallelism: input.parallelism });
-  const reachedEnd = input.end !== null && input.head !== null && input.head >= input.end;
-  const complete = reachedEnd && missing.length === 0 && input.busy.length === 0;
+  const whole = input.end === null ? null : { start: input.startBlock, end: input.end };
+  const complete =
+    whole !== null && input.busy.length === 0 && (desired?.end === whole.end ? missing : missingIn(whole)).length === 0;
   return { missing, steps, complete };
 }
 
