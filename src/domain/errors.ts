@@ -16,6 +16,7 @@ export type ErrorReason =
   | "rpc_error"
   | "block_not_available"
   | "block_invalid"
+  | "chain_moved"
   | "unexpected"
   // fatal
   | "invalid_provider"
@@ -129,6 +130,8 @@ export function parseRetryAfter(header: string | null | undefined, nowMs: number
   const value = header?.trim();
   if (!value) return undefined;
   if (/^\d+$/.test(value)) return Number(value) * 1000;
+  // HTTP dates name the month ("Wed, 21 Oct 2015 ..."); Date.parse alone would take "-5" or "1.5".
+  if (!/[a-z]{3}/i.test(value)) return undefined;
   const at = Date.parse(value);
   return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
 }

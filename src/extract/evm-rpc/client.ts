@@ -77,6 +77,27 @@ export class EvmRpcClient {
   }
 
   /**
+   * The hashes (0x + lowercase hex) of the given blocks, by number, as the
+   * node sees them now: for checking files against the chain (reorgs).
+   * Blocks the node does not have are left out.
+   */
+  async blockHashes(numbers: readonly number[]): Promise<Map<number, string>> {
+    const blocks = await this.transport.callAll(
+      numbers.map((number) => ({ method: "eth_getBlockByNumber", params: [toQuantity(number), false] })),
+    );
+    const hashes = new Map<number, string>();
+    blocks.forEach((block, i) => {
+      if (block === null || block === undefined) return;
+      const hash = (block as { hash?: unknown }).hash;
+      if (typeof hash !== "string" || !/^0x[0-9a-fA-F]{64}$/.test(hash)) {
+        throw new RetryableError("invalid_response", `block ${numbers[i]} came without a valid hash`);
+      }
+      hashes.set(numbers[i]!, hash.toLowerCase());
+    });
+    return hashes;
+  }
+
+  /**
    * Blocks `start..=end` in chunks of consecutive blocks, in order. The next
    * chunk is fetched while the caller works on the current one.
    */
