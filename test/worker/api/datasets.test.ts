@@ -1,0 +1,429 @@
+import { env } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import {
+  api,
+  canonicalOf,
+  del,
+  derivedManifest,
+  expectError,
+  postJson,
+  rawManifest,
+  READ,
+  register,
+  registryState,
+  versions,
+} from "./registry-support";
+
+const MiB = 1024 * 1024;
+
+describe("POST /datasets", () => {
+  it("stores the manifest in R2 and D1, links it, and sets dev and the version (201, empty body)", async () => {
+    const manifest = rawManifest();
+    const { canonical, hash } = await canonicalOf(manifest);
+    const res = await postJson("/datasets", { namespace: "_", name: "anvil_rpc", version: "1.0.0", manifest });
+    expect(res.status).toBe(201);
+    expect(await res.text()).toBe("");
+
+    expect(hash).toBe("2dbf16e8a4d1c526e3894441d1945040d51ea1b68d1c420e402be59b0646fcfa");
+    expect(await (await env.BUCKET.get(`manifests/${hash}`))?.text()).toBe(canonical);
+    const row = await env.DB.prepare("SELECT hash, path, kind, created_at FROM manifest_files").first<Record<string, string>>();
+    expect(row).toMatchObject({ hash, path: hash, kind: "evm-rpc" });
+    expect(row?.created_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
+
+    const body = await versions("_", "anvil_rpc");
+    expect(body.versions).toEqual([{ version: "1.0.0", manifest_hash: hash, created_at: expect.stringMatching(/Z$/), updated_at: expect.stringMatching(/Z$/) }]);
+    expect(body.special_tags).toEqual({ latest: "1.0.0", dev: hash });
+  });
+
+  it("without a version only links the manifest and moves dev", async () => {
+    const { hash } = await canonicalOf(rawManifest());
+    await register("_", "anvil_rpc", rawManifest());
+    await register("_", "anvil_rpc", rawManifest(), null);
+    const body = await versions("_", "anvil_rpc");
+    expect(body.versions).toEqual([]);
+    expect(body.special_tags).toEqual({ dev: hash });
+  });
+
+  it("accepts a hash of a stored manifest, in either case", async () => {
+    const manifest = rawManifest();
+    const stored = await postJson("/manifests", manifest);
+    const { hash } = (await stored.json()) as { hash: string };
+    await register("edgeandnode", "anvil", hash.toUpperCase(), "0.1.0");
+    const body = await versions("edgeandnode", "anvil");
+    expect(body.special_tags).toEqual({ latest: "0.1.0", dev: hash });
+  });
+
+  it("answers 404 MANIFEST_NOT_FOUND for a hash that is not stored, and writes nothing", async () => {
+    const before = await registryState();
+    await expectError(await postJson("/datasets", { namespace: "_", name: "x", manifest: "ab".repeat(32) }), 404, "MANIFEST_NOT_FOUND");
+    expect(await registryState()).toEqual(before);
+  });
+
+  it("registers a derived dataset whose SQL reads declared dependencies", async () => {
+    await register("_", "eth", rawManifest("mainnet"), "1.0.0");
+    const derived = derivedManifest('SELECT block_num FROM eth.blocks JOIN "_/eth@1.0.0".logs ON true', { eth: "_/eth@1.0.0" });
+    await register("_", "eth_derived", derived, "1.0.0");
+    const info = await api("/datasets/_/eth_derived/versions/1.0.0");
+    expect(await info.json()).toMatchObject({ kind: "manifest" });
+  });
+
+  it("registers the shared fixtures, with the reference hashes", async () => {
+    const shared = env.TEST_SHARED;
+    if (!shared) return;
+    const hashes = shared.manifests["hashes.json"] as Record<string, { sha256: string }>;
+    for (const [file, manifest] of Object.entries(shared.manifests)) {
+      if (file === "hashes.json") continue;
+      await register("_", file.replace(/\.json$/, "").replace(/[^a-z0-9_]/g, "_"), manifest, "1.0.0");
+      const name = file.replace(/\.json$/, "").replace(/[^a-z0-9_]/g, "_");
+      const info = (await (await api(`/datasets/_/${name}/versions/1.0.0`)).json()) as { manifest_hash: string };
+      expect(info.manifest_hash, file).toBe(hashes[file]?.sha256);
+    }
+  });
+
+  describe("rejects bad requests with a code, and writes nothing", () => {
+    const valid = { namespace: "_", name: "anvil_rpc", version: "1.0.0", manifest: rawManifest() };
+    const cases: [string, Record<string, unknown>, number, string][] = [
+      ["missing namespace", { ...valid, namespace: undefined }, 400, "INVALID_PAYLOAD_FORMAT"],
+      ["uppercase namespace", { ...valid, namespace: "Edge" }, 400, "INVALID_PAYLOAD_FORMAT"],
+      ["namespace with a slash", { ...valid, namespace: "a/b" }, 400, "INVALID_PAYLOAD_FORMAT"],
+      ["name starting with a digit", { ...valid, name: "1eth" }, 400, "INVALID_PAYLOAD_FORMAT"],
+      ["numeric name", { ...valid, name: 5 }, 400, "INVALID_PAYLOAD_FORMAT"],
+      ["v-prefixed version", { ...valid, version: "v1.0.0" }, 400, "INVALID_PAYLOAD_FORMAT"],
+      ["version 'latest'", { ...valid, version: "latest" }, 400, "INVALID_PAYLOAD_FORMAT"],
+      ["two-part version", { ...valid, version: "1.0" }, 400, "INVALID_PAYLOAD_FORMAT"],
+      ["missing manifest", { ...valid, manifest: undefined }, 400, "INVALID_PAYLOAD_FORMAT"],
+      ["a string that is not a hash", { ...valid, manifest: "abc" }, 400, "INVALID_MANIFEST"],
+      ["a 63-hex string", { ...valid, manifest: "a".repeat(63) }, 400, "INVALID_MANIFEST"],
+      ["a number", { ...valid, manifest: 5 }, 400, "INVALID_MANIFEST"],
+      ["null", { ...valid, manifest: null }, 400, "INVALID_MANIFEST"],
+      ["an array", { ...valid, manifest: [rawManifest()] }, 400, "INVALID_MANIFEST"],
+      ["no kind", { ...valid, manifest: { network: "anvil" } }, 400, "INVALID_MANIFEST"],
+      ["an unknown kind", { ...valid, manifest: { ...rawManifest(), kind: "sql" } }, 400, "UNSUPPORTED_DATASET_KIND"],
+      ["a raw manifest without tables", { ...valid, manifest: { kind: "evm-rpc", network: "anvil" } }, 400, "INVALID_MANIFEST"],
+      ["an unknown Arrow type", { ...valid, manifest: { kind: "firehose", network: "n", tables: { t: { network: "n", schema: { arrow: { fields: [{ name: "a", type: "Text", nullable: true }] } } } } } }, 400, "INVALID_MANIFEST"],
+      ["a start_block above 2^53", { ...valid, manifest: { ...rawManifest(), start_block: 2 ** 60 } }, 400, "INVALID_MANIFEST"],
+      ["an undeclared SQL dependency", { ...valid, manifest: derivedManifest("SELECT * FROM other.blocks", { eth: "_/eth@1.0.0" }) }, 400, "DEPENDENCY_VALIDATION_ERROR"],
+      ["two SQL statements", { ...valid, manifest: derivedManifest("SELECT 1; SELECT 2", {}) }, 400, "DEPENDENCY_VALIDATION_ERROR"],
+      ["SQL that does not parse", { ...valid, manifest: derivedManifest("SELEC nothing", {}) }, 400, "DEPENDENCY_VALIDATION_ERROR"],
+      ["a malformed dependency reference", { ...valid, manifest: derivedManifest("SELECT 1", { eth: "eth@1.0.0" }) }, 400, "INVALID_MANIFEST"],
+    ];
+    it.each(cases)("%s", async (_, body, status, code) => {
+      await register("_", "anvil_rpc", rawManifest("other"), "0.1.0");
+      const before = await registryState();
+      await expectError(await postJson("/datasets", body), status, code);
+      expect(await registryState()).toEqual(before);
+    });
+
+    it.each([
+      ["malformed JSON", { "content-type": "application/json" }, '{"namespace": "_",'],
+      ["a JSON body sent as text/plain", { "content-type": "text/plain" }, JSON.stringify(valid)],
+      ["no content type", {}, JSON.stringify(valid)],
+      ["an empty body", { "content-type": "application/json" }, ""],
+      ["a JSON array", { "content-type": "application/json" }, "[]"],
+      ["invalid UTF-8", { "content-type": "application/json" }, new Uint8Array([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d])],
+    ] as [string, Record<string, string>, BodyInit][])("%s is INVALID_PAYLOAD_FORMAT", async (_, headers, body) => {
+      const before = await registryState();
+      await expectError(await api("/datasets", { method: "POST", headers, body }), 400, "INVALID_PAYLOAD_FORMAT");
+      expect(await registryState()).toEqual(before);
+    });
+
+    it("a body over 2 MiB is INVALID_PAYLOAD_FORMAT", async () => {
+      const before = await registryState();
+      const big = JSON.stringify({ ...valid, padding: "x".repeat(2 * MiB) });
+      await expectError(await api("/datasets", { method: "POST", headers: { "content-type": "application/json" }, body: big }), 400, "INVALID_PAYLOAD_FORMAT");
+      expect(await registryState()).toEqual(before);
+    });
+
+    it("a body just under 2 MiB is read", async () => {
+      const body = JSON.stringify({ ...valid, padding: "" });
+      const padded = JSON.stringify({ ...valid, padding: "x".repeat(2 * MiB - body.length) });
+      expect(padded.length).toBe(2 * MiB);
+      expect((await api("/datasets", { method: "POST", headers: { "content-type": "application/json" }, body: padded })).status).toBe(201);
+    });
+  });
+
+  it("is idempotent: registering the same content twice leaves the same state", async () => {
+    await register("_", "anvil_rpc", rawManifest(), "1.0.0");
+    const once = await registryState();
+    await register("_", "anvil_rpc", rawManifest(), "1.0.0");
+    expect(await registryState()).toEqual(once);
+  });
+});
+
+describe("tags", () => {
+  it("dev moves to the manifest registered last, with or without a version", async () => {
+    const a = (await canonicalOf(rawManifest("a"))).hash;
+    const b = (await canonicalOf(rawManifest("b"))).hash;
+    await register("_", "d", rawManifest("a"), "2.0.0");
+    expect((await versions("_", "d")).special_tags.dev).toBe(a);
+    await register("_", "d", rawManifest("b"), "1.0.0");
+    expect((await versions("_", "d")).special_tags.dev).toBe(b);
+    await register("_", "d", rawManifest("a"));
+    expect((await versions("_", "d")).special_tags.dev).toBe(a);
+    const dev = (await (await api("/datasets/_/d/versions/dev")).json()) as { manifest_hash: string };
+    expect(dev.manifest_hash).toBe(a);
+  });
+
+  it("latest only moves forward in semver, whatever the registration order", async () => {
+    const hashes: Record<string, string> = {};
+    for (const [version, network] of [
+      ["1.0.0", "n1"],
+      ["9.0.0", "n9"],
+      ["10.0.0", "n10"],
+      ["2.0.0", "n2"],
+      ["10.0.0-rc.1", "rc"],
+    ]) {
+      hashes[version as string] = (await canonicalOf(rawManifest(network))).hash;
+      await register("_", "d", rawManifest(network), version);
+    }
+    const body = await versions("_", "d");
+    expect(body.versions.map((v) => v.version)).toEqual(["10.0.0", "10.0.0-rc.1", "9.0.0", "2.0.0", "1.0.0"]);
+    expect(body.special_tags.latest).toBe("10.0.0");
+    const latest = (await (await api("/datasets/_/d/versions/latest")).json()) as { manifest_hash: string; revision: string };
+    expect(latest).toMatchObject({ manifest_hash: hashes["10.0.0"], revision: "latest" });
+    const list = (await (await api("/datasets")).json()) as { datasets: unknown[] };
+    expect(list.datasets).toEqual([{ namespace: "_", name: "d", latest_version: "10.0.0", versions: ["10.0.0", "10.0.0-rc.1", "9.0.0", "2.0.0", "1.0.0"] }]);
+  });
+
+  it("re-tagging a version moves it to the new manifest; latest follows when it is that version", async () => {
+    const first = (await canonicalOf(rawManifest("first"))).hash;
+    const second = (await canonicalOf(rawManifest("second"))).hash;
+    await register("_", "d", rawManifest("first"), "1.0.0");
+    const before = (await versions("_", "d")).versions[0];
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await register("_", "d", rawManifest("second"), "1.0.0");
+    const after = (await versions("_", "d")).versions[0];
+    expect(before?.manifest_hash).toBe(first);
+    expect(after?.manifest_hash).toBe(second);
+    expect(after?.created_at).toBe(before?.created_at);
+    expect(after?.updated_at).not.toBe(before?.updated_at);
+    const latest = (await (await api("/datasets/_/d/versions/latest")).json()) as { manifest_hash: string };
+    expect(latest.manifest_hash).toBe(second);
+    // Both manifests stay linked: the old one is still reachable by hash.
+    expect((await api(`/datasets/_/d/versions/${first}`)).status).toBe(200);
+  });
+
+  it("re-registering a version with the same manifest keeps its updated_at", async () => {
+    await register("_", "d", rawManifest(), "1.0.0");
+    const before = await versions("_", "d");
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await register("_", "d", rawManifest(), "1.0.0");
+    expect(await versions("_", "d")).toEqual(before);
+  });
+});
+
+describe("DELETE /datasets/{namespace}/{name}/versions/{version}", () => {
+  it("refuses to delete the version latest points to, and deletes the others", async () => {
+    await register("_", "d", rawManifest("a"), "1.0.0");
+    await register("_", "d", rawManifest("b"), "2.0.0");
+    const before = await registryState();
+    await expectError(await del("/datasets/_/d/versions/2.0.0"), 400, "CANNOT_DELETE_LATEST_VERSION");
+    expect(await registryState()).toEqual(before);
+
+    expect((await del("/datasets/_/d/versions/1.0.0")).status).toBe(204);
+    const body = await versions("_", "d");
+    expect(body.versions.map((v) => v.version)).toEqual(["2.0.0"]);
+    expect(body.special_tags.latest).toBe("2.0.0");
+    // The manifest stays linked and resolvable by hash.
+    const a = (await canonicalOf(rawManifest("a"))).hash;
+    expect((await api(`/datasets/_/d/versions/${a}`)).status).toBe(200);
+  });
+
+  it("allows deleting a version that shares latest's manifest but is not latest", async () => {
+    await register("_", "d", rawManifest(), "1.0.0");
+    await register("_", "d", rawManifest(), "2.0.0");
+    expect((await del("/datasets/_/d/versions/1.0.0")).status).toBe(204);
+    await expectError(await del("/datasets/_/d/versions/2.0.0"), 400, "CANNOT_DELETE_LATEST_VERSION");
+  });
+
+  it("lets the old latest go once a higher version exists", async () => {
+    await register("_", "d", rawManifest("a"), "1.0.0");
+    await expectError(await del("/datasets/_/d/versions/1.0.0"), 400, "CANNOT_DELETE_LATEST_VERSION");
+    await register("_", "d", rawManifest("b"), "1.1.0");
+    expect((await del("/datasets/_/d/versions/1.0.0")).status).toBe(204);
+  });
+
+  it("is idempotent: an absent version is 204, twice", async () => {
+    await register("_", "d", rawManifest("a"), "1.0.0");
+    await register("_", "d", rawManifest("b"), "2.0.0");
+    expect((await del("/datasets/_/d/versions/1.0.0")).status).toBe(204);
+    const once = await registryState();
+    expect((await del("/datasets/_/d/versions/1.0.0")).status).toBe(204);
+    expect((await del("/datasets/_/nothing/versions/3.0.0")).status).toBe(204);
+    expect(await registryState()).toEqual(once);
+  });
+
+  it.each(["latest", "dev", "v1.0.0", "1.0", "a".repeat(64)])("refuses %s as a version with INVALID_PATH", async (version) => {
+    await register("_", "d", rawManifest(), "1.0.0");
+    const before = await registryState();
+    await expectError(await del(`/datasets/_/d/versions/${version}`), 400, "INVALID_PATH");
+    expect(await registryState()).toEqual(before);
+  });
+});
+
+describe("DELETE /datasets/{namespace}/{name}", () => {
+  it("removes links, tags and the manifests no other dataset links, rows and objects", async () => {
+    const shared = (await canonicalOf(rawManifest("shared"))).hash;
+    const own = (await canonicalOf(rawManifest("own"))).hash;
+    await register("_", "a", rawManifest("shared"), "1.0.0");
+    await register("_", "a", rawManifest("own"), "2.0.0");
+    await register("_", "b", rawManifest("shared"), "1.0.0");
+
+    expect((await del("/datasets/_/a")).status).toBe(204);
+    expect(await versions("_", "a")).toEqual({ namespace: "_", name: "a", versions: [], special_tags: {} });
+    expect(await env.BUCKET.head(`manifests/${own}`)).toBeNull();
+    expect((await api(`/manifests/${own}`)).status).toBe(404);
+    expect(await env.BUCKET.head(`manifests/${shared}`)).not.toBeNull();
+    expect((await api("/datasets/_/b/versions/1.0.0")).status).toBe(200);
+    const tags = await env.DB.prepare("SELECT namespace, name, version FROM tags WHERE name = 'a'").all();
+    expect(tags.results).toEqual([]);
+  });
+
+  it("is idempotent: 204 twice, and for a dataset that never existed", async () => {
+    await register("_", "a", rawManifest(), "1.0.0");
+    expect((await del("/datasets/_/a")).status).toBe(204);
+    const once = await registryState();
+    expect((await del("/datasets/_/a")).status).toBe(204);
+    expect((await del("/datasets/_/never")).status).toBe(204);
+    expect(await registryState()).toEqual(once);
+  });
+
+  it.each([
+    ["Upper", "a"],
+    ["a-b", "a"],
+    ["_", "1a"],
+    ["_", "A"],
+  ])("refuses %s/%s with INVALID_PATH", async (namespace, name) => {
+    await expectError(await del(`/datasets/${namespace}/${name}`), 400, "INVALID_PATH");
+  });
+});
+
+describe("GET /datasets", () => {
+  it("lists every dataset by namespace then name, with versions highest first", async () => {
+    await register("zeta", "b", rawManifest("1"), "0.2.0");
+    await register("alpha", "z", rawManifest("2"), "1.0.0");
+    await register("alpha", "z", rawManifest("3"), "0.9.0");
+    await register("alpha", "a", rawManifest("4"));
+    const res = await api("/datasets");
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({
+      datasets: [
+        { namespace: "alpha", name: "a", versions: [] },
+        { namespace: "alpha", name: "z", latest_version: "1.0.0", versions: ["1.0.0", "0.9.0"] },
+        { namespace: "zeta", name: "b", latest_version: "0.2.0", versions: ["0.2.0"] },
+      ],
+    });
+  });
+
+  it("is empty on an empty registry, and readable with the read token", async () => {
+    const res = await api("/datasets", { headers: READ });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ datasets: [] });
+  });
+});
+
+describe("GET /datasets/{namespace}/{name}/versions", () => {
+  it("answers 200 with empty lists for an unknown dataset", async () => {
+    expect(await versions("_", "unknown")).toEqual({ namespace: "_", name: "unknown", versions: [], special_tags: {} });
+  });
+
+  it("refuses an invalid name with INVALID_PATH", async () => {
+    await expectError(await api("/datasets/_/Bad/versions"), 400, "INVALID_PATH");
+  });
+});
+
+describe("GET /datasets/{namespace}/{name}/versions/{revision}", () => {
+  it("resolves a version, latest, dev and a linked hash to the manifest and kind", async () => {
+    const { hash } = await canonicalOf(rawManifest());
+    await register("_", "d", rawManifest(), "1.0.0");
+    for (const revision of ["1.0.0", "latest", "dev", hash, hash.toUpperCase()]) {
+      const res = await api(`/datasets/_/d/versions/${revision}`);
+      expect(res.status, revision).toBe(200);
+      expect(await res.json()).toEqual({ namespace: "_", name: "d", revision, manifest_hash: hash, kind: "evm-rpc" });
+    }
+  });
+
+  it("answers 404 DATASET_NOT_FOUND for a hash linked to another dataset only", async () => {
+    const { hash } = await canonicalOf(rawManifest());
+    await register("_", "owner", rawManifest(), "1.0.0");
+    await register("_", "other", rawManifest("x"), "1.0.0");
+    await expectError(await api(`/datasets/_/other/versions/${hash}`), 404, "DATASET_NOT_FOUND");
+    await expectError(await api(`/datasets/ns/owner/versions/${hash}`), 404, "DATASET_NOT_FOUND");
+    await expectError(await api(`/datasets/_/other/versions/${hash}/manifest`), 404, "DATASET_NOT_FOUND");
+  });
+
+  it("answers 404 DATASET_NOT_FOUND for an unknown dataset, version, latest or dev", async () => {
+    await register("_", "dev_only", rawManifest());
+    await expectError(await api("/datasets/_/nothing/versions/1.0.0"), 404, "DATASET_NOT_FOUND");
+    await expectError(await api("/datasets/_/dev_only/versions/1.0.0"), 404, "DATASET_NOT_FOUND");
+    await expectError(await api("/datasets/_/dev_only/versions/latest"), 404, "DATASET_NOT_FOUND");
+    await expectError(await api("/datasets/_/nothing/versions/dev"), 404, "DATASET_NOT_FOUND");
+    expect((await api("/datasets/_/dev_only/versions/dev")).status).toBe(200);
+  });
+
+  it.each(["v1.0.0", "Latest", "1.0", "abc", "a".repeat(65)])("refuses revision %s with INVALID_PATH", async (revision) => {
+    await expectError(await api(`/datasets/_/d/versions/${revision}`), 400, "INVALID_PATH");
+  });
+});
+
+describe("GET /datasets/{namespace}/{name}/versions/{revision}/manifest", () => {
+  it("answers the stored canonical JSON, the same bytes as GET /manifests/{hash}", async () => {
+    const manifest = { ...rawManifest(), name: "dropped", tables: { b: { network: "n", schema: { arrow: { fields: [] } } } } };
+    const { canonical, hash } = await canonicalOf(manifest);
+    await register("_", "d", manifest, "1.0.0");
+    const res = await api("/datasets/_/d/versions/latest/manifest");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toContain("application/json");
+    expect(await res.text()).toBe(canonical);
+    expect(await (await api(`/manifests/${hash}`)).text()).toBe(canonical);
+  });
+
+  it("answers 404 DATASET_NOT_FOUND for an unresolved revision and 404 MANIFEST_NOT_FOUND when the object is gone", async () => {
+    const { hash } = await canonicalOf(rawManifest());
+    await register("_", "d", rawManifest(), "1.0.0");
+    await expectError(await api("/datasets/_/d/versions/2.0.0/manifest"), 404, "DATASET_NOT_FOUND");
+    await env.BUCKET.delete(`manifests/${hash}`);
+    await expectError(await api("/datasets/_/d/versions/1.0.0/manifest"), 404, "MANIFEST_NOT_FOUND");
+  });
+
+  it("refuses a bad revision with INVALID_PATH", async () => {
+    await expectError(await api("/datasets/_/d/versions/nope/manifest"), 400, "INVALID_PATH");
+  });
+});
+
+describe("auth on the dataset routes", () => {
+  const hash = "a".repeat(64);
+  const reads = ["/datasets", "/datasets/_/d/versions", "/datasets/_/d/versions/latest", `/datasets/_/d/versions/${hash}/manifest`];
+  const writes: [string, string][] = [
+    ["POST", "/datasets"],
+    ["DELETE", "/datasets/_/d"],
+    ["DELETE", "/datasets/_/d/versions/1.0.0"],
+  ];
+
+  it("answers 401 without a token or with a wrong one", async () => {
+    for (const [method, path] of [...reads.map((p) => ["GET", p] as [string, string]), ...writes]) {
+      for (const headers of [{}, { authorization: "Bearer nope" }]) {
+        const res = await api(path, { method, headers: { ...headers, authorization: headers.authorization ?? "" } });
+        await expectError(res, 401, "UNAUTHORIZED");
+      }
+    }
+  });
+
+  it("answers 403 to the read token on every write, and changes nothing", async () => {
+    await register("_", "d", rawManifest("a"), "1.0.0");
+    await register("_", "d", rawManifest("b"), "2.0.0");
+    const before = await registryState();
+    await expectError(await postJson("/datasets", { namespace: "_", name: "d", version: "3.0.0", manifest: rawManifest("c") }, READ), 403, "FORBIDDEN");
+    for (const [method, path] of writes.slice(1)) {
+      await expectError(await api(path, { method, headers: READ }), 403, "FORBIDDEN");
+    }
+    expect(await registryState()).toEqual(before);
+  });
+
+  it("lets the read token read", async () => {
+    await register("_", "d", rawManifest(), "1.0.0");
+    for (const path of ["/datasets", "/datasets/_/d/versions", "/datasets/_/d/versions/latest", "/datasets/_/d/versions/dev/manifest"]) {
+      expect((await api(path, { headers: READ })).status, path).toBe(200);
+    }
+  });
+});
