@@ -1,5 +1,5 @@
-import { createRoute, type Hook, z } from "@hono/zod-openapi";
-import type { Env as HonoEnv } from "hono";
+import { createRoute, z } from "@hono/zod-openapi";
+import { createMiddleware } from "hono/factory";
 import {
   type ConfigValue,
   checkProviderConfig,
@@ -14,7 +14,7 @@ import { deleteProvider, getProvider, insertProvider, listProviders } from "../s
 import type { App } from "./app";
 import { errorContent, readAuthResponses, writeAuthResponses } from "./error-schema";
 import { ApiError } from "./errors";
-import { jsonBody, type ValidationCodes, validationHook } from "./validation";
+import { jsonBody, validationHook } from "./validation";
 
 const ConfigValueSchema: z.ZodType<ConfigValue> = z
   .lazy(() => z.union([z.string(), z.number(), z.boolean(), z.array(ConfigValueSchema), z.record(z.string(), ConfigValueSchema)]))
@@ -29,7 +29,8 @@ const KIND_FIELDS =
   "String values may hold `${VAR}` placeholders, resolved from the Worker's environment when a job uses the provider. " +
   "Other fields are kept as given; null values are refused (DATA_CONVERSION_ERROR).";
 
-const ProviderCreateSchema = providerEnvelopeSchema.openapi("ProviderCreateRequest", {
+// `.meta`, not `.openapi`: the domain schema may be built before @hono/zod-openapi extends zod.
+const ProviderCreateSchema = providerEnvelopeSchema.meta({
   description: `A new provider: name, kind and network, plus the kind-specific fields flattened in. ${KIND_FIELDS}`,
   example: { name: "rpc_eth_mainnet", kind: "evm-rpc", network: "mainnet", url: "${RPC_ETH_MAINNET_URL}", rpc_batch_size: 100 },
 });
@@ -68,6 +69,23 @@ function providerInfo(provider: Provider): ProviderInfo {
   return { name, kind, network, ...config };
 }
 
+const NAME_PATH_PREFIX = "/providers/";
+
+/**
+ * Hono passes a name with broken percent-encoding (`%E0%A4%A`) through
+ * undecoded, which would alias the provider literally named so; refuse it
+ * instead, as the original did.
+ */
+const wellEncodedName = createMiddleware(async (c, next) => {
+  const raw = new URL(c.req.url).pathname.slice(NAME_PATH_PREFIX.length);
+  try {
+    decodeURIComponent(raw);
+  } catch {
+    throw new ApiError("INVALID_PROVIDER_NAME", "provider name in the path is not valid percent-encoded UTF-8");
+  }
+  await next();
+});
+
 const listRoute = createRoute({
   method: "get",
   path: "/providers",
@@ -104,6 +122,7 @@ const getRoute = createRoute({
   tags: ["providers"],
   operationId: "providers_get",
   summary: "One provider, secrets redacted",
+  middleware: [wellEncodedName] as const,
   request: { params: NameParamSchema },
   responses: {
     200: { description: "The provider", content: { "application/json": { schema: ProviderInfoSchema } } },
@@ -120,6 +139,7 @@ const deleteRoute = createRoute({
   tags: ["providers"],
   operationId: "providers_delete",
   summary: "Delete a provider; idempotent",
+  middleware: [wellEncodedName] as const,
   request: { params: NameParamSchema },
   responses: {
     204: { description: "Deleted, or did not exist" },
@@ -130,14 +150,6 @@ const deleteRoute = createRoute({
 });
 
 
-
-/**
- * `validationHook` typed for the route it is given to: its own `Hook<any, ...>`
- * type would make `app.openapi` infer an untyped request.
- */
-function routeHook<I, E extends HonoEnv, P extends string>(codes: ValidationCodes): Hook<I, E, P, undefined> {
-  return validationHook(codes);
-}
 
 export function registerProviderRoutes(app: App): void {
   app.openapi(listRoute, async (c) => {
@@ -159,7 +171,7 @@ export function registerProviderRoutes(app: App): void {
       }
       return c.body(null, 201);
     },
-    routeHook({ json: "INVALID_REQUEST_BODY" }),
+    validationHook({ json: "INVALID_REQUEST_BODY" }),
   );
 
   app.openapi(
@@ -170,7 +182,7 @@ export function registerProviderRoutes(app: App): void {
       if (!provider) throw new ApiError("PROVIDER_NOT_FOUND", `provider '${name}' not found`);
       return c.json(providerInfo(provider), 200);
     },
-    routeHook({ param: "INVALID_PROVIDER_NAME" }),
+    validationHook({ param: "INVALID_PROVIDER_NAME" }),
   );
 
   app.openapi(
@@ -179,6 +191,6 @@ export function registerProviderRoutes(app: App): void {
       await deleteProvider(openDb(c.env.DB), c.req.valid("param").name);
       return c.body(null, 204);
     },
-    routeHook({ param: "INVALID_PROVIDER_NAME" }),
+    validationHook({ param: "INVALID_PROVIDER_NAME" }),
   );
 }
