@@ -98,6 +98,13 @@ describe("looksLikeApiKey", () => {
   });
 });
 
+describe("the README example", () => {
+  it("redacts as documented", () => {
+    const stored = { url: "https://user:pw@mainnet.infura.io/v3/9aa3d95b3bc440fa88ea12eaa4456161?apikey=abc", token: "s3cret", api_key: "${KEY}" };
+    expect(redactConfig(stored)).toEqual({ url: "https://***:***@mainnet.infura.io/v3/***?apikey=***", token: "***", api_key: "${KEY}" });
+  });
+});
+
 describe("redactProvider", () => {
   it("redacts the configuration and leaves name, kind and network alone", () => {
     const provider = { name: "token_rpc", kind: "firehose" as const, network: "mainnet", config: { url: "https://x", token: "abc" } };
