@@ -1,10 +1,44 @@
+import { JobRunner, jobRunnerStub } from "../durable-objects/job-runner";
 import { createApp } from "./api/app";
-import type { Env } from "./env";
+import type { StepCoordinator, StepMessage } from "./domain/steps";
+import { workerMetadataFromVersion } from "./domain/worker";
+import { type Env, envVariables } from "./env";
+import { handleStepMessage } from "./extract/consumer";
+import { openDb } from "./store/db";
+import { listUnfinishedJobIds } from "./store/scheduling";
 
-export { JobRunner } from "../durable-objects/job-runner";
+export { JobRunner };
 
 const app = createApp();
 
+/** This isolate's identity as an executor of steps. */
+const NODE_ID = `consumer-${crypto.randomUUID().slice(0, 8)}`;
+
+/** Cron's reconcile: every unfinished job's runner gets its alarm back if it lost it. */
+async function reconcileJobs(env: Env): Promise<void> {
+  for (const jobId of await listUnfinishedJobIds(openDb(env.DB))) {
+    await jobRunnerStub(env.JOB_RUNNER, jobId).poke();
+  }
+}
+
 export default {
   fetch: (request, env, ctx) => app.fetch(request, env, ctx),
-} satisfies ExportedHandler<Env>;
+
+  async queue(batch, env) {
+    const deps = {
+      db: openDb(env.DB),
+      bucket: env.BUCKET,
+      variables: envVariables(env),
+      worker: { nodeId: NODE_ID, metadata: workerMetadataFromVersion(env.VERSION) },
+      coordinator: (jobId: number): StepCoordinator => jobRunnerStub(env.JOB_RUNNER, jobId),
+    };
+    for (const message of batch.messages) {
+      await handleStepMessage(message.body as StepMessage, deps);
+      message.ack();
+    }
+  },
+
+  async scheduled(_controller, env, ctx) {
+    ctx.waitUntil(reconcileJobs(env));
+  },
+} satisfies ExportedHandler<Env, StepMessage>;

@@ -1,0 +1,135 @@
+/**
+ * The queue consumer's side of a step: claim it from the job's runner, run
+ * the extraction, register each file in D1 (its object is already complete in
+ * R2), then report. A step delivered twice writes the same object keys and the
+ * registration ignores rows that exist, so it leaves one file and one row.
+ */
+import { classifyError } from "../domain/errors";
+import { type ResolvedProvider, selectProvider } from "../domain/provider";
+import type { ProbeContext, StepContext, StepCoordinator, StepFile, StepMessage } from "../domain/steps";
+import type { WorkerMetadata } from "../domain/worker";
+import type { Db } from "../store/db";
+import { registerFile } from "../store/files";
+import { listProvidersFor } from "../store/providers";
+import { heartbeatWorker, registerWorker } from "../store/workers";
+import { EvmRpcClient } from "./evm-rpc/client";
+import { runExtractStep } from "./step-runner";
+
+export interface ConsumerDeps {
+  db: Db;
+  bucket: R2Bucket;
+  /** Vars and secrets for `${VAR}` placeholders in provider configs. */
+  variables: Record<string, string>;
+  /** This executor's worker identity. */
+  worker: { nodeId: string; metadata: WorkerMetadata };
+  /** The runner of a job. */
+  coordinator(jobId: number): StepCoordinator;
+}
+
+const HEARTBEAT_MS = 5_000;
+let registeredAt = 0;
+let lastHeartbeat = 0;
+
+/** Registers this executor on its first message and refreshes its heartbeat as it works. */
+async function heartbeat(deps: ConsumerDeps): Promise<void> {
+  const now = Date.now();
+  if (registeredAt === 0) {
+    await registerWorker(deps.db, deps.worker.nodeId, deps.worker.metadata);
+    registeredAt = lastHeartbeat = now;
+  } else if (now - lastHeartbeat >= HEARTBEAT_MS) {
+    lastHeartbeat = now;
+    await heartbeatWorker(deps.db, deps.worker.nodeId);
+  }
+}
+
+async function evmRpcClientFor(deps: ConsumerDeps, context: { datasetKind: string; network: string }): Promise<EvmRpcClient> {
+  const providers = await listProvidersFor(deps.db, context.datasetKind, context.network);
+  const resolution = selectProvider(providers, { kind: context.datasetKind, network: context.network }, deps.variables);
+  if (!resolution.ok) throw new ProviderUnavailable(resolution.message);
+  return new EvmRpcClient(evmRpcSettings(resolution.provider));
+}
+
+function evmRpcSettings(provider: ResolvedProvider) {
+  if (provider.kind !== "evm-rpc") throw new ProviderUnavailable(`a ${provider.kind} provider cannot serve an evm-rpc dataset`);
+  return provider.config;
+}
+
+/** No provider can serve the dataset any more (deleted, or its variables are gone): retrying will not help. */
+class ProviderUnavailable extends Error {}
+
+function failureOf(error: unknown) {
+  if (error instanceof ProviderUnavailable) return { reason: error.message, retryable: false };
+  const classified = classifyError(error);
+  return { reason: classified.message, retryable: classified.retryable };
+}
+
+export async function handleStepMessage(message: StepMessage, deps: ConsumerDeps): Promise<void> {
+  const coordinator = deps.coordinator(message.jobId);
+  if (message.kind === "probe") {
+    const context = await coordinator.claimProbe(message.lease);
+    if (!context) return;
+    try {
+      await coordinator.completeProbe(message.lease, await probe(deps, context));
+    } catch (error) {
+      await coordinator.failProbe(message.lease, failureOf(error));
+    }
+    return;
+  }
+  const context = await coordinator.claimStep(message.stepId, message.lease);
+  if (!context) return;
+  await heartbeat(deps);
+  const started = Date.now();
+  let files: StepFile[];
+  try {
+    files = await extract(deps, context);
+  } catch (error) {
+    await coordinator.failStep(message.stepId, message.lease, failureOf(error));
+    return;
+  }
+  await heartbeat(deps);
+  await coordinator.completeStep(message.stepId, message.lease, { files, durationMs: Date.now() - started });
+}
+
+async function probe(deps: ConsumerDeps, context: ProbeContext) {
+  const client = await evmRpcClientFor(deps, context);
+  const head = await client.head(context.finalizedOnly);
+  const wanted = head === null ? [] : context.blocks.filter((block) => block <= head);
+  const hashes = Object.fromEntries(await client.blockHashes(wanted));
+  return { head, hashes };
+}
+
+async function extract(deps: ConsumerDeps, context: StepContext): Promise<StepFile[]> {
+  const client = await evmRpcClientFor(deps, context);
+  const written = await runExtractStep({ client, bucket: deps.bucket, network: context.network, range: context.range, tables: context.tables });
+  const files: StepFile[] = [];
+  for (const file of written) {
+    const registered = await registerFile(deps.db, context.jobId, {
+      locationId: file.locationId,
+      fileName: file.fileName,
+      rangeStart: file.range.start,
+      rangeEnd: file.range.end,
+      endHash: file.hash,
+      prevHash: file.prevHash,
+      rowCount: file.rows,
+      objectSize: file.bytes,
+      objectETag: file.etag,
+      objectVersion: file.version,
+      metadata: { ...file.metadata },
+    });
+    // The job lost its write lock or ended. Its object is left to the next job's
+    // consistency check: deleting it here could remove a new writer's object of the same name.
+    if (registered.outcome === "refused") continue;
+    files.push({
+      fileId: registered.id,
+      locationId: file.locationId,
+      fileName: file.fileName,
+      range: file.range,
+      hash: file.hash,
+      prevHash: file.prevHash,
+      network: context.network,
+      rows: file.rows,
+      bytes: file.bytes,
+    });
+  }
+  return files;
+}

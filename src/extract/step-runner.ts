@@ -1,0 +1,161 @@
+/**
+ * Runs one extraction step: fetches the step's blocks once, and writes each
+ * table's share into Parquet files in R2, one file per contiguous, hash-linked
+ * run of blocks (reference §5.3): a file closes at the end of the table's
+ * range, where the next block's parent hash does not match (a reorg inside
+ * the range), or when it reaches the size cap. Registering the files is the
+ * caller's job, after every object is complete.
+ */
+import { type BlockRange, contains } from "../domain/block-range";
+import { RetryableError } from "../domain/errors";
+import { type EvmRpcTableName, fileFields } from "../domain/evm-rpc/tables";
+import type { StepTable } from "../domain/steps";
+import type { ExtractedChunk } from "./evm-rpc/client";
+import type { TableColumns } from "./evm-rpc/columns";
+import type { BlockRef } from "./evm-rpc/rows";
+import { TableFile, type WrittenFile } from "./table-file";
+
+export type { WrittenFile } from "./table-file";
+
+/** Like the original's `writer.bytes` default: a file closes once it reaches 2 GiB. */
+export const DEFAULT_MAX_FILE_BYTES = 2 * 1024 ** 3;
+
+/** Where blocks come from: the evm-rpc client, or anything that reads a chain the same way. */
+export interface BlockSource {
+  blocks(start: number, end: number): AsyncIterable<ExtractedChunk>;
+  blockHashes(numbers: readonly number[]): Promise<Map<number, string>>;
+}
+
+export interface ExtractStepInput {
+  client: BlockSource;
+  bucket: R2Bucket;
+  network: string;
+  range: BlockRange;
+  tables: readonly StepTable[];
+  maxFileBytes?: number;
+  /** R2 multipart part size; files smaller than one part are put in one request. */
+  partSize?: number;
+}
+
+function isEvmRpcTable(table: string): table is EvmRpcTableName {
+  return table === "blocks" || table === "transactions" || table === "logs";
+}
+
+/** Where each block's rows start in a chunk's table columns (rows are in block order). */
+function rowOffsets(columns: TableColumns, blocks: readonly BlockRef[]): number[] {
+  const numbers = columns._block_num ?? [];
+  const offsets: number[] = [];
+  let row = 0;
+  for (const block of blocks) {
+    offsets.push(row);
+    const n = BigInt(block.number);
+    while (row < numbers.length && numbers[row] === n) row++;
+  }
+  offsets.push(row);
+  return offsets;
+}
+
+/** The end of the range of `ranges` that holds `block`. */
+function rangeEndOf(ranges: readonly BlockRange[], block: number): number {
+  return ranges.find((range) => range.start <= block && block <= range.end)?.end ?? block;
+}
+
+class TableWriter {
+  private file: TableFile | null = null;
+  private lastHash: string | null = null;
+  readonly written: WrittenFile[] = [];
+
+  constructor(
+    private readonly step: StepTable & { table: EvmRpcTableName },
+    private readonly input: ExtractStepInput,
+  ) {}
+
+  get table(): EvmRpcTableName {
+    return this.step.table;
+  }
+
+  /** Feeds one chunk of blocks: opens and closes files at the right blocks, then hands over the rows. */
+  async feed(blocks: readonly BlockRef[], columns: TableColumns): Promise<void> {
+    const offsets = rowOffsets(columns, blocks);
+    let runFrom = 0;
+    for (let i = 0; i < blocks.length; i++) {
+      const block = blocks[i] as BlockRef;
+      const wanted = contains(this.step.ranges, block.number);
+      const linked = this.lastHash === null || block.parentHash === this.lastHash;
+      const full = this.file !== null && this.file.size >= (this.input.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES);
+      if (this.file && (!wanted || !linked || full)) {
+        await this.file.append(columns, offsets[runFrom] as number, offsets[i] as number, this.lastBlock(blocks, i));
+        await this.close();
+      }
+      if (!wanted) {
+        runFrom = i + 1;
+        continue;
+      }
+      if (!this.file) {
+        this.file = this.open(block);
+        runFrom = i;
+      }
+      this.lastHash = block.hash;
+    }
+    if (this.file) await this.file.append(columns, offsets[runFrom] as number, offsets[blocks.length] as number, this.lastBlock(blocks, blocks.length));
+  }
+
+  private lastBlock(blocks: readonly BlockRef[], before: number): { number: number; hash: string } {
+    const block = blocks[before - 1];
+    return block ? { number: block.number, hash: block.hash } : { number: this.file?.end ?? 0, hash: this.file?.hash ?? "" };
+  }
+
+  private open(block: BlockRef): TableFile {
+    const end = rangeEndOf(this.step.ranges, block.number);
+    return new TableFile({
+      location: this.step,
+      fields: fileFields(this.step.table),
+      network: this.input.network,
+      bucket: this.input.bucket,
+      start: block.number,
+      prevHash: block.parentHash,
+      partSize: this.input.partSize,
+      predictEnd: async () => {
+        const hash = (await this.input.client.blockHashes([end])).get(end);
+        if (hash === undefined) throw new RetryableError("block_not_available", `block ${end} is not available from the provider`);
+        return { end, hash };
+      },
+    });
+  }
+
+  async close(): Promise<void> {
+    if (!this.file) return;
+    const file = this.file;
+    this.file = null;
+    this.lastHash = null;
+    this.written.push(await file.close());
+  }
+
+  async abort(): Promise<void> {
+    await this.file?.abort();
+    this.file = null;
+  }
+}
+
+/** Extracts `input.range` for every table of the step; returns the files, complete in R2 but not registered. */
+export async function runExtractStep(input: ExtractStepInput): Promise<WrittenFile[]> {
+  const writers = input.tables
+    .filter((table) => table.ranges.length > 0)
+    .map((table) => {
+      if (!isEvmRpcTable(table.table)) throw new Error(`table ${table.table} is not an evm-rpc table`);
+      return new TableWriter({ ...table, table: table.table }, input);
+    });
+  if (writers.length === 0) return [];
+  try {
+    for await (const chunk of input.client.blocks(input.range.start, input.range.end)) {
+      for (const writer of writers) {
+        await writer.feed(chunk.blocks, chunk.tables[writer.table] as unknown as TableColumns);
+      }
+    }
+    for (const writer of writers) await writer.close();
+  } catch (error) {
+    await Promise.all(writers.map((writer) => writer.abort().catch(() => undefined)));
+    throw error;
+  }
+  return writers.flatMap((writer) => writer.written);
+}

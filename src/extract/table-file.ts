@@ -1,0 +1,181 @@
+/**
+ * One Parquet file of one table being written: rows arrive block by block,
+ * are gathered into row groups, and stream out to R2 as they are encoded.
+ */
+import type { ArrowField } from "../domain/arrow";
+import type { BlockRange } from "../domain/block-range";
+import { type NozzleMetadata, nozzleMetadata, parquetFileName } from "../domain/parquet-file";
+import { type ColumnValues, ParquetStreamWriter } from "../parquet";
+import { fileObjectKey } from "../store/r2-layout";
+import type { ColumnValue, TableColumns } from "./evm-rpc/columns";
+import { R2ObjectUpload } from "./r2-upload";
+
+/** Rows gathered before a row group is encoded. */
+const ROW_GROUP_ROWS = 100_000;
+/** Approximate bytes gathered before a row group is encoded, which bounds a step's memory. */
+const ROW_GROUP_BYTES = 8 * 1024 * 1024;
+
+export interface FileLocation {
+  table: string;
+  locationId: number;
+  path: string;
+}
+
+/** A file that is complete in R2, ready to be registered. */
+export interface WrittenFile {
+  table: string;
+  locationId: number;
+  fileName: string;
+  range: BlockRange;
+  hash: string;
+  prevHash: string | null;
+  rows: number;
+  bytes: number;
+  etag: string;
+  version: string | null;
+  metadata: NozzleMetadata;
+}
+
+export interface TableFileOptions {
+  location: FileLocation;
+  fields: readonly ArrowField[];
+  network: string;
+  bucket: R2Bucket;
+  start: number;
+  prevHash: string | null;
+  /** The block the file is expected to end at and its hash, for a file that outgrows one upload part. */
+  predictEnd(): Promise<{ end: number; hash: string }>;
+  partSize?: number;
+}
+
+function isBinary(field: ArrowField): boolean {
+  return field.type === "Binary" || (typeof field.type === "object" && "FixedSizeBinary" in field.type);
+}
+
+/** Byte size of the binary values in a run of rows, to cap row groups by memory as well as by rows. */
+function binaryBytes(columns: TableColumns, binaryColumns: readonly string[], from: number, to: number): number {
+  let bytes = 0;
+  for (const name of binaryColumns) {
+    const values = columns[name] ?? [];
+    for (let i = from; i < to; i++) {
+      const value = values[i];
+      if (value instanceof Uint8Array) bytes += value.byteLength;
+    }
+  }
+  return bytes;
+}
+
+export class TableFile {
+  private readonly writer: ParquetStreamWriter;
+  private readonly upload: R2ObjectUpload;
+  private readonly binaryColumns: string[];
+  private pending: TableColumns | null = null;
+  private pendingRows = 0;
+  private pendingBytes = 0;
+  private readonly createdAt = Date.now();
+  readonly start: number;
+  end: number;
+  hash = "";
+
+  constructor(private readonly options: TableFileOptions) {
+    this.start = options.start;
+    this.end = options.start - 1;
+    this.upload = new R2ObjectUpload(
+      options.bucket,
+      async () => {
+        const predicted = await options.predictEnd();
+        return this.keyFor({ start: this.start, end: predicted.end }, predicted.hash);
+      },
+      () => ({ nozzle_metadata: JSON.stringify(this.metadata()) }),
+      options.partSize,
+    );
+    this.writer = new ParquetStreamWriter({ fields: options.fields, sink: this.upload });
+    this.binaryColumns = options.fields.filter(isBinary).map((field) => field.name);
+  }
+
+  get table(): string {
+    return this.options.location.table;
+  }
+
+  /** Bytes of the file so far, encoded or gathered. */
+  get size(): number {
+    return this.writer.bytesWritten + this.pendingBytes;
+  }
+
+  private keyFor(range: BlockRange, hash: string): string {
+    return fileObjectKey(this.options.location.path, parquetFileName(range, hash));
+  }
+
+  private metadata(): NozzleMetadata {
+    const range = { start: this.start, end: this.end };
+    return nozzleMetadata({ table: this.table, network: this.options.network, range, hash: this.hash, prevHash: this.options.prevHash }, this.createdAt);
+  }
+
+  /** Adds the rows `from..to` of `columns`, which all belong to blocks up to `lastBlock`. */
+  async append(columns: TableColumns, from: number, to: number, lastBlock: { number: number; hash: string }): Promise<void> {
+    this.end = lastBlock.number;
+    this.hash = lastBlock.hash;
+    if (to <= from) return;
+    const whole = from === 0 && to === (columns._block_num?.length ?? 0);
+    if (this.pending === null && whole) {
+      // The common case, a whole chunk into one file: adopt its arrays without copying.
+      this.pending = columns;
+    } else {
+      this.pending ??= Object.fromEntries(Object.keys(columns).map((name) => [name, [] as ColumnValue[]]));
+      for (const [name, values] of Object.entries(columns)) {
+        const target = this.pending[name] as ColumnValue[];
+        for (let i = from; i < to; i++) target.push(values[i] as ColumnValue);
+      }
+    }
+    this.pendingRows += to - from;
+    this.pendingBytes += binaryBytes(columns, this.binaryColumns, from, to) + (to - from) * 64;
+    if (this.pendingRows >= ROW_GROUP_ROWS || this.pendingBytes >= ROW_GROUP_BYTES) await this.flushRowGroup();
+  }
+
+  private async flushRowGroup(): Promise<void> {
+    if (this.pending === null) return;
+    const group = this.pending;
+    this.pending = null;
+    this.pendingRows = 0;
+    this.pendingBytes = 0;
+    // Each column holds only its field's value type (rows.ts builds them from the same table definitions).
+    await this.writer.writeRowGroup(group as Record<string, ColumnValues>);
+  }
+
+  /** Finishes the file and its object; an object already stored under the name is kept as it is. */
+  async close(): Promise<WrittenFile> {
+    await this.flushRowGroup();
+    const metadata = this.metadata();
+    const written = await this.writer.finish({ nozzle_metadata: JSON.stringify(metadata), parent_file_ids: "[]", generation: "0" });
+    const range = { start: this.start, end: this.end };
+    const object = await this.upload.complete(this.keyFor(range, this.hash));
+    const storedMetadata = object.existed ? parseStoredMetadata(object.customMetadata) : null;
+    return {
+      table: this.table,
+      locationId: this.options.location.locationId,
+      fileName: metadata.filename,
+      range,
+      hash: this.hash,
+      prevHash: this.options.prevHash,
+      rows: written.rows,
+      bytes: object.size,
+      etag: object.etag,
+      version: object.version,
+      metadata: storedMetadata ?? metadata,
+    };
+  }
+
+  async abort(): Promise<void> {
+    await this.upload.abort();
+  }
+}
+
+function parseStoredMetadata(custom: Record<string, string>): NozzleMetadata | null {
+  const text = custom.nozzle_metadata;
+  if (!text) return null;
+  try {
+    return JSON.parse(text) as NozzleMetadata;
+  } catch {
+    return null;
+  }
+}
