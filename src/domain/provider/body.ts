@@ -23,9 +23,10 @@ const notBlank = () =>
 /** The fields every provider has; the others are kept as its configuration. */
 export const providerEnvelopeSchema = z.looseObject(
   {
-    name: notBlank().refine((value) => value.length <= MAX_PROVIDER_NAME_LENGTH, {
-      error: `must be at most ${MAX_PROVIDER_NAME_LENGTH} characters`,
-    }),
+    name: notBlank()
+      .refine((value) => value.length <= MAX_PROVIDER_NAME_LENGTH, { error: `must be at most ${MAX_PROVIDER_NAME_LENGTH} characters` })
+      // URL parsers resolve `.` and `..` (even percent-encoded) as path steps, so such a provider could never be fetched or deleted.
+      .refine((value) => value !== "." && value !== "..", { error: "must not be '.' or '..'" }),
     kind: z.enum(PROVIDER_KINDS, { error: expected(`one of ${PROVIDER_KINDS.join(", ")}`) }),
     network: notBlank(),
   },

@@ -54,6 +54,12 @@ describe("provider envelope", () => {
     expect(check.ok && check.provider.name).toBe(" a ");
   });
 
+  it("refuses the names . and .., which no URL can address", () => {
+    expectInvalid({ ...evm, name: "." }, /name: must not be '.' or '..'/);
+    expectInvalid({ ...evm, name: ".." }, /name: must not be '.' or '..'/);
+    expect(parseProviderBody({ ...evm, name: "..." }).ok).toBe(true);
+  });
+
   it("limits the name length", () => {
     expect(parseProviderBody({ ...evm, name: "n".repeat(MAX_PROVIDER_NAME_LENGTH) }).ok).toBe(true);
     expectInvalid({ ...evm, name: "n".repeat(MAX_PROVIDER_NAME_LENGTH + 1) }, /at most 256/);
