@@ -1,6 +1,5 @@
 import type { Env as HonoEnv } from "hono";
 import { type Hook, z } from "@hono/zod-openapi";
-import type { Env as HonoEnv } from "hono";
 import type { PageRequest } from "../store/page";
 import { ApiError, type ErrorCode } from "./errors";
 import { describeZodError, type ValidationCodes, validationHook } from "./validation";
@@ -28,7 +27,7 @@ export function positiveId(description: string) {
 
 /** A path parameter holding a positive integer id. */
 export function idPathParam(name: string, description: string) {
-  return positiveId(description).openapi({ param: { name, in: "path" }, example: "1" });
+  return positiveId(description).openapi({ param: { name, in: "path" }, example: 1 });
 }
 
 /** The query of a paginated list: `limit` and the cursor named `cursorName`. */

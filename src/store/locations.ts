@@ -121,13 +121,16 @@ export async function deleteLocationFileRows(db: Db, id: number): Promise<void> 
 /** R2 deletes at most this many keys per call. */
 const R2_DELETE_BATCH = 1000;
 
-/** Step (c): deletes every object under the prefix of the location stored at `path`; returns how many. */
-export async function deleteLocationObjects(bucket: R2Bucket, path: string): Promise<number> {
+/**
+ * Step (c): deletes every object under the prefix of the location stored at
+ * `path`, `batchSize` keys per listing and delete call; returns how many.
+ */
+export async function deleteLocationObjects(bucket: R2Bucket, path: string, batchSize = R2_DELETE_BATCH): Promise<number> {
   const prefix = locationObjectPrefix(path);
   let deleted = 0;
   for (;;) {
     // Listing from the start each time: what was deleted is gone, so this ends when the prefix is empty.
-    const listing = await bucket.list({ prefix, limit: R2_DELETE_BATCH });
+    const listing = await bucket.list({ prefix, limit: batchSize });
     if (listing.objects.length === 0) return deleted;
     await bucket.delete(listing.objects.map((object) => object.key));
     deleted += listing.objects.length;

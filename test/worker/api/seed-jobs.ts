@@ -98,3 +98,24 @@ export async function seedFile(location: { id: number; path: string }, start: nu
     .returning();
   return row!;
 }
+
+/** Inserts `count` COMPLETED jobs in one statement; returns their ids, ascending. */
+export async function seedManyJobs(count: number): Promise<number[]> {
+  const { results } = await env.DB.prepare(
+    `INSERT INTO jobs (manifest_hash, descriptor, status, created_at, updated_at)
+     WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < ?)
+     SELECT printf('bulk%060x', n), '{}', 'COMPLETED', '2025-11-06T12:00:00.000Z', '2025-11-06T12:00:00.000Z' FROM seq
+     RETURNING id`,
+  )
+    .bind(count)
+    .all<{ id: number }>();
+  return results.map((row) => row.id).sort((a, b) => a - b);
+}
+
+/** Asserts an ErrorResponse with this status and code. */
+export async function expectError(res: Response, status: number, code: string): Promise<void> {
+  const body = await res.json();
+  if (res.status !== status || (body as { error_code?: string }).error_code !== code) {
+    throw new Error(`expected ${status} ${code}, got ${res.status} ${JSON.stringify(body)}`);
+  }
+}

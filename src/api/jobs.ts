@@ -1,0 +1,233 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { JOB_STATUSES, statusesForDeleteFilter } from "../domain/job";
+import { openDb } from "../store/db";
+import { JOB_EVENT_KINDS, type JobEventRow, listJobEvents } from "../store/job-events";
+import { deleteJobsByStatus, deleteTerminalJob, getJob, type Job, jobNodeId, listJobs } from "../store/jobs";
+import type { App } from "./app";
+import { errorContent, readAuthResponses, writeAuthResponses } from "./error-schema";
+import { ApiError } from "./errors";
+import { idPathParam, pageQuery, pageRequest, pathFirstHook } from "./pagination";
+import { validationHook } from "./validation";
+
+export const JobInfoSchema = z
+  .object({
+    id: z.number().int().openapi({ example: 1 }),
+    created_at: z.string().openapi({ description: "RFC 3339 UTC", example: "2025-11-06T12:56:59.123Z" }),
+    updated_at: z.string().openapi({ description: "RFC 3339 UTC; the time of the last status change", example: "2025-11-06T12:57:10.456Z" }),
+    node_id: z.string().openapi({ description: "The JobRunner Durable Object that owns the job: `jobrunner-<id>`", example: "jobrunner-1" }),
+    status: z.enum(JOB_STATUSES),
+    descriptor: z.record(z.string(), z.unknown()).openapi({
+      description: "The job descriptor (reference §4.1)",
+      example: { Dump: { end_block: "100", max_writers: 1, dataset_namespace: "_", dataset_name: "eth_rpc", manifest_hash: "<64 hex>" } },
+    }),
+    failure_reason: z.string().optional().openapi({ description: "Why the job failed; present only when `status` is FAILED" }),
+  })
+  .openapi("JobInfo");
+
+export type JobInfo = z.output<typeof JobInfoSchema>;
+
+export function toJobInfo(job: Job): JobInfo {
+  return {
+    id: job.id,
+    created_at: job.createdAt,
+    updated_at: job.updatedAt,
+    node_id: jobNodeId(job.id),
+    status: job.status,
+    descriptor: job.descriptor,
+    ...(job.failureReason === null ? {} : { failure_reason: job.failureReason }),
+  };
+}
+
+const nextCursor = z
+  .number()
+  .int()
+  .optional()
+  .openapi({ description: "Present only when another page follows: pass it as the cursor of the next request" });
+
+const JobsResponseSchema = z.object({ jobs: z.array(JobInfoSchema), next_cursor: nextCursor }).openapi("JobsResponse");
+
+const EVENT_KINDS_DOC = [
+  "`scheduled`, `running`, `stop_requested`, `stopping`, `stopped`, `completed`: status changes (detail may carry context)",
+  "`step_started` {range, attempt}",
+  "`step_completed` {range, files, rows, bytes, duration_ms}",
+  "`step_failed` {range, reason, attempt, retryable}",
+  "`failed` {reason}",
+  "`range` is an inclusive block range {start, end}",
+].join("; ");
+
+const JobEventSchema = z
+  .object({
+    id: z.number().int().openapi({ description: "Increases with each event; the cursor of the timeline" }),
+    kind: z.string().openapi({ description: `One of ${JOB_EVENT_KINDS.join(", ")}`, example: "step_completed" }),
+    detail: z.record(z.string(), z.unknown()).openapi({
+      description: EVENT_KINDS_DOC,
+      example: { range: { start: 0, end: 999 }, files: 3, rows: 5210, bytes: 812345, duration_ms: 4210 },
+    }),
+    created_at: z.string().openapi({ description: "RFC 3339 UTC" }),
+  })
+  .openapi("JobEvent");
+
+const JobEventsResponseSchema = z.object({ events: z.array(JobEventSchema), next_cursor: nextCursor }).openapi("JobEventsResponse");
+
+function toJobEvent(row: JobEventRow): z.output<typeof JobEventSchema> {
+  return { id: row.id, kind: row.kind, detail: row.detail, created_at: row.createdAt };
+}
+
+export const JobIdParamsSchema = z.object({ id: idPathParam("id", "Job ID") });
+
+const JobsPageQuerySchema = pageQuery("last_job_id", "jobs");
+const EventsPageQuerySchema = pageQuery("last_event_id", "events");
+
+const DeleteJobsQuerySchema = z.object({
+  status: z
+    .string()
+    .refine((filter) => statusesForDeleteFilter(filter) !== null, "must be terminal, completed, stopped or error")
+    .openapi({
+      param: { name: "status", in: "query" },
+      description:
+        "Which terminal jobs to delete, case-insensitive: `terminal` (COMPLETED, STOPPED, FAILED), `completed`, `stopped`, `error` (FAILED)",
+      example: "terminal",
+    }),
+});
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
+
+const listJobsRoute = createRoute({
+  method: "get",
+  path: "/jobs",
+  tags: ["jobs"],
+  operationId: "jobs_list",
+  summary: "List jobs, newest first, one page at a time",
+  request: { query: JobsPageQuerySchema },
+  responses: {
+    200: json(JobsResponseSchema, "A page of jobs; `next_cursor` is absent on the last page"),
+    400: errorContent("Bad query (INVALID_QUERY_PARAMETERS), limit 0 (LIMIT_INVALID) or over 1000 (LIMIT_TOO_LARGE)"),
+    ...readAuthResponses,
+    500: errorContent("Internal error"),
+  },
+});
+
+const deleteJobsRoute = createRoute({
+  method: "delete",
+  path: "/jobs",
+  tags: ["jobs"],
+  operationId: "jobs_delete_many",
+  summary: "Delete every terminal job matching a status filter",
+  request: { query: DeleteJobsQuerySchema },
+  responses: {
+    204: { description: "Matching terminal jobs deleted (possibly none)" },
+    400: errorContent("Missing or unknown status filter (INVALID_QUERY_PARAM)"),
+    ...writeAuthResponses,
+    500: errorContent("Internal error"),
+  },
+});
+
+const getJobRoute = createRoute({
+  method: "get",
+  path: "/jobs/{id}",
+  tags: ["jobs"],
+  operationId: "jobs_get",
+  summary: "One job, with its failure reason when FAILED",
+  request: { params: JobIdParamsSchema },
+  responses: {
+    200: json(JobInfoSchema, "The job"),
+    400: errorContent("Invalid job id (INVALID_JOB_ID)"),
+    ...readAuthResponses,
+    404: errorContent("No such job (JOB_NOT_FOUND)"),
+    500: errorContent("Internal error"),
+  },
+});
+
+const deleteJobRoute = createRoute({
+  method: "delete",
+  path: "/jobs/{id}",
+  tags: ["jobs"],
+  operationId: "jobs_delete",
+  summary: "Delete a terminal job and its events; idempotent",
+  request: { params: JobIdParamsSchema },
+  responses: {
+    204: { description: "Deleted, or there was no such job" },
+    400: errorContent("Invalid job id (INVALID_JOB_ID)"),
+    ...writeAuthResponses,
+    409: errorContent("The job is not terminal (JOB_CONFLICT)"),
+    500: errorContent("Internal error"),
+  },
+});
+
+const listEventsRoute = createRoute({
+  method: "get",
+  path: "/jobs/{id}/events",
+  tags: ["jobs"],
+  operationId: "jobs_events",
+  summary: "A job's timeline, oldest first, one page at a time",
+  description: `The events of a job in the order they happened. Kinds and their detail: ${EVENT_KINDS_DOC}.`,
+  request: { params: JobIdParamsSchema, query: EventsPageQuerySchema },
+  responses: {
+    200: json(JobEventsResponseSchema, "A page of events; `next_cursor` is absent on the last page"),
+    400: errorContent("Invalid job id (INVALID_JOB_ID), bad query (INVALID_QUERY_PARAMETERS), LIMIT_INVALID or LIMIT_TOO_LARGE"),
+    ...readAuthResponses,
+    404: errorContent("No such job (JOB_NOT_FOUND)"),
+    500: errorContent("Internal error"),
+  },
+});
+
+export function registerJobRoutes(app: App): void {
+  app.openapi(
+    listJobsRoute,
+    async (c) => {
+      const query = c.req.valid("query");
+      const page = await listJobs(openDb(c.env.DB), pageRequest(query.limit, query.last_job_id));
+      return c.json({ jobs: page.items.map(toJobInfo), next_cursor: page.nextCursor }, 200);
+    },
+    validationHook({ query: "INVALID_QUERY_PARAMETERS" }),
+  );
+
+  app.openapi(
+    deleteJobsRoute,
+    async (c) => {
+      const statuses = statusesForDeleteFilter(c.req.valid("query").status);
+      if (!statuses) throw new ApiError("INVALID_QUERY_PARAM", "status must be terminal, completed, stopped or error");
+      await deleteJobsByStatus(openDb(c.env.DB), statuses);
+      return c.body(null, 204);
+    },
+    validationHook({ query: "INVALID_QUERY_PARAM" }),
+  );
+
+  app.openapi(
+    getJobRoute,
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const job = await getJob(openDb(c.env.DB), id);
+      if (!job) throw new ApiError("JOB_NOT_FOUND", `job ${id} not found`);
+      return c.json(toJobInfo(job), 200);
+    },
+    validationHook({ param: "INVALID_JOB_ID" }),
+  );
+
+  app.openapi(
+    deleteJobRoute,
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const result = await deleteTerminalJob(openDb(c.env.DB), id);
+      if (result.outcome === "not_terminal") {
+        throw new ApiError("JOB_CONFLICT", `job ${id} is ${result.status}; only COMPLETED, STOPPED or FAILED jobs can be deleted`);
+      }
+      return c.body(null, 204);
+    },
+    validationHook({ param: "INVALID_JOB_ID" }),
+  );
+
+  app.openapi(
+    listEventsRoute,
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const query = c.req.valid("query");
+      const request = pageRequest(query.limit, query.last_event_id);
+      const db = openDb(c.env.DB);
+      if (!(await getJob(db, id))) throw new ApiError("JOB_NOT_FOUND", `job ${id} not found`);
+      const page = await listJobEvents(db, id, request);
+      return c.json({ events: page.items.map(toJobEvent), next_cursor: page.nextCursor }, 200);
+    },
+    pathFirstHook({ param: "INVALID_JOB_ID", query: "INVALID_QUERY_PARAMETERS" }, JobIdParamsSchema),
+  );
+}
