@@ -61,7 +61,8 @@ export interface NewFile {
  *   delivered twice); it is left as it was, and so must its object be.
  * - `refused`: no row exists and the job may not write here (it is not the
  *   location's writer, or it is STOPPED, COMPLETED or FAILED). The object the
- *   caller put has no row; the caller should delete it.
+ *   caller put has no row; it is left to the consistency check at the next
+ *   job start, since a new writer may own an object of the same name.
  */
 export type RegisterFileOutcome = { outcome: "inserted"; id: number } | { outcome: "existed"; id: number } | { outcome: "refused" };
 
