@@ -1,10 +1,12 @@
-import type { DecodedArray } from "hyparquet";
 import type { ColumnValues, ParquetColumn } from "./columns";
+import type { Scratch } from "./scratch";
 
 /**
- * Checks one column's values against its type, turns them into the physical
- * values the page encoder writes (signed 64/32-bit integers, big-endian
- * decimal bytes) and computes the chunk statistics, in one pass per column.
+ * Checks one column's values against its type and lays the non-null values
+ * out back to back in Parquet's PLAIN encoding, in one pass over the caller's
+ * values. Everything after that (statistics of byte columns, dictionary,
+ * pages, compression) reads this contiguous buffer instead of thousands of
+ * scattered Uint8Array objects, which is where encoding spent its time.
  */
 
 export interface ColumnStatistics {
@@ -21,10 +23,22 @@ export interface ColumnStatistics {
   signedOrder: boolean;
 }
 
-export interface EncodedColumn {
-  values: DecodedArray;
-  /** One level per row for a nullable column (0 = null, 1 = value); empty otherwise. */
-  definitionLevels: number[];
+export interface PlainColumn {
+  rows: number;
+  /** Number of non-null values, i.e. of values in `plain`. */
+  count: number;
+  /** Per row 1 (value) or 0 (null) for a nullable column; null for a required one. */
+  definitionLevels: Uint8Array | null;
+  /**
+   * The non-null values in PLAIN encoding: little-endian INT32/INT64, raw
+   * FIXED_LEN_BYTE_ARRAY bytes, u32 length + bytes for BYTE_ARRAY, and one
+   * byte (0/1) per BOOLEAN, which the page writer bit-packs.
+   */
+  plain: Uint8Array;
+  /** Bytes per value in `plain`; 0 for BYTE_ARRAY, whose values start at `starts`. */
+  width: number;
+  /** BYTE_ARRAY only: offset in `plain` of each value's length prefix, plus the end. */
+  starts: Uint32Array | null;
   statistics: ColumnStatistics;
 }
 
@@ -35,260 +49,258 @@ export class ColumnValueError extends Error {
 /** Byte-array bounds longer than this are truncated (parquet-rs' default length). */
 export const STATISTICS_TRUNCATE_LENGTH = 64;
 
+// Typed-array views are written as PLAIN bytes directly, which is right only on little-endian hosts.
+if (new Uint8Array(Uint16Array.of(1).buffer)[0] !== 1) throw new Error("the Parquet writer needs a little-endian host");
+
 const U64_MAX = (1n << 64n) - 1n;
 const I64_MIN = -(1n << 63n);
 const I64_MAX = (1n << 63n) - 1n;
-const TWO_POW_64 = 1n << 64n;
 
 function invalid(column: ParquetColumn, row: number, value: unknown, expected: string): ColumnValueError {
+  if (value === null) return new ColumnValueError(`column ${column.name}, row ${row}: null in a non-nullable column`);
   const shown = typeof value === "bigint" ? `${value}n` : value instanceof Uint8Array ? `${value.length} bytes` : String(value);
   return new ColumnValueError(`column ${column.name}, row ${row}: expected ${expected}, got ${shown}`);
 }
 
-function nullNotAllowed(column: ParquetColumn, row: number): ColumnValueError {
-  return new ColumnValueError(`column ${column.name}, row ${row}: null in a non-nullable column`);
-}
-
 function int64Bytes(value: bigint): Uint8Array {
-  const bytes = new Uint8Array(8);
-  new DataView(bytes.buffer).setBigInt64(0, BigInt.asIntN(64, value), true);
-  return bytes;
+  return new Uint8Array(BigInt64Array.of(BigInt.asIntN(64, value)).buffer);
 }
 
 function int32Bytes(value: number): Uint8Array {
-  const bytes = new Uint8Array(4);
-  new DataView(bytes.buffer).setInt32(0, value | 0, true);
-  return bytes;
+  return new Uint8Array(Int32Array.of(value | 0).buffer);
 }
 
-function allPresent(rows: number): number[] {
-  return new Array<number>(rows).fill(1);
+function bytesOf(array: BigInt64Array | Int32Array, count: number): Uint8Array {
+  return new Uint8Array(array.buffer, array.byteOffset, count * array.BYTES_PER_ELEMENT);
+}
+
+/** The returned buffers are `scratch` views: valid until the next column is encoded. */
+export function encodeColumn(column: ParquetColumn, values: ColumnValues, rows: number, scratch: Scratch): PlainColumn {
+  if (values.length !== rows) {
+    throw new ColumnValueError(`column ${column.name} has ${values.length} values, expected ${rows}`);
+  }
+  switch (column.type.kind) {
+    case "UInt64":
+      return encodeInt64(column, values, scratch, 0n, U64_MAX, "an unsigned 64-bit bigint", false);
+    case "Timestamp":
+      return encodeInt64(column, values, scratch, I64_MIN, I64_MAX, "a signed 64-bit bigint", true);
+    case "UInt32":
+      return encodeInt32(column, values, scratch, false);
+    case "Int32":
+      return encodeInt32(column, values, scratch, true);
+    case "Boolean":
+      return encodeBoolean(column, values, scratch);
+    case "FixedSizeBinary":
+      return encodeFixed(column, values, scratch, column.type.width);
+    case "Binary":
+      return encodeBinary(column, values, scratch);
+    case "Decimal128":
+      return encodeDecimal(column, values, scratch, column.type.precision, column.type.width);
+  }
+}
+
+function plainColumn(
+  rows: number,
+  count: number,
+  definitionLevels: Uint8Array | null,
+  plain: Uint8Array,
+  width: number,
+  statistics: ColumnStatistics,
+): PlainColumn {
+  return { rows, count, definitionLevels, plain, width, starts: null, statistics };
 }
 
 function exactStatistics(nullCount: number, signedOrder: boolean, min?: Uint8Array, max?: Uint8Array): ColumnStatistics {
   return { nullCount, min, max, minExact: true, maxExact: true, signedOrder };
 }
 
-export function encodeColumn(column: ParquetColumn, values: ColumnValues, rows: number): EncodedColumn {
-  if (values.length !== rows) {
-    throw new ColumnValueError(`column ${column.name} has ${values.length} values, expected ${rows}`);
-  }
-  switch (column.type.kind) {
-    case "UInt64":
-      return encodeInt64(column, values, 0n, U64_MAX, "an unsigned 64-bit bigint", false);
-    case "Timestamp":
-      return encodeInt64(column, values, I64_MIN, I64_MAX, "a signed 64-bit bigint", true);
-    case "UInt32":
-      return encodeUInt32(column, values);
-    case "Int32":
-      return encodeInt32(column, values);
-    case "Boolean":
-      return encodeBoolean(column, values);
-    case "Binary":
-      return encodeBytes(column, values, undefined);
-    case "FixedSizeBinary":
-      return encodeBytes(column, values, column.type.width);
-    case "Decimal128":
-      return encodeDecimal(column, values, column.type.precision, column.type.width);
-  }
-}
-
 function encodeInt64(
   column: ParquetColumn,
   values: ColumnValues,
+  scratch: Scratch,
   lowest: bigint,
   highest: bigint,
   expected: string,
   signedOrder: boolean,
-): EncodedColumn {
+): PlainColumn {
   const rows = values.length;
+  const levels = column.nullable ? scratch.uint8("levels", rows) : null;
   let min = highest;
   let max = lowest;
-  let nullCount = 0;
-  let definitionLevels: number[] = [];
-  let physical: BigInt64Array | (bigint | null)[];
-
+  let count = 0;
+  let out: BigInt64Array;
   if (values instanceof BigUint64Array && !signedOrder) {
     for (let i = 0; i < rows; i++) {
       const value = values[i] as bigint;
       if (value < min) min = value;
       if (value > max) max = value;
     }
-    // Same bits, read as the signed INT64 that Parquet stores.
-    physical = new BigInt64Array(values.buffer, values.byteOffset, rows);
-    if (column.nullable) definitionLevels = allPresent(rows);
-  } else if (!column.nullable) {
-    const out = new BigInt64Array(rows);
-    for (let i = 0; i < rows; i++) {
-      const value = values[i];
-      if (typeof value !== "bigint" || value < lowest || value > highest) {
-        throw value === null ? nullNotAllowed(column, i) : invalid(column, i, value, expected);
-      }
-      out[i] = value; // a BigInt64Array stores values >= 2^63 as their two's complement
-      if (value < min) min = value;
-      if (value > max) max = value;
-    }
-    physical = out;
+    // the same bits read as the signed INT64 Parquet stores: no copy
+    out = new BigInt64Array(values.buffer, values.byteOffset, rows);
+    levels?.fill(1);
+    count = rows;
   } else {
-    const out = new Array<bigint | null>(rows);
-    definitionLevels.length = rows;
+    out = scratch.bigint64("int64", rows);
     for (let i = 0; i < rows; i++) {
       const value = values[i];
-      if (value === null) {
-        out[i] = null;
-        definitionLevels[i] = 0;
-        nullCount++;
+      if (value === null && levels !== null) {
+        levels[i] = 0;
         continue;
       }
       if (typeof value !== "bigint" || value < lowest || value > highest) throw invalid(column, i, value, expected);
-      out[i] = value > I64_MAX ? value - TWO_POW_64 : value;
-      definitionLevels[i] = 1;
+      out[count++] = value; // values >= 2^63 are stored as their two's complement
+      if (levels !== null) levels[i] = 1;
       if (value < min) min = value;
       if (value > max) max = value;
     }
-    physical = out;
   }
-  const any = nullCount < rows;
-  return {
-    values: physical,
-    definitionLevels,
-    statistics: exactStatistics(nullCount, signedOrder, any ? int64Bytes(min) : undefined, any ? int64Bytes(max) : undefined),
-  };
+  const any = count > 0;
+  return plainColumn(
+    rows,
+    count,
+    levels,
+    bytesOf(out, count),
+    8,
+    exactStatistics(rows - count, signedOrder, any ? int64Bytes(min) : undefined, any ? int64Bytes(max) : undefined),
+  );
 }
 
-function encodeUInt32(column: ParquetColumn, values: ColumnValues): EncodedColumn {
+function encodeInt32(column: ParquetColumn, values: ColumnValues, scratch: Scratch, signed: boolean): PlainColumn {
   const rows = values.length;
-  let min = 0xffffffff;
-  let max = 0;
-  let nullCount = 0;
-  let definitionLevels: number[] = [];
-  let physical: Int32Array | (number | null)[];
-
-  if (values instanceof Uint32Array) {
+  const levels = column.nullable ? scratch.uint8("levels", rows) : null;
+  let min = signed ? 0x7fffffff : 0xffffffff;
+  let max = signed ? -0x80000000 : 0;
+  let count = 0;
+  let out: Int32Array;
+  if ((signed && values instanceof Int32Array) || (!signed && values instanceof Uint32Array)) {
     for (let i = 0; i < rows; i++) {
       const value = values[i] as number;
       if (value < min) min = value;
       if (value > max) max = value;
     }
-    physical = new Int32Array(values.buffer, values.byteOffset, rows);
-    if (column.nullable) definitionLevels = allPresent(rows);
-  } else if (!column.nullable) {
-    const out = new Int32Array(rows);
-    for (let i = 0; i < rows; i++) {
-      const value = values[i];
-      // `>>> 0` maps exactly the integers in [0, 2^32) to themselves
-      if (typeof value !== "number" || value >>> 0 !== value) {
-        throw value === null ? nullNotAllowed(column, i) : invalid(column, i, value, "an integer in [0, 2^32)");
-      }
-      out[i] = value | 0;
-      if (value < min) min = value;
-      if (value > max) max = value;
-    }
-    physical = out;
+    out = new Int32Array(values.buffer, values.byteOffset, rows);
+    levels?.fill(1);
+    count = rows;
   } else {
-    const out = new Array<number | null>(rows);
-    definitionLevels.length = rows;
+    out = scratch.int32("int32", rows);
+    const expected = signed ? "a 32-bit signed integer" : "an integer in [0, 2^32)";
     for (let i = 0; i < rows; i++) {
       const value = values[i];
-      if (value === null) {
-        out[i] = null;
-        definitionLevels[i] = 0;
-        nullCount++;
+      if (value === null && levels !== null) {
+        levels[i] = 0;
         continue;
       }
-      if (typeof value !== "number" || value >>> 0 !== value) throw invalid(column, i, value, "an integer in [0, 2^32)");
-      out[i] = value | 0;
-      definitionLevels[i] = 1;
-      if (value < min) min = value;
-      if (value > max) max = value;
-    }
-    physical = out;
-  }
-  const any = nullCount < rows;
-  return {
-    values: physical,
-    definitionLevels,
-    statistics: exactStatistics(nullCount, false, any ? int32Bytes(min) : undefined, any ? int32Bytes(max) : undefined),
-  };
-}
-
-function encodeInt32(column: ParquetColumn, values: ColumnValues): EncodedColumn {
-  const rows = values.length;
-  let min = 0x7fffffff;
-  let max = -0x80000000;
-  let nullCount = 0;
-  const definitionLevels: number[] = column.nullable ? new Array<number>(rows) : [];
-  if (!(values instanceof Int32Array)) {
-    for (let i = 0; i < rows; i++) {
-      const value = values[i];
-      if (value === null && column.nullable) {
-        definitionLevels[i] = 0;
-        nullCount++;
-        continue;
+      // `| 0` maps exactly the i32 integers to themselves, `>>> 0` exactly those in [0, 2^32)
+      if (typeof value !== "number" || (signed ? (value | 0) !== value : value >>> 0 !== value)) {
+        throw invalid(column, i, value, expected);
       }
-      // `| 0` maps exactly the i32 integers to themselves
-      if (typeof value !== "number" || (value | 0) !== value) {
-        throw value === null ? nullNotAllowed(column, i) : invalid(column, i, value, "a 32-bit signed integer");
-      }
-      if (column.nullable) definitionLevels[i] = 1;
-      if (value < min) min = value;
-      if (value > max) max = value;
-    }
-  } else {
-    for (let i = 0; i < rows; i++) {
-      const value = values[i] as number;
-      if (column.nullable) definitionLevels[i] = 1;
+      out[count++] = value;
+      if (levels !== null) levels[i] = 1;
       if (value < min) min = value;
       if (value > max) max = value;
     }
   }
-  const any = nullCount < rows;
-  return {
-    values: values as DecodedArray,
-    definitionLevels,
-    statistics: exactStatistics(nullCount, true, any ? int32Bytes(min) : undefined, any ? int32Bytes(max) : undefined),
-  };
+  const any = count > 0;
+  return plainColumn(
+    rows,
+    count,
+    levels,
+    bytesOf(out, count),
+    4,
+    exactStatistics(rows - count, signed, any ? int32Bytes(min) : undefined, any ? int32Bytes(max) : undefined),
+  );
 }
 
-function encodeBoolean(column: ParquetColumn, values: ColumnValues): EncodedColumn {
+function encodeBoolean(column: ParquetColumn, values: ColumnValues, scratch: Scratch): PlainColumn {
   const rows = values.length;
+  const levels = column.nullable ? scratch.uint8("levels", rows) : null;
+  const out = scratch.uint8("plain", rows);
+  let count = 0;
   let sawTrue = false;
   let sawFalse = false;
-  let nullCount = 0;
-  const definitionLevels: number[] = column.nullable ? new Array<number>(rows) : [];
   for (let i = 0; i < rows; i++) {
     const value = values[i];
-    if (value === null && column.nullable) {
-      definitionLevels[i] = 0;
-      nullCount++;
-      continue;
-    }
+    if (value === null && levels !== null) {
+        levels[i] = 0;
+        continue;
+      }
     if (value === true) sawTrue = true;
     else if (value === false) sawFalse = true;
-    else throw value === null ? nullNotAllowed(column, i) : invalid(column, i, value, "a boolean");
-    if (column.nullable) definitionLevels[i] = 1;
+    else throw invalid(column, i, value, "a boolean");
+    out[count++] = value ? 1 : 0;
+    if (levels !== null) levels[i] = 1;
   }
-  const any = nullCount < rows;
-  return {
-    values: values as DecodedArray,
-    definitionLevels,
-    statistics: exactStatistics(
-      nullCount,
-      false,
-      any ? Uint8Array.of(sawFalse ? 0 : 1) : undefined,
-      any ? Uint8Array.of(sawTrue ? 1 : 0) : undefined,
-    ),
-  };
+  const any = count > 0;
+  return plainColumn(
+    rows,
+    count,
+    levels,
+    out.subarray(0, count),
+    1,
+    exactStatistics(rows - count, false, any ? Uint8Array.of(sawFalse ? 0 : 1) : undefined, any ? Uint8Array.of(sawTrue ? 1 : 0) : undefined),
+  );
 }
 
-/** Unsigned lexicographic order, the order Parquet defines for byte arrays. */
-function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  const length = a.length < b.length ? a.length : b.length;
+/** Unsigned lexicographic comparison of two ranges of `bytes`, the order Parquet defines for byte arrays. */
+function compareRanges(bytes: Uint8Array, a: number, aLength: number, b: number, bLength: number): number {
+  const length = aLength < bLength ? aLength : bLength;
   for (let i = 0; i < length; i++) {
-    const diff = (a[i] as number) - (b[i] as number);
+    const diff = (bytes[a + i] as number) - (bytes[b + i] as number);
     if (diff !== 0) return diff;
   }
-  return a.length - b.length;
+  return aLength - bLength;
+}
+
+function encodeFixed(column: ParquetColumn, values: ColumnValues, scratch: Scratch, width: number): PlainColumn {
+  const rows = values.length;
+  const levels = column.nullable ? scratch.uint8("levels", rows) : null;
+  const plain = scratch.uint8("plain", rows * width);
+  let count = 0;
+  for (let i = 0; i < rows; i++) {
+    const value = values[i];
+    if (value === null && levels !== null) {
+        levels[i] = 0;
+        continue;
+      }
+    if (!(value instanceof Uint8Array) || value.length !== width) throw invalid(column, i, value, `a Uint8Array of ${width} bytes`);
+    plain.set(value, count * width);
+    count++;
+    if (levels !== null) levels[i] = 1;
+  }
+  let min = 0;
+  let max = 0;
+  const view = new DataView(plain.buffer, plain.byteOffset, plain.byteLength);
+  const compare =
+    width % 4 === 0
+      ? (a: number, b: number): number => {
+          // big-endian words order the same way as bytes, four at a time
+          for (let i = 0; i < width; i += 4) {
+            const x = view.getUint32(a + i);
+            const y = view.getUint32(b + i);
+            if (x !== y) return x < y ? -1 : 1;
+          }
+          return 0;
+        }
+      : (a: number, b: number): number => compareRanges(plain, a, width, b, width);
+  for (let v = 1; v < count; v++) {
+    const at = v * width;
+    if (compare(at, min) < 0) min = at;
+    else if (compare(at, max) > 0) max = at;
+  }
+  const any = count > 0;
+  return plainColumn(
+    rows,
+    count,
+    levels,
+    plain.subarray(0, count * width),
+    width,
+    exactStatistics(
+      rows - count,
+      false,
+      any ? plain.slice(min, min + width) : undefined,
+      any ? plain.slice(max, max + width) : undefined,
+    ),
+  );
 }
 
 /** The smallest bound of at most `limit` bytes that is >= `bytes`, or undefined when none is shorter. */
@@ -303,45 +315,58 @@ function truncatedUpperBound(bytes: Uint8Array, limit: number): Uint8Array | und
   return undefined;
 }
 
-function encodeBytes(column: ParquetColumn, values: ColumnValues, width: number | undefined): EncodedColumn {
+function encodeBinary(column: ParquetColumn, values: ColumnValues, scratch: Scratch): PlainColumn {
   const rows = values.length;
-  let min: Uint8Array | undefined;
-  let max: Uint8Array | undefined;
-  let nullCount = 0;
-  const definitionLevels: number[] = column.nullable ? new Array<number>(rows) : [];
-  const expected = width === undefined ? "a Uint8Array" : `a Uint8Array of ${width} bytes`;
+  const levels = column.nullable ? scratch.uint8("levels", rows) : null;
+  let count = 0;
+  let total = 0;
   for (let i = 0; i < rows; i++) {
     const value = values[i];
-    if (value === null && column.nullable) {
-      definitionLevels[i] = 0;
-      nullCount++;
-      continue;
-    }
-    if (!(value instanceof Uint8Array) || (width !== undefined && value.length !== width)) {
-      throw value === null ? nullNotAllowed(column, i) : invalid(column, i, value, expected);
-    }
-    if (column.nullable) definitionLevels[i] = 1;
-    if (min === undefined || compareBytes(value, min) < 0) min = value;
-    if (max === undefined || compareBytes(value, max) > 0) max = value;
+    if (value === null && levels !== null) {
+        levels[i] = 0;
+        continue;
+      }
+    if (!(value instanceof Uint8Array)) throw invalid(column, i, value, "a Uint8Array");
+    count++;
+    total += value.length;
   }
+  const plain = scratch.uint8("plain", 4 * count + total);
+  const view = new DataView(plain.buffer, plain.byteOffset, plain.byteLength);
+  const starts = scratch.uint32("starts", count + 1);
+  let at = 0;
+  let v = 0;
+  for (let i = 0; i < rows; i++) {
+    const value = values[i] as Uint8Array | null;
+    if (value === null) continue;
+    starts[v++] = at;
+    view.setUint32(at, value.length, true);
+    plain.set(value, at + 4);
+    at += 4 + value.length;
+    if (levels !== null) levels[i] = 1;
+  }
+  starts[count] = at;
 
-  const statistics: ColumnStatistics = { nullCount, minExact: true, maxExact: true, signedOrder: false };
-  if (min !== undefined && max !== undefined) {
-    // Fixed-width bounds keep their width; long binary bounds are truncated so
-    // one large value does not bloat the footer.
-    statistics.min = min.slice();
-    statistics.max = max.slice();
-    if (width === undefined && min.length > STATISTICS_TRUNCATE_LENGTH) {
-      statistics.min = min.slice(0, STATISTICS_TRUNCATE_LENGTH);
-      statistics.minExact = false;
+  const statistics: ColumnStatistics = { nullCount: rows - count, minExact: true, maxExact: true, signedOrder: false };
+  if (count > 0) {
+    let min = 0;
+    let max = 0;
+    const length = (index: number): number => (starts[index + 1] as number) - (starts[index] as number) - 4;
+    for (let index = 1; index < count; index++) {
+      const start = (starts[index] as number) + 4;
+      const size = length(index);
+      if (compareRanges(plain, start, size, (starts[min] as number) + 4, length(min)) < 0) min = index;
+      if (compareRanges(plain, start, size, (starts[max] as number) + 4, length(max)) > 0) max = index;
     }
-    const upper = width === undefined && max.length > STATISTICS_TRUNCATE_LENGTH ? truncatedUpperBound(max, STATISTICS_TRUNCATE_LENGTH) : undefined;
-    if (upper !== undefined) {
-      statistics.max = upper;
-      statistics.maxExact = false;
-    }
+    // Long bounds are truncated so that one large value does not bloat the footer.
+    const minBytes = plain.subarray((starts[min] as number) + 4, starts[min + 1]);
+    const maxBytes = plain.subarray((starts[max] as number) + 4, starts[max + 1]);
+    statistics.min = minBytes.slice(0, STATISTICS_TRUNCATE_LENGTH);
+    statistics.minExact = minBytes.length <= STATISTICS_TRUNCATE_LENGTH;
+    const upper = maxBytes.length > STATISTICS_TRUNCATE_LENGTH ? truncatedUpperBound(maxBytes, STATISTICS_TRUNCATE_LENGTH) : undefined;
+    statistics.max = upper ?? maxBytes.slice();
+    statistics.maxExact = upper === undefined;
   }
-  return { values: values as DecodedArray, definitionLevels, statistics };
+  return { rows, count, definitionLevels: levels, plain, width: 0, starts, statistics };
 }
 
 /** Big-endian two's complement of `value` in `width` bytes at `offset`. */
@@ -363,41 +388,41 @@ function decimalBytes(value: bigint, width: number): Uint8Array {
   return bytes;
 }
 
-function encodeDecimal(column: ParquetColumn, values: ColumnValues, precision: number, width: number): EncodedColumn {
+function encodeDecimal(column: ParquetColumn, values: ColumnValues, scratch: Scratch, precision: number, width: number): PlainColumn {
   const rows = values.length;
+  const levels = column.nullable ? scratch.uint8("levels", rows) : null;
   const limit = 10n ** BigInt(precision);
-  const buffer = new ArrayBuffer(rows * width);
-  const view = new DataView(buffer);
-  const physical = new Array<Uint8Array | null>(rows);
-  const definitionLevels: number[] = column.nullable ? new Array<number>(rows) : [];
+  const plain = scratch.uint8("plain", rows * width).fill(0); // writeDecimal leaves high zero bytes alone
+  const view = new DataView(plain.buffer, plain.byteOffset, plain.byteLength);
   let min: bigint | undefined;
   let max: bigint | undefined;
-  let nullCount = 0;
+  let count = 0;
   for (let i = 0; i < rows; i++) {
     const value = values[i];
-    if (value === null && column.nullable) {
-      physical[i] = null;
-      definitionLevels[i] = 0;
-      nullCount++;
-      continue;
-    }
+    if (value === null && levels !== null) {
+        levels[i] = 0;
+        continue;
+      }
     if (typeof value !== "bigint" || value >= limit || value <= -limit) {
-      throw value === null ? nullNotAllowed(column, i) : invalid(column, i, value, `a bigint with at most ${precision} digits`);
+      throw invalid(column, i, value, `a bigint of at most ${precision} digits`);
     }
-    writeDecimal(view, i * width, width, value);
-    physical[i] = new Uint8Array(buffer, i * width, width);
-    if (column.nullable) definitionLevels[i] = 1;
+    writeDecimal(view, count * width, width, value);
+    count++;
+    if (levels !== null) levels[i] = 1;
     if (min === undefined || value < min) min = value;
     if (max === undefined || value > max) max = value;
   }
-  return {
-    values: physical,
-    definitionLevels,
-    statistics: exactStatistics(
-      nullCount,
+  return plainColumn(
+    rows,
+    count,
+    levels,
+    plain.subarray(0, count * width),
+    width,
+    exactStatistics(
+      rows - count,
       true,
       min === undefined ? undefined : decimalBytes(min, width),
       max === undefined ? undefined : decimalBytes(max, width),
     ),
-  };
+  );
 }

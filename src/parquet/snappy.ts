@@ -24,9 +24,6 @@ export function snappyMaxCompressedLength(length: number): number {
   return 32 + length + Math.floor(length / 6);
 }
 
-function load32(src: Uint8Array, i: number): number {
-  return (src[i] as number) | ((src[i + 1] as number) << 8) | ((src[i + 2] as number) << 16) | ((src[i + 3] as number) << 24);
-}
 
 function hash(u: number, shift: number): number {
   return Math.imul(u, 0x1e35a7bd) >>> shift;
@@ -43,6 +40,11 @@ function emitLiteral(dst: Uint8Array, d: number, src: Uint8Array, start: number,
     dst[d++] = (61 << 2) | TAG_LITERAL;
     dst[d++] = n & 0xff;
     dst[d++] = n >>> 8;
+  }
+  if (end - start < 64) {
+    // a byte loop beats subarray + set (an allocation) for the short literals between matches
+    for (let i = start; i < end; i++) dst[d++] = src[i] as number;
+    return d;
   }
   dst.set(src.subarray(start, end), d);
   return d + end - start;
@@ -74,6 +76,8 @@ function emitCopy(dst: Uint8Array, d: number, offset: number, length: number): n
 
 /** Compresses one block of at most 64 KiB and at least MIN_NON_LITERAL_BLOCK_SIZE bytes. */
 function encodeBlock(dst: Uint8Array, d: number, src: Uint8Array): number {
+  const view = new DataView(src.buffer, src.byteOffset, src.byteLength);
+  const load32 = (i: number): number => view.getInt32(i, true);
   let shift = 32 - 8;
   let tableSize = 1 << 8;
   while (tableSize < MAX_TABLE_SIZE && tableSize < src.length) {
@@ -85,7 +89,7 @@ function encodeBlock(dst: Uint8Array, d: number, src: Uint8Array): number {
   const sLimit = src.length - INPUT_MARGIN;
   let nextEmit = 0;
   let s = 1;
-  let nextHash = hash(load32(src, s), shift);
+  let nextHash = hash(load32(s), shift);
 
   for (;;) {
     let skip = 32;
@@ -101,8 +105,8 @@ function encodeBlock(dst: Uint8Array, d: number, src: Uint8Array): number {
       }
       candidate = table[nextHash] as number;
       table[nextHash] = s;
-      nextHash = hash(load32(src, nextS), shift);
-      if (load32(src, s) === load32(src, candidate)) break;
+      nextHash = hash(load32(nextS), shift);
+      if (load32(s) === load32(candidate)) break;
     }
 
     d = emitLiteral(dst, d, src, nextEmit, s);
@@ -116,13 +120,13 @@ function encodeBlock(dst: Uint8Array, d: number, src: Uint8Array): number {
       if (s >= sLimit) {
         return nextEmit < src.length ? emitLiteral(dst, d, src, nextEmit, src.length) : d;
       }
-      const prevHash = hash(load32(src, s - 1), shift);
+      const prevHash = hash(load32(s - 1), shift);
       table[prevHash] = s - 1;
-      const currHash = hash(load32(src, s), shift);
+      const currHash = hash(load32(s), shift);
       candidate = table[currHash] as number;
       table[currHash] = s;
-      if (load32(src, s) !== load32(src, candidate)) {
-        nextHash = hash(load32(src, s + 1), shift);
+      if (load32(s) !== load32(candidate)) {
+        nextHash = hash(load32(s + 1), shift);
         s++;
         break;
       }

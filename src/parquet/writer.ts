@@ -1,12 +1,12 @@
-import type { CompressionCodec, Encoding, SchemaElement } from "hyparquet";
+import type { CompressionCodec, SchemaElement } from "hyparquet";
 import { ByteWriter } from "hyparquet-writer/src/bytewriter.js";
-import { writeColumn } from "hyparquet-writer/src/column.js";
 import { ARROW_SCHEMA_KEY, encodeArrowSchema } from "./arrow-schema";
 import type { ArrowFieldSpec } from "./arrow-types";
 import { type ColumnValues, type ParquetColumn, parquetColumns, parquetSchema } from "./columns";
+import { writeColumnChunk } from "./column-chunk";
 import { encodeColumn } from "./encode-column";
+import { Scratch } from "./scratch";
 import { type ColumnChunkMeta, serializeFileMetaData, serializeRowGroup } from "./footer";
-import { snappyCompress } from "./snappy";
 
 /** Receives the file's bytes in order. It may keep each chunk: the writer never touches it again. */
 export interface ParquetSink {
@@ -55,8 +55,12 @@ export const DEFAULT_CREATED_BY = "amp-edge parquet writer (hyparquet-writer 0.1
  *     await writer.writeRowGroup(columnsOfSecondGroup);
  *     await writer.finish({ nozzle_metadata: json, parent_file_ids: "[]", generation: "0" });
  *
- * Pages are encoded by hyparquet-writer (dictionary when it pays, DataPageV2,
- * snappy); statistics and the footer are this layer's (see footer.ts for why).
+ * Each column chunk is a dictionary page when a dictionary makes it smaller,
+ * then DataPageV2 pages, snappy-compressed by default (column-chunk.ts); the
+ * output stream, RLE/bit-packing and the Parquet types come from
+ * hyparquet-writer/hyparquet, and the footer is serialized here with
+ * explicit Thrift types (footer.ts, thrift.ts), which is what fixes
+ * hyparquet-writer's INTEGER bit-width bug.
  * Memory held between row groups is the footer metadata (a few kB per row
  * group) plus at most `flushBytes` of encoded bytes not yet sent; during a
  * row group it is the caller's columns plus one column chunk being encoded.
@@ -64,13 +68,13 @@ export const DEFAULT_CREATED_BY = "amp-edge parquet writer (hyparquet-writer 0.1
 export class ParquetStreamWriter {
   readonly columns: readonly ParquetColumn[];
   private readonly schema: SchemaElement[];
-  private readonly root: SchemaElement;
   private readonly sink: ParquetSink;
   private readonly codec: CompressionCodec;
   private readonly pageSize: number;
   private readonly flushBytes: number;
   private readonly createdBy: string;
   private readonly out = new ByteWriter(64 * 1024);
+  private readonly scratch = new Scratch();
   private readonly rowGroups: Uint8Array[] = [];
   private rows = 0;
   private state: "open" | "busy" | "finished" | "failed" = "open";
@@ -78,7 +82,6 @@ export class ParquetStreamWriter {
   constructor(options: ParquetWriterOptions) {
     this.columns = parquetColumns(options.fields);
     this.schema = parquetSchema(this.columns);
-    this.root = this.schema[0] as SchemaElement;
     this.sink = options.sink;
     this.codec = options.compression ?? "SNAPPY";
     this.pageSize = options.pageSize ?? MIB;
@@ -98,6 +101,17 @@ export class ParquetStreamWriter {
 
   get rowGroupCount(): number {
     return this.rowGroups.length;
+  }
+
+  /**
+   * Memory the writer holds between row groups: reusable encoding buffers and
+   * unsent bytes (bounded by the largest column chunk) plus the serialized
+   * row-group metadata kept for the footer (grows by a few kB per row group).
+   */
+  get retainedBytes(): { buffers: number; footerMetadata: number } {
+    let footerMetadata = 0;
+    for (const rowGroup of this.rowGroups) footerMetadata += rowGroup.length;
+    return { buffers: this.scratch.bytes + this.out.buffer.byteLength, footerMetadata };
   }
 
   private begin(): void {
@@ -163,42 +177,8 @@ export class ParquetStreamWriter {
   }
 
   private writeChunk(column: ParquetColumn, values: ColumnValues, rows: number): ColumnChunkMeta {
-    const encoded = encodeColumn(column, values, rows);
-    const { chunk } = writeColumn({
-      writer: this.out,
-      column: {
-        columnName: column.name,
-        element: column.physical,
-        schemaPath: [this.root, column.physical],
-        codec: this.codec,
-        compressors: { SNAPPY: snappyCompress },
-        stats: false, // computed by encodeColumn from the logical values
-        pageSize: this.pageSize,
-        columnIndex: false,
-        offsetIndex: false,
-      },
-      pageData: {
-        values: encoded.values,
-        definitionLevels: encoded.definitionLevels,
-        repetitionLevels: [],
-        maxDefinitionLevel: column.nullable ? 1 : 0,
-      },
-    });
-    const meta = chunk.meta_data;
-    if (meta === undefined) throw new ParquetWriteError(`column ${column.name}: the encoder returned no metadata`);
-    const encodings: Encoding[] = [...meta.encodings];
-    if (column.nullable && !encodings.includes("RLE")) encodings.push("RLE"); // definition levels
-    return {
-      element: column.element,
-      encodings,
-      codec: this.codec,
-      numValues: rows,
-      totalUncompressedSize: Number(meta.total_uncompressed_size),
-      totalCompressedSize: Number(meta.total_compressed_size),
-      dataPageOffset: Number(meta.data_page_offset),
-      dictionaryPageOffset: meta.dictionary_page_offset === undefined ? undefined : Number(meta.dictionary_page_offset),
-      statistics: encoded.statistics,
-    };
+    const plain = encodeColumn(column, values, rows, this.scratch);
+    return writeColumnChunk(this.out, column, plain, { codec: this.codec, pageSize: this.pageSize }, this.scratch);
   }
 
   private async flush(): Promise<void> {
