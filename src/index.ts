@@ -11,8 +11,12 @@ export { JobRunner };
 
 const app = createApp();
 
-/** This isolate's identity as an executor of steps. */
-const NODE_ID = `consumer-${crypto.randomUUID().slice(0, 8)}`;
+/** This isolate's identity as an executor of steps, made on first use (no randomness at global scope). */
+let nodeId: string | undefined;
+function consumerNodeId(): string {
+  nodeId ??= `consumer-${crypto.randomUUID().slice(0, 8)}`;
+  return nodeId;
+}
 
 /** Cron's reconcile: every unfinished job's runner gets its alarm back if it lost it. */
 async function reconcileJobs(env: Env): Promise<void> {
@@ -29,7 +33,7 @@ export default {
       db: openDb(env.DB),
       bucket: env.BUCKET,
       variables: envVariables(env),
-      worker: { nodeId: NODE_ID, metadata: workerMetadataFromVersion(env.VERSION) },
+      worker: { nodeId: consumerNodeId(), metadata: workerMetadataFromVersion(env.VERSION) },
       coordinator: (jobId: number): StepCoordinator => jobRunnerStub(env.JOB_RUNNER, jobId),
     };
     for (const message of batch.messages) {
