@@ -7,6 +7,7 @@ import { defineConfig } from "vitest/config";
  */
 export default defineConfig({
   test: {
-    projects: ["./vitest.worker.config.ts", "./vitest.node.config.ts"],
+    // `worker-jobs`: the JobRunner driven by hand, without the real queue consumer (see vitest.jobs.config.ts).
+    projects: ["./vitest.worker.config.ts", "./vitest.node.config.ts", "./vitest.jobs.config.ts"],
   },
 });

@@ -8,6 +8,8 @@ export default defineWorkersProject(async () => {
     test: {
       name: "worker",
       include: ["test/worker/**/*.test.ts"],
+      // The JobRunner tests run in their own project (vitest.jobs.config.ts), away from the real queue consumer.
+      exclude: ["test/worker/jobs/**"],
       setupFiles: ["./test/worker/apply-migrations.ts"],
       // One anvil + fault proxy for the run; tests get their URLs with inject("evmRpcHarness").
       globalSetup: ["./test/support/global-setup.ts"],
