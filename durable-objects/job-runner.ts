@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import type { BlockRange } from "../src/domain/block-range";
+import { type BlockRange, union } from "../src/domain/block-range";
 import { type Segment, canonicalChain, checkTip, tableProgress } from "../src/domain/canonical-chain";
 import { needsChainHead, resolveEndBlock } from "../src/domain/end-block";
 import { backoffDelay, retryOptions } from "../src/domain/errors";
@@ -12,6 +12,7 @@ import type {
   StepContext,
   StepCoordinator,
   StepFailure,
+  StepFile,
   StepMessage,
   StepResult,
   StepTable,
@@ -32,9 +33,9 @@ import { type RunnerJob, type RunnerState, RunnerStorage } from "./runner-storag
 /** Blocks per step: small enough for a consumer's memory and wall time, large enough to batch well. */
 export const DEFAULT_STEP_SIZE = 1000;
 /** A step handed to the queue must be claimed within this time, or it is handed out again. */
-const QUEUE_LEASE_MS = 10 * 60_000;
+export const QUEUE_LEASE_MS = 10 * 60_000;
 /** A claimed step must finish within this time (a consumer's wall-time limit is 15 minutes). */
-const RUN_LEASE_MS = 14 * 60_000;
+export const RUN_LEASE_MS = 14 * 60_000;
 /** A probe not answered within this time is sent again. */
 const PROBE_LEASE_MS = 60_000;
 /** How often a job that waits for new blocks reads the chain head. */
@@ -43,6 +44,14 @@ export const HEAD_POLL_MS = 10_000;
 const HEARTBEAT_MS = 10_000;
 /** Retries of a failing step or probe, validated here, when work is scheduled, not when it runs. */
 const STEP_RETRY = retryOptions({ maxAttempts: 10, baseDelayMs: 1_000, maxDelayMs: 60_000 });
+
+/**
+ * The wait before the next try after `attempt` failed: the base delay plus a
+ * full-jitter share of the exponential ceiling, so a retry is never immediate.
+ */
+function retryDelay(attempt: number): number {
+  return STEP_RETRY.baseDelayMs + backoffDelay(attempt, { baseMs: STEP_RETRY.baseDelayMs, maxMs: STEP_RETRY.maxDelayMs });
+}
 
 export type StopResult = "requested" | "unchanged" | "not_found" | "conflict";
 
@@ -78,7 +87,7 @@ export class JobRunner extends DurableObject<Env> implements StepCoordinator {
       if (await this.storage.job()) return;
       const setup = await loadJobSetup(this.db, this.env.BUCKET, jobId, stepSize);
       if (!setup.ok) {
-        if (!setup.missing) await this.mirror(jobId, "FAILED", { kind: "failed", detail: { reason: setup.reason } }, setup.reason);
+        if (setup.failJob) await this.mirror(jobId, "FAILED", { kind: "failed", detail: { reason: setup.reason } }, setup.reason);
         return;
       }
       await registerWorker(this.db, jobNodeId(jobId), workerMetadataFromVersion(this.env.VERSION));
@@ -131,10 +140,17 @@ export class JobRunner extends DurableObject<Env> implements StepCoordinator {
     return "requested";
   }
 
-  /** Cron's reconcile: makes sure a non-terminal job has an alarm. */
-  async poke(): Promise<void> {
+  /**
+   * Cron's reconcile: makes sure an unfinished job has an alarm. Given the
+   * job id, it also takes charge of a job whose `start` never arrived (the
+   * deploy died between its D1 batch and the call), which would otherwise
+   * stay SCHEDULED and block every later deploy of its manifest.
+   */
+  async poke(jobId?: number): Promise<void> {
     const state = await this.storage.state();
-    if (state && !isTerminal(state.status) && (await this.ctx.storage.getAlarm()) === null) {
+    if (!state) {
+      if (jobId !== undefined) await this.start(jobId);
+    } else if (!isTerminal(state.status) && (await this.ctx.storage.getAlarm()) === null) {
       await this.ctx.storage.setAlarm(Date.now());
     }
   }
@@ -149,14 +165,14 @@ export class JobRunner extends DurableObject<Env> implements StepCoordinator {
 
   // ---- consumers ---------------------------------------------------------
 
+  /** A step's current lease claims it, again too when its message is redelivered (its first consumer may have died). */
   claimStep(stepId: number, lease: string): Promise<StepContext | null> {
     return this.serial(async () => {
       const job = await this.storage.job();
       const state = await this.storage.state();
       const step = this.storage.step(stepId);
-      if (!job || !state || !step || step.lease !== lease || step.state !== "leased") return null;
-      if (!isActive(state.status)) return null;
-      this.storage.putStep({ ...step, deadline: Date.now() + RUN_LEASE_MS });
+      if (!job || !state || !isActive(state.status) || !step || step.lease !== lease || step.state === "waiting") return null;
+      this.storage.putStep({ ...step, state: "claimed", deadline: Date.now() + RUN_LEASE_MS });
       await appendJobEvent(this.db, job.jobId, { kind: "step_started", detail: { range: step.range, attempt: step.attempt } });
       await this.heartbeat(state);
       return {
@@ -172,67 +188,61 @@ export class JobRunner extends DurableObject<Env> implements StepCoordinator {
     });
   }
 
+  /**
+   * Records a step's files and completes the step. A report of an expired
+   * lease still counts its files (they are registered data), but completes
+   * the step only if that leaves none of the step's blocks missing; otherwise
+   * the current lease still has work to do. A step completes once: a second
+   * report finds it gone. A job that has ended takes no more reports.
+   */
   completeStep(stepId: number, lease: string, result: StepResult): Promise<boolean> {
     return this.serial(async () => {
       const job = await this.storage.job();
       const state = await this.storage.state();
-      if (!job || !state) return false;
-      // Registered files are valid data whoever wrote them, so they count even for a stale lease.
-      const touched = new Set<number>();
-      for (const file of result.files) {
-        this.storage.addSegment(file.locationId, {
-          fileId: file.fileId,
-          range: file.range,
-          hash: file.hash,
-          prevHash: file.prevHash,
-          network: file.network,
-          objectSize: file.bytes,
-        });
-        touched.add(file.locationId);
-      }
-      for (const locationId of touched) await this.saveProgress(job, locationId);
+      if (!job || !state || isTerminal(state.status)) return false;
+      await this.recordFiles(job, result.files);
       const step = this.storage.step(stepId);
-      const current = step !== undefined && step.lease === lease;
-      if (current) {
-        this.storage.deleteStep(stepId);
-        state.forced = [...settleForced(state.forced, step.range)];
-        await this.storage.saveState(state);
-        await appendJobEvent(this.db, job.jobId, {
-          kind: "step_completed",
-          detail: {
-            range: step.range,
-            files: result.files.length,
-            rows: result.files.reduce((sum, f) => sum + f.rows, 0),
-            bytes: result.files.reduce((sum, f) => sum + f.bytes, 0),
-            duration_ms: Math.round(result.durationMs),
-          },
-        });
-      }
+      if (!step) return false;
+      const extracted = this.stepTables(job, state, step.range).every((table) => table.ranges.length === 0);
+      if (step.lease !== lease && !extracted) return false;
+      this.storage.deleteStep(stepId);
+      state.forced = [...settleForced(state.forced, step.range)];
+      await this.storage.saveState(state);
+      await appendJobEvent(this.db, job.jobId, {
+        kind: "step_completed",
+        detail: {
+          range: step.range,
+          files: result.files.length,
+          rows: result.files.reduce((sum, f) => sum + f.rows, 0),
+          bytes: result.files.reduce((sum, f) => sum + f.bytes, 0),
+          duration_ms: Math.round(result.durationMs),
+        },
+      });
       await this.drive(job, state);
-      return current;
+      return true;
     });
   }
 
+  /** Only the consumer that claimed the step with its current lease can fail it, once. */
   failStep(stepId: number, lease: string, failure: StepFailure): Promise<boolean> {
     return this.serial(async () => {
       const job = await this.storage.job();
       const state = await this.storage.state();
       const step = this.storage.step(stepId);
-      if (!job || !state || !step || step.lease !== lease) return false;
-      const retry = failure.retryable && step.attempt < STEP_RETRY.maxAttempts && isActive(state.status);
+      if (!job || !state || !step || step.lease !== lease || step.state !== "claimed") return false;
       await appendJobEvent(this.db, job.jobId, {
         kind: "step_failed",
         detail: { range: step.range, reason: failure.reason, attempt: step.attempt, retryable: failure.retryable },
       });
-      if (retry) {
-        const delay = backoffDelay(step.attempt, { baseMs: STEP_RETRY.baseDelayMs, maxMs: STEP_RETRY.maxDelayMs });
-        this.storage.putStep({ ...step, state: "waiting", deadline: Date.now() + delay });
-      } else if (state.status === "RUNNING") {
+      if (!isActive(state.status)) {
+        // Stopping: nothing is retried.
+        this.storage.deleteStep(stepId);
+      } else if (failure.retryable && step.attempt < STEP_RETRY.maxAttempts) {
+        this.storage.putStep({ ...step, state: "waiting", deadline: Date.now() + retryDelay(step.attempt) });
+      } else {
         const reason = `step ${step.range.start}..=${step.range.end} failed after ${step.attempt} attempt(s): ${failure.reason}`;
         await this.fail(job, state, reason);
         return true;
-      } else {
-        this.storage.deleteStep(stepId);
       }
       await this.drive(job, state);
       return true;
@@ -258,7 +268,7 @@ export class JobRunner extends DurableObject<Env> implements StepCoordinator {
     return this.serial(async () => {
       const job = await this.storage.job();
       const state = await this.storage.state();
-      if (!job || !state || state.probe?.lease !== lease) return false;
+      if (!job || !state || !isActive(state.status) || state.probe?.lease !== lease) return false;
       state.probe = null;
       state.probeFailures = 0;
       state.head = result.head;
@@ -273,7 +283,6 @@ export class JobRunner extends DurableObject<Env> implements StepCoordinator {
         state.end = resolved.end.kind === "continuous" ? null : resolved.end.block;
       }
       if (state.end === null) this.checkForReorg(job, state);
-      await this.storage.saveState(state);
       await this.drive(job, state);
       return true;
     });
@@ -284,16 +293,14 @@ export class JobRunner extends DurableObject<Env> implements StepCoordinator {
       const job = await this.storage.job();
       const state = await this.storage.state();
       const probe = state?.probe;
-      if (!job || !state || !probe || probe.lease !== lease) return false;
+      if (!job || !state || !isActive(state.status) || !probe || probe.lease !== lease) return false;
       if (!failure.retryable || probe.attempt >= STEP_RETRY.maxAttempts) {
         await this.fail(job, state, `reading the chain head failed after ${probe.attempt} attempt(s): ${failure.reason}`);
         return true;
       }
       state.probe = null;
       state.probeFailures = probe.attempt;
-      state.probeNotBefore =
-        Date.now() + backoffDelay(probe.attempt, { baseMs: STEP_RETRY.baseDelayMs, maxMs: STEP_RETRY.maxDelayMs });
-      await this.storage.saveState(state);
+      state.probeNotBefore = Date.now() + retryDelay(probe.attempt);
       await this.drive(job, state);
       return true;
     });
@@ -318,36 +325,34 @@ export class JobRunner extends DurableObject<Env> implements StepCoordinator {
     }
     await this.heartbeat(state);
     this.reclaimExpired(now);
-    const probeDue = this.probeDue(job, state, now);
-    if (probeDue) await this.sendProbe(job, state, now);
-    if (state.end === undefined) {
-      await this.storage.saveState(state);
-      await this.scheduleAlarm(state, now);
-      return;
+    // The end is known unless it is "latest" or "-N" and no head has been read yet.
+    if (state.end !== undefined) {
+      const busy = this.storage.steps();
+      const plan = planJob({
+        startBlock: job.startBlock,
+        end: state.end,
+        head: state.head,
+        tables: job.locations.map((location) => this.storage.segments(location.locationId)),
+        forced: state.forced,
+        busy: busy.map((step) => step.range),
+        stepSize: job.stepSize,
+        parallelism: job.parallelism,
+      });
+      if (plan.complete) {
+        await this.transition(job, state, "COMPLETED", { kind: "completed" });
+        await this.ctx.storage.deleteAlarm();
+        return;
+      }
+      for (const waiting of busy.filter((step) => step.state === "waiting" && step.deadline <= now)) {
+        await this.handOut(job, waiting.id, waiting.range, waiting.attempt + 1, now);
+      }
+      for (const range of plan.steps) {
+        const id = state.nextStepId++;
+        await this.handOut(job, id, range, 1, now);
+      }
     }
-    const busy = this.storage.steps();
-    const plan = planJob({
-      startBlock: job.startBlock,
-      end: state.end,
-      head: state.head,
-      tables: job.locations.map((location) => this.storage.segments(location.locationId)),
-      forced: state.forced,
-      busy: busy.map((step) => step.range),
-      stepSize: job.stepSize,
-      parallelism: job.parallelism,
-    });
-    if (plan.complete) {
-      await this.transition(job, state, "COMPLETED", { kind: "completed" });
-      await this.ctx.storage.deleteAlarm();
-      return;
-    }
-    for (const waiting of busy.filter((step) => step.state === "waiting" && step.deadline <= now)) {
-      await this.handOut(job, waiting.id, waiting.range, waiting.attempt + 1, now);
-    }
-    for (const range of plan.steps) {
-      const id = state.nextStepId++;
-      await this.handOut(job, id, range, 1, now);
-    }
+    const probeAt = this.nextProbeAt(state);
+    if (probeAt !== null && probeAt <= now) await this.sendProbe(job, state, now);
     await this.storage.saveState(state);
     await this.scheduleAlarm(state, now);
   }
@@ -394,35 +399,44 @@ export class JobRunner extends DurableObject<Env> implements StepCoordinator {
     return this.transition(job, state, "RUNNING", { kind: "running" });
   }
 
-  /** STOPPING: no new work; waits for leased steps to report or expire, then STOPPED. */
+  /**
+   * STOPPING: nothing new is handed out. Steps not claimed yet are withdrawn
+   * (their claim would be refused anyway), and so are waiting retries; then
+   * STOPPED once the claimed steps have reported or their leases ran out.
+   */
   private async drain(job: RunnerJob, state: RunnerState, now: number): Promise<void> {
     for (const step of this.storage.steps()) {
-      if (step.state === "waiting" || step.deadline <= now) this.storage.deleteStep(step.id);
+      if (step.state !== "claimed" || step.deadline <= now) this.storage.deleteStep(step.id);
     }
     state.probe = null;
-    const leased = this.storage.steps();
-    if (leased.length === 0) {
+    const running = this.storage.steps();
+    if (running.length === 0) {
       await this.transition(job, state, "STOPPED", { kind: "stopped" });
       await this.ctx.storage.deleteAlarm();
       return;
     }
     await this.storage.saveState(state);
-    await this.ctx.storage.setAlarm(Math.min(...leased.map((step) => step.deadline)));
+    await this.ctx.storage.setAlarm(Math.min(...running.map((step) => step.deadline)));
   }
 
-  /** Leased steps whose lease ran out wait for an immediate retry. */
+  /** Steps whose lease ran out are handed out again right away. */
   private reclaimExpired(now: number): void {
     for (const step of this.storage.steps()) {
-      if (step.state === "leased" && step.deadline <= now) this.storage.putStep({ ...step, state: "waiting", deadline: now });
+      if (step.state !== "waiting" && step.deadline <= now) this.storage.putStep({ ...step, state: "waiting", deadline: now });
     }
   }
 
-  private probeDue(job: RunnerJob, state: RunnerState, now: number): boolean {
-    if (state.probe) return state.probe.deadline <= now;
-    if (now < state.probeNotBefore) return false;
-    if (state.end === undefined || state.tipBlocks.length > 0) return true;
-    const waitingForBlocks = state.end === null || state.head === null || state.head < state.end;
-    return waitingForBlocks && now - state.headAt >= HEAD_POLL_MS;
+  /**
+   * When the head must be read next: at once before the first head and while
+   * the tip check waits for hashes, then every poll interval (not before a
+   * failed probe's backoff ends); null once a finite job's head has reached
+   * its end. A probe in flight is sent again when its lease runs out.
+   */
+  private nextProbeAt(state: RunnerState): number | null {
+    if (state.probe) return state.probe.deadline;
+    if (typeof state.end === "number" && state.head !== null && state.head >= state.end) return null;
+    const due = state.headAt === 0 || state.tipBlocks.length > 0 ? 0 : state.headAt + HEAD_POLL_MS;
+    return Math.max(due, state.probeNotBefore);
   }
 
   private async sendProbe(job: RunnerJob, state: RunnerState, now: number): Promise<void> {
@@ -450,16 +464,24 @@ export class JobRunner extends DurableObject<Env> implements StepCoordinator {
     return [...ends];
   }
 
-  /** For a continuous job: compares the newest files with the node's hashes and forces re-extraction after a reorg. */
+  /**
+   * For a continuous job: compares each table's newest files with the node's
+   * hashes and forces re-extraction after a reorg. A table whose files reach
+   * past the node's head is left alone for now: the node may only lag behind
+   * the one that served the step (providers sit behind load balancers), and
+   * would make good files look stale; the check runs once the head caught up.
+   */
   private checkForReorg(job: RunnerJob, state: RunnerState): void {
-    if (state.head === null) return;
-    const node = { head: state.head, hashes: new Map(Object.entries(state.tipHashes).map(([k, v]) => [Number(k), v])) };
+    const head = state.head;
+    if (head === null) return;
+    const node = { head, hashes: new Map(Object.entries(state.tipHashes).map(([k, v]) => [Number(k), v])) };
     const wanted = new Set<number>();
     for (const location of job.locations) {
       const canonical: readonly Segment[] = canonicalChain(this.storage.segments(location.locationId), job.startBlock);
+      if ((canonical.at(-1)?.range.end ?? -1) > head) continue;
       const check = checkTip(canonical, node);
       if (check.status === "needHashes") for (const block of check.blocks) wanted.add(block);
-      if (check.status === "reorged" && check.reextract) state.forced = [...state.forced, check.reextract];
+      if (check.status === "reorged" && check.reextract) state.forced = [...union(state.forced, [check.reextract])];
     }
     state.tipBlocks = [...wanted].sort((a, b) => a - b);
     if (state.tipBlocks.length === 0) state.tipHashes = {};
@@ -475,27 +497,47 @@ export class JobRunner extends DurableObject<Env> implements StepCoordinator {
     }));
   }
 
+  /** Adds reported files to their tables (registered data counts whoever reports it) and refreshes those tables' progress. */
+  private async recordFiles(job: RunnerJob, files: readonly StepFile[]): Promise<void> {
+    const touched = new Set<number>();
+    for (const file of files) {
+      this.storage.addSegment(file.locationId, {
+        fileId: file.fileId,
+        range: file.range,
+        hash: file.hash,
+        prevHash: file.prevHash,
+        network: file.network,
+        objectSize: file.bytes,
+      });
+      touched.add(file.locationId);
+    }
+    for (const locationId of touched) await this.saveProgress(job, locationId);
+  }
+
   private async saveProgress(job: RunnerJob, locationId: number): Promise<void> {
-    await saveLocationProgress(this.db, locationId, tableProgress(this.storage.segments(locationId), job.startBlock));
+    await saveLocationProgress(this.db, job.jobId, locationId, tableProgress(this.storage.segments(locationId), job.startBlock));
   }
 
   private async heartbeat(state: RunnerState): Promise<void> {
     const now = Date.now();
     if (now - state.lastHeartbeat < HEARTBEAT_MS) return;
     state.lastHeartbeat = now;
+    await this.storage.saveState(state);
     const job = await this.storage.job();
     if (job) await heartbeatWorker(this.db, jobNodeId(job.jobId));
   }
 
+  /** Wakes the runner at the first step deadline or when the head is due, whichever comes first. */
   private async scheduleAlarm(state: RunnerState, now: number): Promise<void> {
-    const deadlines = this.storage.steps().map((step) => step.deadline);
-    if (state.probe) deadlines.push(state.probe.deadline);
-    else if (state.probeNotBefore > now) deadlines.push(state.probeNotBefore);
-    else deadlines.push(Math.max(now + 1_000, state.headAt + HEAD_POLL_MS));
-    await this.ctx.storage.setAlarm(Math.max(now, Math.min(...deadlines)));
+    const times = this.storage.steps().map((step) => step.deadline);
+    const probeAt = this.nextProbeAt(state);
+    if (probeAt !== null) times.push(probeAt);
+    if (times.length === 0) await this.ctx.storage.deleteAlarm();
+    else await this.ctx.storage.setAlarm(Math.max(now, Math.min(...times)));
   }
 
   private async fail(job: RunnerJob, state: RunnerState, reason: string): Promise<void> {
+    state.probe = null;
     await this.transition(job, state, "FAILED", { kind: "failed", detail: { reason } }, reason);
     this.storage.clearSteps();
     await this.ctx.storage.deleteAlarm();

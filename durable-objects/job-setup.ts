@@ -7,19 +7,32 @@ import { getJob } from "../src/store/jobs";
 import { readManifestObject } from "../src/store/manifests";
 import type { RunnerJob } from "./runner-storage";
 
-export type JobSetup = { ok: true; job: RunnerJob } | { ok: false; reason: string; missing?: boolean };
+/**
+ * `failJob`: the job cannot run and must be failed with `reason`; false when
+ * there is nothing to take charge of (no such job, or it left SCHEDULED
+ * without its runner, e.g. stopped before it started).
+ */
+export type JobSetup = { ok: true; job: RunnerJob } | { ok: false; reason: string; failJob: boolean };
 
 export async function loadJobSetup(db: Db, bucket: R2Bucket, jobId: number, stepSize: number): Promise<JobSetup> {
   const row = await getJob(db, jobId);
-  if (!row) return { ok: false, reason: `job ${jobId} does not exist`, missing: true };
+  if (!row) return { ok: false, reason: `job ${jobId} does not exist`, failJob: false };
+  if (row.status !== "SCHEDULED") return { ok: false, reason: `job ${jobId} is ${row.status}, not SCHEDULED`, failJob: false };
+  const fail = (reason: string): JobSetup => ({ ok: false, reason, failJob: true });
   const descriptor = parseDumpDescriptor(row.descriptor);
-  if (!descriptor.ok) return { ok: false, reason: descriptor.reason };
+  if (!descriptor.ok) return fail(descriptor.reason);
   const text = await readManifestObject(bucket, row.manifestHash);
-  if (text === null) return { ok: false, reason: `manifest ${row.manifestHash} is missing from the object store` };
-  const parsed = parseManifest(JSON.parse(text));
-  if (!parsed.ok) return { ok: false, reason: `manifest ${row.manifestHash}: ${parsed.message}` };
+  if (text === null) return fail(`manifest ${row.manifestHash} is missing from the object store`);
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return fail(`manifest ${row.manifestHash} in the object store is not valid JSON`);
+  }
+  const parsed = parseManifest(json);
+  if (!parsed.ok) return fail(`manifest ${row.manifestHash}: ${parsed.message}`);
   const manifest = parsed.manifest;
-  if (manifest.kind === "manifest") return { ok: false, reason: "derived datasets (kind manifest) are not extracted by amp-edge yet" };
+  if (manifest.kind === "manifest") return fail("derived datasets (kind manifest) are not extracted by amp-edge yet");
   const locations = await listJobLocations(db, jobId);
   return {
     ok: true,

@@ -55,16 +55,21 @@ export interface RunnerState {
   nextStepId: number;
 }
 
-export type StepState = "leased" | "waiting";
+/**
+ * `leased`: handed to the queue, not claimed yet; `claimed`: a consumer is
+ * running it; `waiting`: failed, to be handed out again at `deadline`.
+ */
+export type StepState = "leased" | "claimed" | "waiting";
 
-/** A step handed out (`leased`) or waiting for its retry (`waiting`). */
+const STEP_STATES: readonly StepState[] = ["leased", "claimed", "waiting"];
+
 export interface RunnerStep {
   id: number;
   range: BlockRange;
   attempt: number;
   lease: string;
   state: StepState;
-  /** Lease expiry for a leased step; retry time for a waiting one (ms since epoch). */
+  /** Lease expiry for a leased or claimed step; retry time for a waiting one (ms since epoch). */
   deadline: number;
 }
 
@@ -94,7 +99,7 @@ const toStep = (row: StepRow): RunnerStep => ({
   range: { start: row.start, end: row.end },
   attempt: row.attempt,
   lease: row.lease,
-  state: row.state === "waiting" ? "waiting" : "leased",
+  state: STEP_STATES.find((state) => state === row.state) ?? "leased",
   deadline: row.deadline,
 });
 

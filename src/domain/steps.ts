@@ -78,7 +78,14 @@ export interface ProbeResult {
  * when the lease is not current: the consumer then drops its work.
  */
 export interface StepCoordinator {
+  /** Null when the lease is not current, the step is waiting for a retry, or the job is not RUNNING. */
   claimStep(stepId: number, lease: string): Promise<StepContext | null>;
+  /**
+   * The reported files always count while the job has not ended. True when
+   * this report completed the step: its current lease, or an expired one
+   * whose files leave none of the step's blocks missing. False when the step
+   * was already completed (a duplicate report) or still has work to do.
+   */
   completeStep(stepId: number, lease: string, result: StepResult): Promise<boolean>;
   failStep(stepId: number, lease: string, failure: StepFailure): Promise<boolean>;
   claimProbe(lease: string): Promise<ProbeContext | null>;

@@ -1,11 +1,16 @@
-import { and, asc, eq } from "drizzle-orm";
+import { and, asc, eq, sql } from "drizzle-orm";
 import type { TableProgress } from "../domain/canonical-chain";
 import { nowTimestamp } from "./clock";
 import type { Db } from "./db";
 import { jobs, locationProgress, locations } from "./schema";
 
-/** Stores the running progress aggregate of a location, as its writer job computed it. */
-export async function saveLocationProgress(db: Db, locationId: number, progress: TableProgress): Promise<void> {
+/**
+ * Stores the running progress aggregate of a location, as job `jobId`
+ * computed it, only while that job holds the location's write lock: a job
+ * that lost the location to a newer deploy must not overwrite the new
+ * writer's figures with its own, older view of the files.
+ */
+export async function saveLocationProgress(db: Db, jobId: number, locationId: number, progress: TableProgress): Promise<void> {
   const values = {
     startBlock: progress.startBlock,
     currentBlock: progress.currentBlock,
@@ -13,10 +18,18 @@ export async function saveLocationProgress(db: Db, locationId: number, progress:
     totalSizeBytes: progress.totalSizeBytes,
     updatedAt: nowTimestamp(),
   };
-  await db
-    .insert(locationProgress)
-    .values({ locationId, ...values })
-    .onConflictDoUpdate({ target: locationProgress.locationId, set: values });
+  const whileWriter = db
+    .select({
+      locationId: sql<number>`${locationId}`.as("location_id"),
+      startBlock: sql<number | null>`${values.startBlock}`.as("start_block"),
+      currentBlock: sql<number | null>`${values.currentBlock}`.as("current_block"),
+      filesCount: sql<number>`${values.filesCount}`.as("files_count"),
+      totalSizeBytes: sql<number>`${values.totalSizeBytes}`.as("total_size_bytes"),
+      updatedAt: sql<string>`${values.updatedAt}`.as("updated_at"),
+    })
+    .from(locations)
+    .where(and(eq(locations.id, locationId), eq(locations.writer, jobId)));
+  await db.insert(locationProgress).select(whileWriter).onConflictDoUpdate({ target: locationProgress.locationId, set: values });
 }
 
 export interface TableProgressRow {
