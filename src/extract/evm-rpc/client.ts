@@ -123,14 +123,14 @@ export class EvmRpcClient {
   private async fetchChunk(first: number, last: number): Promise<ExtractedChunk> {
     const numbers = Array.from({ length: last - first + 1 }, (_, i) => first + i);
     const blocks = await this.fetchBlockObjects(numbers);
-    const receipts = await this.fetchReceipts(blocks);
+    const receipts = await this.fetchReceipts(numbers, blocks);
     const firstTry = buildChunk(numbers, blocks, receipts);
     if (firstTry.invalid.length === 0) return firstTry.chunk;
     // Second chance for the blocks that failed validation (a reorg between the
     // block and receipt calls, a lagging node behind a load balancer).
     for (const i of firstTry.invalid) {
       [blocks[i]] = await this.fetchBlockObjects([numbers[i]!]);
-      receipts[i] = (await this.fetchReceipts([blocks[i]]))[0]!;
+      receipts[i] = (await this.fetchReceipts([numbers[i]!], [blocks[i]]))[0]!;
     }
     const secondTry = buildChunk(numbers, blocks, receipts);
     const stillInvalid = secondTry.errors[0];
@@ -156,10 +156,10 @@ export class EvmRpcClient {
   }
 
   /** Receipts per block, in transaction order; empty blocks cost no request. */
-  private async fetchReceipts(blocks: readonly unknown[]): Promise<unknown[][]> {
+  private async fetchReceipts(numbers: readonly number[], blocks: readonly unknown[]): Promise<unknown[][]> {
     if (!this.receiptsPerTx) {
       try {
-        return await this.fetchBlockReceipts(blocks);
+        return await this.fetchBlockReceipts(numbers, blocks);
       } catch (error) {
         if (!(error instanceof MethodNotSupportedError && error.method === "eth_getBlockReceipts")) throw error;
         this.receiptsPerTx = true;
@@ -168,11 +168,11 @@ export class EvmRpcClient {
     return this.fetchReceiptsPerTx(blocks);
   }
 
-  private async fetchBlockReceipts(blocks: readonly unknown[]): Promise<unknown[][]> {
+  private async fetchBlockReceipts(numbers: readonly number[], blocks: readonly unknown[]): Promise<unknown[][]> {
     const wanted = blocks.map((block) => transactionsOf(block).length > 0);
     const calls: RpcCall[] = [];
-    blocks.forEach((block, i) => {
-      if (wanted[i]) calls.push({ method: "eth_getBlockReceipts", params: [(block as { number: unknown }).number] });
+    numbers.forEach((number, i) => {
+      if (wanted[i]) calls.push({ method: "eth_getBlockReceipts", params: [toQuantity(number)] });
     });
     const results = calls.length > 0 ? await this.transport.callAll(calls) : [];
     let next = 0;
@@ -186,11 +186,16 @@ export class EvmRpcClient {
   }
 
   private async fetchReceiptsPerTx(blocks: readonly unknown[]): Promise<unknown[][]> {
-    const hashes = blocks.map((block) => transactionsOf(block).map((tx) => (tx as { hash?: unknown } | null)?.hash));
+    // Transactions without a hash get no call: the missing receipt fails validation.
+    const hashes = blocks.map((block) =>
+      transactionsOf(block)
+        .map((tx) => (tx as { hash?: unknown } | null)?.hash)
+        .filter((hash): hash is string => typeof hash === "string"),
+    );
     const calls = hashes.flat().map((hash) => ({ method: "eth_getTransactionReceipt", params: [hash] }));
     const results = calls.length > 0 ? await this.transport.callAll(calls) : [];
     let next = 0;
-    // A null receipt (transaction unknown to the node) makes the block fail validation.
+    // A null receipt (transaction unknown to the node) likewise.
     return hashes.map((blockHashes) => blockHashes.map(() => results[next++]).filter((receipt) => receipt !== null));
   }
 }

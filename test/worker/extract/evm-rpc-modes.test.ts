@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { EvmRpcClient } from "../../../src/extract/evm-rpc/client";
 import { FaultScenario } from "../../support/fault-control";
 import { harness } from "../../support/provided-context";
-import { extractRange, type Extracted } from "./evm-rpc-helpers";
+import { extractRange, rawRpc, type Extracted } from "./evm-rpc-helpers";
 
 const { anvilUrl, harnessUrl, chain } = harness();
 
@@ -31,6 +31,13 @@ describe("evm-rpc fetching modes", () => {
     const result = await extractRange({ url: scenario.rpcUrl, ...settings }, 0, chain.head);
     expect(result.tables).toEqual(baseline.tables);
     expect(result.blocks).toEqual(baseline.blocks);
+  });
+
+  it("head: the latest or the finalized block, as the node says", async () => {
+    const client = new EvmRpcClient({ url: anvilUrl, rpc_batch_size: 10 });
+    expect(await client.head(false)).toBe(chain.head);
+    const finalized = await rawRpc(anvilUrl, "eth_getBlockByNumber", ["finalized", false]);
+    expect(await client.head(true)).toBe(Number(finalized.number));
   });
 
   it("unbatched: one call per HTTP request, block receipts only for blocks with transactions", async () => {
