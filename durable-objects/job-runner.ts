@@ -357,7 +357,11 @@ export class JobRunner extends DurableObject<Env> implements StepCoordinator {
     await this.scheduleAlarm(state, now);
   }
 
-  /** SCHEDULED → RUNNING once the job can run: a provider exists and the tables are consistent. */
+  /**
+   * SCHEDULED → RUNNING once the job can run: a provider exists, the end
+   * block (unless it needs the head) is not below the start, and the tables
+   * are consistent. What cannot succeed on retry fails the job at once.
+   */
   private async prepare(job: RunnerJob, state: RunnerState): Promise<boolean> {
     const providers = await listProvidersFor(this.db, job.datasetKind, job.network);
     const provider = selectProvider(providers, { kind: job.datasetKind, network: job.network }, envVariables(this.env));
@@ -368,6 +372,14 @@ export class JobRunner extends DurableObject<Env> implements StepCoordinator {
     if (job.datasetKind !== "evm-rpc") {
       await this.fail(job, state, `extraction of ${job.datasetKind} datasets is not supported yet; only evm-rpc is`);
       return false;
+    }
+    if (!needsChainHead(job.endBlock)) {
+      const resolved = resolveEndBlock(job.endBlock, { start: job.startBlock });
+      if (!resolved.ok) {
+        await this.fail(job, state, resolved.reason);
+        return false;
+      }
+      state.end = resolved.end.kind === "continuous" ? null : resolved.end.block;
     }
     if (job.locations.length === 0) {
       // Another deploy took over every location: there is nothing left for this job to write.
@@ -387,14 +399,6 @@ export class JobRunner extends DurableObject<Env> implements StepCoordinator {
         this.storage.addSegment(location.locationId, segment);
       }
       await this.saveProgress(job, location.locationId);
-    }
-    if (!needsChainHead(job.endBlock)) {
-      const resolved = resolveEndBlock(job.endBlock, { start: job.startBlock });
-      if (!resolved.ok) {
-        await this.fail(job, state, resolved.reason);
-        return false;
-      }
-      state.end = resolved.end.kind === "continuous" ? null : resolved.end.block;
     }
     return this.transition(job, state, "RUNNING", { kind: "running" });
   }

@@ -190,7 +190,6 @@ describe("end block resolution", () => {
     const { jobId, stub } = await deploy({ endBlock: { kind: "latestMinus", offset: 5 }, parallelism: 5 });
     await startRunning(stub, jobId, 30);
     expect((await runnerState(stub)).end).toBe(25);
-    // A later, higher head does not move the end.
     for (const step of await runnerSteps(stub)) await runStep(stub, jobId, step);
     expect(await jobStatus(jobId)).toBe("COMPLETED");
     const ranges = (await events(jobId)).filter((event) => event.kind === "step_completed").map((event) => event.detail.range as BlockRange);
@@ -219,6 +218,13 @@ describe("end block resolution", () => {
     expect(await eventKinds(jobId)).toEqual(["scheduled", "failed"]);
     expect((await events(jobId)).at(-1)!.detail).toEqual({ reason: row.failureReason });
     expect(await alarmAt(stub)).toBeNull();
+  });
+
+  it('fails a job whose "-N" reaches below block 0', async () => {
+    const { jobId, stub } = await deploy({ endBlock: { kind: "latestMinus", offset: 50 } });
+    await startRunning(stub, jobId, 30);
+    expect(await jobStatus(jobId)).toBe("FAILED");
+    expect((await jobRow(jobId)).failureReason).toBe('end block "-50" is below block 0: the chain head is 30');
   });
 
   it('fails a job whose "latest" resolves below its start block', async () => {
@@ -488,6 +494,30 @@ describe("stop", () => {
     expect(await stub.completeStep(first!.id, first!.lease, { files: [], durationMs: 1 })).toBe(false);
     expect(await progressOf(locations[0]!.locationId)).toEqual(progress);
     expect(await jobStatus(jobId)).toBe("STOPPED");
+  });
+
+  it("leaves a table's progress to the newer job that took it over while it was stopping", async () => {
+    const old = await deploy({ endBlock: block(29) });
+    await startRunning(old.stub, old.jobId, 100);
+    const [step] = await runnerSteps(old.stub);
+    const files = await writeStepFiles(old.jobId, await claim(old.stub, step!));
+    await old.stub.requestStop(old.jobId);
+    await expectStatus(old.stub, old.jobId, "STOPPING");
+
+    // A new deploy of the same manifest takes the write lock and gets further than the old job ever will.
+    const next = await schedule({ endBlock: block(29) });
+    expect(next.manifestHash).toBe(old.manifestHash);
+    expect(next.locations.map((location) => location.locationId)).toEqual(old.locations.map((location) => location.locationId));
+    await next.stub.start(next.jobId, 10);
+    await startRunning(next.stub, next.jobId, 100);
+    await runStep(next.stub, next.jobId, (await runnerSteps(next.stub))[0]!);
+    const progress = await progressOf(next.locations[0]!.locationId);
+    expect(progress).toMatchObject({ currentBlock: 19, filesCount: 2 });
+
+    // The old job's step reports late: it stops, and the new writer's figures stay.
+    expect(await old.stub.completeStep(step!.id, step!.lease, { files, durationMs: 1 })).toBe(true);
+    await expectStatus(old.stub, old.jobId, "STOPPED");
+    expect(await progressOf(next.locations[0]!.locationId)).toEqual(progress);
   });
 
   it("stops at once between steps: a step handed out but not claimed is withdrawn", async () => {
