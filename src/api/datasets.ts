@@ -31,7 +31,8 @@ const RegisterRequestSchema = z
       description: "Semantic version to tag. Omitted or null: only link the manifest and move `dev`.",
     }),
     manifest: z
-      .custom<unknown>((value) => value !== undefined, "manifest is required: a 64-hex manifest hash or the manifest JSON object")
+      .unknown()
+      .refine((value) => value !== undefined, "manifest is required: a 64-hex manifest hash or the manifest JSON object")
       .openapi({
         description: "A manifest hash (64 hex digits) of a stored manifest, or the manifest JSON object itself",
         oneOf: [
