@@ -8,6 +8,8 @@ import type { ArrowFieldSpec } from "./arrow-types";
  * Reading Parquet files with hyparquet: the footer (key-value metadata, row
  * count, schema) and rows or columns, from bytes in memory or through ranged
  * reads (R2 `get` with a `range`), so a footer costs one or two small reads.
+ * Data pages can be uncompressed or snappy (what the writer produces); the
+ * original's zstd files can have their footers read, not their rows.
  */
 
 /** Bytes in memory, or anything hyparquet can read ranges from ({ byteLength, slice(start, end) }). */
@@ -42,8 +44,11 @@ export interface ParquetFooter {
   metadata: FileMetaData;
 }
 
+/** The first read takes the file's last 64 KiB, which holds the whole footer of most files. */
+const FOOTER_FETCH_BYTES = 64 * 1024;
+
 export async function readParquetFooter(source: ParquetSource): Promise<ParquetFooter> {
-  const metadata = await parquetMetadataAsync(asAsyncBuffer(source));
+  const metadata = await parquetMetadataAsync(asAsyncBuffer(source), { initialFetchSize: FOOTER_FETCH_BYTES });
   const keyValueMetadata: Record<string, string> = {};
   for (const { key, value } of metadata.key_value_metadata ?? []) keyValueMetadata[key] = value ?? "";
   const arrowSchema = keyValueMetadata[ARROW_SCHEMA_KEY];
