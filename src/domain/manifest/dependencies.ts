@@ -28,19 +28,24 @@ function isRecord(value: unknown): value is Record<string, unknown> {
  * The schema parts of the qualified table references anywhere in a statement
  * (joins, subqueries, CTEs, set operations). Table references are the AST
  * nodes with a string `table` and a `db` key; column references are skipped.
+ * Iterative, so a long expression chain cannot overflow the stack.
  */
-function referencedSchemas(node: unknown, found: Set<string>): void {
-  if (Array.isArray(node)) {
-    for (const item of node) referencedSchemas(item, found);
-    return;
+function referencedSchemas(root: unknown): Set<string> {
+  const found = new Set<string>();
+  const pending: unknown[] = [root];
+  const seen = new WeakSet<object>();
+  while (pending.length > 0) {
+    const node = pending.pop();
+    if (!isRecord(node) || seen.has(node)) continue;
+    seen.add(node);
+    if (typeof node.table === "string" && "db" in node && node.type !== "column_ref") {
+      const schema = typeof node.schema === "string" ? node.schema : node.db;
+      // DataFusion folds unquoted identifiers to lowercase; the parser keeps the case.
+      if (typeof schema === "string") found.add(PLAIN_IDENTIFIER.test(schema) ? schema.toLowerCase() : schema);
+    }
+    for (const child of Object.values(node)) pending.push(child);
   }
-  if (!isRecord(node)) return;
-  if (typeof node.table === "string" && "db" in node && node.type !== "column_ref") {
-    const schema = typeof node.schema === "string" ? node.schema : node.db;
-    // DataFusion folds unquoted identifiers to lowercase; the parser keeps the case.
-    if (typeof schema === "string") found.add(PLAIN_IDENTIFIER.test(schema) ? schema.toLowerCase() : schema);
-  }
-  for (const value of Object.values(node)) referencedSchemas(value, found);
+  return found;
 }
 
 function errorText(error: unknown): string {
@@ -62,13 +67,7 @@ function tableSchemas(table: string, sql: string): { schemas: Set<string> } | { 
   if (!isRecord(statement) || statement.type !== "select") {
     return { error: `table '${table}': the SQL must be a query (SELECT)` };
   }
-  const schemas = new Set<string>();
-  try {
-    referencedSchemas(statement, schemas);
-  } catch (error) {
-    return { error: `table '${table}': SQL too deeply nested: ${errorText(error)}` };
-  }
-  return { schemas };
+  return { schemas: referencedSchemas(statement) };
 }
 
 export function validateDependencies(manifest: DerivedManifest): DependencyCheck {

@@ -306,6 +306,12 @@ describe("SQL dependency validation", () => {
     bad("DROP TABLE eth.blocks");
   });
 
+  it("handles long expression chains, and refuses SQL nested beyond the parser's reach without throwing", () => {
+    ok(`SELECT ${Array(20_000).fill("block_num").join(" + ")} FROM eth.blocks`);
+    bad(`SELECT ${Array(20_000).fill("block_num").join(" + ")} FROM other.blocks`);
+    bad(`SELECT ${"(".repeat(5_000)}1${")".repeat(5_000)}`);
+  });
+
   it("validates the SQL of every table", () => {
     const value = derived("SELECT * FROM eth.blocks");
     value.tables = { ...value.tables, second: { ...value.tables.out, input: { sql: "SELECT * FROM nope.t" } } };
