@@ -4,6 +4,7 @@ import { type Segment, canonicalChain, checkTip, tableProgress } from "../src/do
 import { needsChainHead, resolveEndBlock } from "../src/domain/end-block";
 import { backoffDelay, retryOptions } from "../src/domain/errors";
 import { JOB_TRANSITIONS, type JobStatus, isTerminal, stopOutcome } from "../src/domain/job";
+import { DEFAULT_STEP_SIZE } from "../src/domain/job-settings";
 import { planJob, settleForced, tableMissing } from "../src/domain/job-plan";
 import { selectProvider } from "../src/domain/provider";
 import type {
@@ -30,14 +31,12 @@ import { heartbeatWorker, registerWorker } from "../src/store/workers";
 import { loadJobSetup } from "./job-setup";
 import { type RunnerJob, type RunnerState, RunnerStorage } from "./runner-storage";
 
-/** Blocks per step: small enough for a consumer's memory and wall time, large enough to batch well. */
-export const DEFAULT_STEP_SIZE = 1000;
 /** A step handed to the queue must be claimed within this time, or it is handed out again. */
 export const QUEUE_LEASE_MS = 10 * 60_000;
 /** A claimed step must finish within this time (a consumer's wall-time limit is 15 minutes). */
 export const RUN_LEASE_MS = 14 * 60_000;
 /** A probe not answered within this time is sent again. */
-const PROBE_LEASE_MS = 60_000;
+export const PROBE_LEASE_MS = 60_000;
 /** How often a job that waits for new blocks reads the chain head. */
 export const HEAD_POLL_MS = 10_000;
 /** How often the runner's worker row is refreshed while it works. */

@@ -1,7 +1,7 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { eq } from "drizzle-orm";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import { HEAD_POLL_MS, QUEUE_LEASE_MS, RUN_LEASE_MS } from "../../../durable-objects/job-runner";
+import { HEAD_POLL_MS, PROBE_LEASE_MS, QUEUE_LEASE_MS, RUN_LEASE_MS } from "../../../durable-objects/job-runner";
 import type { RunnerStep } from "../../../durable-objects/runner-storage";
 import { type BlockRange, normalize } from "../../../src/domain/block-range";
 import { locationObjectPrefix } from "../../../src/store/r2-layout";
@@ -474,6 +474,18 @@ describe("stop", () => {
     expect(await progressOf(locations[0]!.locationId)).toMatchObject({ currentBlock: 9, filesCount: 1 });
   });
 
+  it("does not retry a step that fails while the job is stopping", async () => {
+    const { jobId, stub } = await deploy({ endBlock: block(29) });
+    await startRunning(stub, jobId, 100);
+    const [first] = await runnerSteps(stub);
+    await claim(stub, first!);
+    await stub.requestStop(jobId);
+    expect(await stub.failStep(first!.id, first!.lease, { reason: "timeout", retryable: true })).toBe(true);
+    await expectStatus(stub, jobId, "STOPPED");
+    expect((await eventKinds(jobId)).slice(-3)).toEqual(["stopping", "step_failed", "stopped"]);
+    expect(await runnerSteps(stub)).toEqual([]);
+  });
+
   it("does not stay STOPPING when the step in flight never reports", async () => {
     const { jobId, stub, locations } = await deploy({ endBlock: block(29), parallelism: 2 });
     await startRunning(stub, jobId, 100);
@@ -581,6 +593,22 @@ describe("a continuous job", () => {
     await runStep(stub, jobId, (await runnerSteps(stub))[0]!);
     expect(await jobStatus(jobId)).toBe("RUNNING");
     expect(await progressOf(locations[0]!.locationId)).toMatchObject({ startBlock: 0, currentBlock: 31, filesCount: 5 });
+  });
+
+  it("sends a probe again when its answer does not come within its lease", async () => {
+    const { jobId, stub } = await deploy({ endBlock: { kind: "continuous" } });
+    await fireAlarm(stub);
+    const lost = (await runnerState(stub)).probe!;
+    expect(await alarmAt(stub)).toBe(lost.deadline);
+    advance(PROBE_LEASE_MS);
+    await fireAlarm(stub);
+    const resent = (await runnerState(stub)).probe!;
+    expect(resent.lease).not.toBe(lost.lease);
+    expect(await stub.completeProbe(lost.lease, { head: 5, hashes: {} })).toBe(false);
+    expect((await runnerState(stub)).head).toBeNull();
+    await answerProbe(stub, 5);
+    expect((await runnerSteps(stub)).map((step) => step.range)).toEqual([{ start: 0, end: 5 }]);
+    expect(await jobStatus(jobId)).toBe("RUNNING");
   });
 
   it("retries a failed probe after a backoff and fails the job on a fatal one", async () => {
