@@ -314,8 +314,8 @@ describe("SQL dependency validation", () => {
 
   it("validates the SQL of every table", () => {
     const value = derived("SELECT * FROM eth.blocks");
-    value.tables = { ...value.tables, second: { ...value.tables.out, input: { sql: "SELECT * FROM nope.t" } } };
-    expect(failureCode(value)).toBe("DEPENDENCY_VALIDATION_ERROR");
+    const tables = { ...value.tables, second: { ...value.tables.out, input: { sql: "SELECT * FROM nope.t" } } };
+    expect(failureCode({ ...value, tables })).toBe("DEPENDENCY_VALIDATION_ERROR");
   });
 });
 
