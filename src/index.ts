@@ -21,7 +21,7 @@ function consumerNodeId(): string {
 /** Cron's reconcile: every unfinished job's runner gets its alarm back if it lost it. */
 async function reconcileJobs(env: Env): Promise<void> {
   for (const jobId of await listUnfinishedJobIds(openDb(env.DB))) {
-    await jobRunnerStub(env.JOB_RUNNER, jobId).poke();
+    await jobRunnerStub(env.JOB_RUNNER, jobId).poke(jobId);
   }
 }
 
