@@ -13,6 +13,8 @@ export default defineWorkersProject(async () => {
     test: {
       name: "worker-jobs",
       include: ["test/worker/jobs/**/*.test.ts"],
+      // The end-to-end job tests need the real consumer: they run in vitest.e2e.config.ts.
+      exclude: ["test/worker/jobs/e2e-*.test.ts"],
       setupFiles: ["./test/worker/apply-migrations.ts"],
       poolOptions: {
         workers: {

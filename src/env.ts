@@ -15,6 +15,8 @@ export interface Env {
   AMP_READ_TOKEN?: string;
   /** "disabled" lets the API run without tokens (local development only). */
   AMP_AUTH?: string;
+  /** Blocks per extraction step (default 1000), checked when a job is scheduled. */
+  AMP_STEP_SIZE?: string;
 }
 
 /** The string vars and secrets of the environment, for `${VAR}` placeholders in provider configs. */
