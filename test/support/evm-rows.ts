@@ -48,9 +48,11 @@ export function createRandom(seed: number): { next(): number; below(n: number): 
   };
 }
 
-const EMPTY_OMMERS_HASH = Uint8Array.from(
-  Buffer.from("1dcc4de8dec75d7aab85b567b6ccd41ad312451b948a7413f0a142fd40d49347", "hex"),
-);
+function fromHex(hex: string): Uint8Array {
+  return Uint8Array.from({ length: hex.length / 2 }, (_, i) => parseInt(hex.slice(2 * i, 2 * i + 2), 16));
+}
+
+const EMPTY_OMMERS_HASH = fromHex("1dcc4de8dec75d7aab85b567b6ccd41ad312451b948a7413f0a142fd40d49347");
 
 function padAddress(address: Uint8Array): Uint8Array {
   const word = new Uint8Array(32);
