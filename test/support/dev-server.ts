@@ -1,0 +1,170 @@
+/**
+ * The Worker under `wrangler dev`, started the way a user starts it
+ * (`node scripts/dev.mjs`: D1 migrations, then `wrangler dev` with auth off),
+ * on free loopback ports with its own persist directory. For the demo, the
+ * jobs benchmark and the dev-server smoke test. Node only.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const PROJECT_DIR = fileURLToPath(new URL("../..", import.meta.url));
+
+/**
+ * Keeps wrangler and miniflare off the network: no telemetry, no request.cf
+ * download (a built-in default is used). Its update check fails quietly offline.
+ */
+export const OFFLINE_WRANGLER_ENV: Readonly<Record<string, string>> = {
+  WRANGLER_SEND_METRICS: "false",
+  WRANGLER_SEND_ERROR_REPORTS: "false",
+  CLOUDFLARE_CF_FETCH_ENABLED: "false",
+};
+
+export interface DevServer {
+  /** http://127.0.0.1:<port> */
+  url: string;
+  /** Where local D1, R2, Durable Objects and Queues live (`--persist-to`). */
+  persistDir: string;
+  /** One admin API request with an optional JSON body; the answer's JSON (null when empty, the text when not JSON). */
+  request(method: string, path: string, body?: unknown): Promise<ApiAnswer>;
+  /** The last lines wrangler printed, for failure messages. */
+  output(): string;
+  /** Stops wrangler and workerd (the whole process group) and removes the persist directory. */
+  stop(): Promise<void>;
+}
+
+export interface ApiAnswer {
+  status: number;
+  body: unknown;
+}
+
+export interface DevServerOptions {
+  /** Extra `wrangler dev` arguments. */
+  args?: readonly string[];
+  /** Default 90 s: the first start bundles the Worker and starts workerd. */
+  startTimeoutMs?: number;
+}
+
+const groups = new Set<number>();
+// Whatever ends this process, no wrangler or workerd is left behind.
+process.once("exit", () => {
+  for (const pid of groups) killGroup(pid, "SIGKILL");
+});
+
+function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
+  const persistDir = await mkdtemp(path.join(os.tmpdir(), "amp-edge-dev-"));
+  try {
+    const port = await freePort();
+    const inspectorPort = await freePort();
+    return await launch(persistDir, port, inspectorPort, options);
+  } catch (error) {
+    await rm(persistDir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+async function launch(persistDir: string, port: number, inspectorPort: number, options: DevServerOptions): Promise<DevServer> {
+  const args = [
+    "scripts/dev.mjs",
+    "--ip", "127.0.0.1",
+    "--port", String(port),
+    "--inspector-port", String(inspectorPort),
+    "--persist-to", persistDir,
+    ...(options.args ?? []),
+  ];
+  // Its own process group, so stop() reaches npx, wrangler and workerd alike.
+  const child: ChildProcess = spawn(process.execPath, args, {
+    cwd: PROJECT_DIR,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...OFFLINE_WRANGLER_ENV, FORCE_COLOR: "0", NO_COLOR: "1" },
+  });
+  const pid = child.pid!;
+  groups.add(pid);
+  let output = "";
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-8000);
+  };
+  child.stdout?.on("data", keep);
+  child.stderr?.on("data", keep);
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  let stopped = false;
+
+  const url = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    if (!stopped) {
+      stopped = true;
+      killGroup(pid, "SIGTERM");
+      const timer = setTimeout(() => killGroup(pid, "SIGKILL"), 5000);
+      await exited;
+      clearTimeout(timer);
+      // workerd may outlive wrangler by a moment: make sure nothing of the group stays.
+      killGroup(pid, "SIGKILL");
+      groups.delete(pid);
+    }
+    await rm(persistDir, { recursive: true, force: true });
+  };
+
+  const deadline = Date.now() + (options.startTimeoutMs ?? 90_000);
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      await stop();
+      throw new Error(`wrangler dev exited (${child.exitCode ?? child.signalCode}) before answering:\n${output}`);
+    }
+    if (await healthy(url)) return { url, persistDir, request: (...call) => request(url, ...call), output: () => output, stop };
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`wrangler dev did not answer ${url}/healthz in time:\n${output}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+async function request(url: string, method: string, path: string, body?: unknown): Promise<ApiAnswer> {
+  const response = await fetch(`${url}${path}`, {
+    method,
+    headers: body === undefined ? {} : { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text === "" ? null : parseJsonOrText(text) };
+}
+
+function parseJsonOrText(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+async function healthy(url: string): Promise<boolean> {
+  try {
+    const response = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2000) });
+    return response.status === 200;
+  } catch {
+    return false;
+  }
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+    });
+  });
+}
