@@ -26,7 +26,7 @@ export const datasetManifests = sqliteTable(
   (t) => [primaryKey({ columns: [t.namespace, t.name, t.hash] }), index("dataset_manifests_hash_idx").on(t.hash)],
 );
 
-/** Semver version tags plus the special `latest` and `dev` rows. */
+/** Semver version tags plus the special `dev` row; `latest` is derived as the highest version, not stored. */
 export const tags = sqliteTable(
   "tags",
   {
