@@ -8,11 +8,18 @@
  * so each test takes a network of its own: its manifest, hence its manifest
  * hash, locations and jobs, and its provider are its alone.
  */
-import { env, SELF } from "cloudflare:test";
+import { env, runInDurableObject, SELF } from "cloudflare:test";
 import { expect } from "vitest";
+import { type JobRunner, jobRunnerStub } from "../../../durable-objects/job-runner";
+import { type RunnerStep, RunnerStorage } from "../../../durable-objects/runner-storage";
+import { EVM_RPC_TABLE_NAMES } from "../../../src/domain/evm-rpc/tables";
+import { dumpDescriptor } from "../../../src/domain/job";
 import { evmRpcManifest } from "../../../src/domain/manifest/evm-rpc";
+import { prepareManifest } from "../../../src/domain/manifest/parse";
 import type { NozzleMetadata } from "../../../src/domain/parquet-file";
 import { readParquetFooter, readParquetRows } from "../../../src/parquet";
+import { openDb } from "../../../src/store/db";
+import { scheduleJob } from "../../../src/store/scheduling";
 
 const ADMIN = { authorization: "Bearer test-admin-token" };
 const JSON_TYPE = { "content-type": "application/json" };
@@ -50,6 +57,7 @@ export interface Dataset {
   name: string;
   revision: string;
   network: string;
+  startBlock: number;
   base: string;
 }
 
@@ -64,13 +72,48 @@ export async function setupDataset(options: { providerUrl: string | null; startB
   const manifest = evmRpcManifest(network, { startBlock: options.startBlock ?? 0 });
   const res = await postJson("/datasets", { namespace: "_", name, version: "1.0.0", manifest });
   expect(res.status, await res.clone().text()).toBe(201);
-  return { namespace: "_", name, revision: "1.0.0", network, base: `/datasets/_/${name}/versions/1.0.0` };
+  return { namespace: "_", name, revision: "1.0.0", network, startBlock: options.startBlock ?? 0, base: `/datasets/_/${name}/versions/1.0.0` };
 }
 
 export async function deploy(dataset: Dataset, body: unknown): Promise<number> {
   const res = await postJson(`${dataset.base}/deploy`, body);
   expect(res.status, await res.clone().text()).toBe(202);
   return ((await res.json()) as { job_id: number }).job_id;
+}
+
+/**
+ * What deploy writes in D1 (the job row, its locations, the scheduled event)
+ * without starting the job's runner: the state a deploy leaves when it dies
+ * between its D1 batch and `JobRunner.start`.
+ */
+export async function scheduleWithoutStart(dataset: Dataset, endBlock: number | null): Promise<number> {
+  const prepared = await prepareManifest(evmRpcManifest(dataset.network, { startBlock: dataset.startBlock }));
+  if (!prepared.ok) throw new Error(prepared.message);
+  const scheduled = await scheduleJob(openDb(env.DB), {
+    manifestHash: prepared.hash,
+    datasetNamespace: dataset.namespace,
+    datasetName: dataset.name,
+    tables: EVM_RPC_TABLE_NAMES,
+    bucketName: env.BUCKET_NAME,
+    descriptor: dumpDescriptor({
+      endBlock: endBlock === null ? { kind: "continuous" } : { kind: "absolute", block: endBlock },
+      maxWriters: 1,
+      datasetNamespace: dataset.namespace,
+      datasetName: dataset.name,
+      manifestHash: prepared.hash,
+    }),
+  });
+  expect(scheduled.outcome).toBe("scheduled");
+  return scheduled.jobId;
+}
+
+export function runner(jobId: number): DurableObjectStub<JobRunner> {
+  return jobRunnerStub(env.JOB_RUNNER, jobId);
+}
+
+/** The steps the job's runner has handed out, with their leases. */
+export function runnerSteps(jobId: number): Promise<RunnerStep[]> {
+  return runInDurableObject(runner(jobId), (_instance, state) => new RunnerStorage(state.storage).steps());
 }
 
 export async function stop(jobId: number): Promise<void> {
