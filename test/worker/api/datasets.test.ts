@@ -427,3 +427,39 @@ describe("auth on the dataset routes", () => {
     }
   });
 });
+
+describe("odd input never answers 500", () => {
+  it("a deeply nested unknown key is dropped like any unknown key (201)", async () => {
+    const body = `{"namespace":"_","name":"x","manifest":{"kind":"evm-rpc","network":"n","tables":{},"x":${'{"a":'.repeat(3000)}1${"}".repeat(3000)}}}`;
+    const res = await api("/datasets", { method: "POST", headers: { "content-type": "application/json" }, body });
+    expect(res.status).toBe(201);
+    expect(await (await api("/datasets/_/x/versions/dev/manifest")).text()).toBe('{"kind":"evm-rpc","network":"n","start_block":0,"finalized_blocks_only":false,"tables":{}}');
+  });
+
+  it.each([
+    ["GET", "/datasets/%E2%82%AC/x/versions"],
+    ["GET", "/datasets/_/%00/versions/latest"],
+    ["GET", "/datasets/_/x/versions/%ZZ"],
+    ["DELETE", "/datasets/_/x/versions/1.0.0%2B"],
+    ["GET", `/datasets/_/x/versions/${"9".repeat(400)}.0.0`],
+    ["GET", "/manifests/%F0%9F%98%80"],
+    ["DELETE", `/manifests/${"a".repeat(10_000)}`],
+  ])("odd path %# (%s) is a 4xx", async (method, path) => {
+    const res = await api(path, { method });
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect(res.status).toBeLessThan(500);
+  });
+
+  it.each([
+    ["a deeply nested manifest", `{"namespace":"_","name":"x","manifest":${"[".repeat(5000)}${"]".repeat(5000)}}`],
+    ["a huge number", '{"namespace":"_","name":"x","manifest":{"kind":"evm-rpc","network":"n","start_block":1e400,"tables":{}}}'],
+    ["a table named __proto__ with a bad body", '{"namespace":"_","name":"x","manifest":{"kind":"evm-rpc","network":"n","tables":{"__proto__":{"x":1}}}}'],
+    ["SQL nested past the parser's reach", JSON.stringify({ namespace: "_", name: "x", manifest: derivedManifest(`SELECT ${"(".repeat(5000)}1${")".repeat(5000)}`, {}) })],
+  ])("%s is a 4xx and writes nothing", async (_, body) => {
+    const before = await registryState();
+    const res = await api("/datasets", { method: "POST", headers: { "content-type": "application/json" }, body });
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect(res.status).toBeLessThan(500);
+    expect(await registryState()).toEqual(before);
+  });
+});
