@@ -318,33 +318,32 @@ function truncatedUpperBound(bytes: Uint8Array, limit: number): Uint8Array | und
 function encodeBinary(column: ParquetColumn, values: ColumnValues, scratch: Scratch): PlainColumn {
   const rows = values.length;
   const levels = column.nullable ? scratch.uint8("levels", rows) : null;
+  const starts = scratch.uint32("starts", rows + 1);
+  // One pass over the values, growing the buffer when needed: each value object is read once.
+  let plain = scratch.uint8("plain", Math.max(1024, rows * 36));
+  let view = new DataView(plain.buffer, plain.byteOffset, plain.byteLength);
   let count = 0;
-  let total = 0;
+  let at = 0;
   for (let i = 0; i < rows; i++) {
     const value = values[i];
     if (value === null && levels !== null) {
-        levels[i] = 0;
-        continue;
-      }
+      levels[i] = 0;
+      continue;
+    }
     if (!(value instanceof Uint8Array)) throw invalid(column, i, value, "a Uint8Array");
-    count++;
-    total += value.length;
-  }
-  const plain = scratch.uint8("plain", 4 * count + total);
-  const view = new DataView(plain.buffer, plain.byteOffset, plain.byteLength);
-  const starts = scratch.uint32("starts", count + 1);
-  let at = 0;
-  let v = 0;
-  for (let i = 0; i < rows; i++) {
-    const value = values[i] as Uint8Array | null;
-    if (value === null) continue;
-    starts[v++] = at;
+    const end = at + 4 + value.length;
+    if (end > plain.length) {
+      plain = scratch.growUint8("plain", Math.max(end, 2 * plain.length), at);
+      view = new DataView(plain.buffer, plain.byteOffset, plain.byteLength);
+    }
+    starts[count++] = at;
     view.setUint32(at, value.length, true);
     plain.set(value, at + 4);
-    at += 4 + value.length;
+    at = end;
     if (levels !== null) levels[i] = 1;
   }
   starts[count] = at;
+  plain = plain.subarray(0, at);
 
   const statistics: ColumnStatistics = { nullCount: rows - count, minExact: true, maxExact: true, signedOrder: false };
   if (count > 0) {
@@ -366,7 +365,7 @@ function encodeBinary(column: ParquetColumn, values: ColumnValues, scratch: Scra
     statistics.max = upper ?? maxBytes.slice();
     statistics.maxExact = upper === undefined;
   }
-  return { rows, count, definitionLevels: levels, plain, width: 0, starts, statistics };
+  return { rows, count, definitionLevels: levels, plain, width: 0, starts: starts.subarray(0, count + 1), statistics };
 }
 
 /** Big-endian two's complement of `value` in `width` bytes at `offset`. */

@@ -34,6 +34,14 @@ export class Scratch {
     return new Uint8Array(this.take(purpose, length), 0, length);
   }
 
+  /** Like uint8, keeping the first `keep` bytes of the purpose's current contents. */
+  growUint8(purpose: ScratchPurpose, length: number, keep: number): Uint8Array {
+    const before = this.buffers.get(purpose);
+    const after = this.take(purpose, length);
+    if (before !== undefined && before !== after) new Uint8Array(after).set(new Uint8Array(before, 0, keep));
+    return new Uint8Array(after, 0, length);
+  }
+
   int32(purpose: ScratchPurpose, length: number): Int32Array {
     return new Int32Array(this.take(purpose, 4 * length), 0, length);
   }
