@@ -5,7 +5,11 @@
  * key is then predicted (the caller knows the range it is writing and can ask
  * the node for its end hash) and checked when the file closes. An object that
  * already exists under the key (a step delivered twice, or one that crashed
- * before registering) is kept as it is, so its row and bytes always agree.
+ * before registering) is kept as it is, so its row and bytes always agree. A
+ * single put is create-only, so two consumers finishing the same file at once
+ * keep the first object and both report that one. (A multipart upload cannot
+ * be completed conditionally through the binding: two consumers completing the
+ * same large file at the same moment can still both write it.)
  */
 import { RetryableError } from "../domain/errors";
 import type { ParquetSink } from "../parquet";
@@ -80,8 +84,12 @@ export class R2ObjectUpload implements ParquetSink {
     if (mode.kind === "buffering") {
       const existing = await this.bucket.head(key);
       if (existing) return { ...stored(existing), existed: true };
-      const object = await this.bucket.put(key, this.buffer.subarray(0, this.filled), { customMetadata: this.customMetadata() });
-      return { ...stored(object), existed: false };
+      // Create-only: another consumer of the same step may have put this key since the head; its object stays.
+      const object = await this.bucket.put(key, this.buffer.subarray(0, this.filled), { customMetadata: this.customMetadata(), onlyIf: { etagDoesNotMatch: "*" } });
+      if (object) return { ...stored(object), existed: false };
+      const winner = await this.bucket.head(key);
+      if (!winner) throw new RetryableError("unexpected", `${key} was put by another consumer and then removed; the step is retried`);
+      return { ...stored(winner), existed: true };
     }
     if (mode.key !== key) {
       await this.abort();
