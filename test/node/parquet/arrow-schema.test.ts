@@ -11,8 +11,10 @@ import {
   encodeArrowSchema,
   readParquetFooter,
 } from "../../../src/parquet";
+import { SHARED_DIR } from "../../support/shared-fixtures";
 
-const REFERENCE_DIR = "/work/shared/fixtures/parquet/eth_rpc_15000000";
+/** The original's files for block 15,000,000 (../shared beside the checkout; absent in a user's clone). */
+const REFERENCE_DIR = path.join(SHARED_DIR, "fixtures/parquet/eth_rpc_15000000");
 
 describe("ARROW:schema encoding", () => {
   it.each(EVM_RPC_TABLE_NAMES)("round-trips the %s fields", (table) => {

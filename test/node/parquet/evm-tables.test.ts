@@ -9,6 +9,7 @@ import { BufferSink, ParquetStreamWriter, decodeArrowSchema, readParquetFooter, 
 import { type DuckDb, openDuckDb, sqlString } from "../../support/duckdb";
 import { columnsOf, type Row } from "../../support/evm-rows";
 import { TABLES, edgeRows, rowGroups } from "./edge-rows";
+import { SHARED_DIR } from "../../support/shared-fixtures";
 
 /**
  * Each evm-rpc table written with edge values in several row groups and
@@ -17,7 +18,8 @@ import { TABLES, edgeRows, rowGroups } from "./edge-rows";
  * compared with the files the original wrote (reference §5.1).
  */
 
-const REFERENCE_DIR = "/work/shared/fixtures/parquet/eth_rpc_15000000";
+/** The original's files for block 15,000,000 (../shared beside the checkout; absent in a user's clone). */
+const REFERENCE_DIR = path.join(SHARED_DIR, "fixtures/parquet/eth_rpc_15000000");
 const hasReference = existsSync(REFERENCE_DIR);
 
 const NOZZLE_METADATA = JSON.stringify({

@@ -11,8 +11,10 @@ import {
   readParquetRows,
 } from "../../../src/parquet";
 import { columnsOf, syntheticEvmRows } from "../../support/evm-rows";
+import { SHARED_DIR } from "../../support/shared-fixtures";
 
-const REFERENCE_DIR = "/work/shared/fixtures/parquet/eth_rpc_15000000";
+/** The original's files for block 15,000,000 (../shared beside the checkout; absent in a user's clone). */
+const REFERENCE_DIR = path.join(SHARED_DIR, "fixtures/parquet/eth_rpc_15000000");
 
 async function logsFile(blockCount = 40): Promise<{ bytes: Uint8Array; rows: ReturnType<typeof syntheticEvmRows>["logs"] }> {
   const rows = syntheticEvmRows({ startBlock: 500, blockCount, transactionsPerBlock: 10, logsPerTransaction: 2, seed: 21 }).logs;
