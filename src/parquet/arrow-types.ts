@@ -7,7 +7,7 @@
  * The parquet layer may not import the domain, so it spells the same shape
  * itself; a type test keeps the two assignable to each other, which lets the
  * extract layer pass domain fields straight to the writer. The writer accepts
- * a subset of these types (see `columnTypeOf` in schema.ts).
+ * a subset of these types (see `columnTypeOf` in columns.ts).
  */
 export type ArrowTimeUnit = "Second" | "Millisecond" | "Microsecond" | "Nanosecond";
 

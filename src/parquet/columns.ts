@@ -70,11 +70,11 @@ export class UnsupportedColumnTypeError extends Error {
 }
 
 /** Bytes parquet-rs uses for a decimal of this precision: the fewest that hold 10^p - 1 signed. */
-export function decimalByteWidth(precision: number): number {
+function decimalByteWidth(precision: number): number {
   return Math.ceil((precision * Math.log2(10) + 1) / 8);
 }
 
-export function columnTypeOf(name: string, type: ArrowTypeSpec): ColumnType {
+function columnTypeOf(name: string, type: ArrowTypeSpec): ColumnType {
   if (typeof type === "string") {
     switch (type) {
       case "UInt64":

@@ -47,7 +47,7 @@ export class ColumnValueError extends Error {
 }
 
 /** Byte-array bounds longer than this are truncated (parquet-rs' default length). */
-export const STATISTICS_TRUNCATE_LENGTH = 64;
+const STATISTICS_TRUNCATE_LENGTH = 64;
 
 // Typed-array views are written as PLAIN bytes directly, which is right only on little-endian hosts.
 if (new Uint8Array(Uint16Array.of(1).buffer)[0] !== 1) throw new Error("the Parquet writer needs a little-endian host");

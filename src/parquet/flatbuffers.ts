@@ -55,11 +55,6 @@ export class FlatBufferBuilder {
     new DataView(this.bytes.buffer).setInt32(this.head, value, true);
   }
 
-  private putInt64(value: bigint): void {
-    this.head -= 8;
-    new DataView(this.bytes.buffer).setBigInt64(this.head, value, true);
-  }
-
   /** Writes a uoffset pointing at an object written earlier (`target` counted from the end). */
   private putOffset(target: number): void {
     this.prep(4, 0);
@@ -109,12 +104,6 @@ export class FlatBufferBuilder {
   addInt32(field: number, value: number): void {
     this.prep(4, 0);
     this.putInt32(value);
-    this.vtable[field] = this.offset();
-  }
-
-  addInt64(field: number, value: bigint): void {
-    this.prep(8, 0);
-    this.putInt64(value);
     this.vtable[field] = this.offset();
   }
 
@@ -184,15 +173,6 @@ export class FlatBufferTable {
     return relative === 0 ? 0 : this.position + relative;
   }
 
-  has(field: number): boolean {
-    return this.fieldPosition(field) !== 0;
-  }
-
-  int8(field: number, fallback: number): number {
-    const at = this.fieldPosition(field);
-    return at === 0 ? fallback : this.view.getInt8(at);
-  }
-
   uint8(field: number, fallback: number): number {
     const at = this.fieldPosition(field);
     return at === 0 ? fallback : this.view.getUint8(at);
@@ -211,11 +191,6 @@ export class FlatBufferTable {
   int32(field: number, fallback: number): number {
     const at = this.fieldPosition(field);
     return at === 0 ? fallback : this.view.getInt32(at, true);
-  }
-
-  int64(field: number, fallback: bigint): bigint {
-    const at = this.fieldPosition(field);
-    return at === 0 ? fallback : this.view.getBigInt64(at, true);
   }
 
   private follow(at: number): number {

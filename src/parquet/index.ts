@@ -5,8 +5,8 @@
  */
 export type { ArrowFieldSpec, ArrowTimeUnit, ArrowTypeSpec } from "./arrow-types";
 export { ARROW_SCHEMA_KEY, ArrowSchemaError, decodeArrowSchema, encodeArrowSchema } from "./arrow-schema";
-export { type ColumnType, type ColumnValues, type ParquetColumn, UnsupportedColumnTypeError, columnTypeOf, parquetColumns } from "./columns";
-export { ColumnValueError, STATISTICS_TRUNCATE_LENGTH } from "./encode-column";
+export { type ColumnType, type ColumnValues, type ParquetColumn, UnsupportedColumnTypeError } from "./columns";
+export { ColumnValueError } from "./encode-column";
 export {
   type ColumnsByName,
   DEFAULT_CREATED_BY,

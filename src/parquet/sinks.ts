@@ -43,10 +43,6 @@ export class FixedSizePartSink implements ParquetSink {
     this.part = new Uint8Array(partSize);
   }
 
-  get partCount(): number {
-    return this.partsSent;
-  }
-
   async write(chunk: Uint8Array): Promise<void> {
     if (this.closed) throw new Error("the part sink is closed");
     let offset = 0;
