@@ -12,6 +12,8 @@ export default defineWorkersProject(async () => {
   return {
     test: {
       name: "worker-jobs",
+      // CI machines have 2 cores; a generous bound keeps loaded runs from failing on time alone.
+      testTimeout: 30_000,
       include: ["test/worker/jobs/**/*.test.ts"],
       // The end-to-end job tests need the real consumer: they run in vitest.e2e.config.ts.
       exclude: ["test/worker/jobs/e2e-*.test.ts"],

@@ -7,6 +7,8 @@ export default defineWorkersProject(async () => {
   return {
     test: {
       name: "worker",
+      // CI machines have 2 cores; a generous bound keeps loaded runs from failing on time alone.
+      testTimeout: 30_000,
       include: ["test/worker/**/*.test.ts"],
       // The JobRunner tests run in their own project (vitest.jobs.config.ts), away from the real queue consumer.
       exclude: ["test/worker/jobs/**"],
