@@ -8,7 +8,9 @@ import { defineWorkersProject, readD1Migrations } from "@cloudflare/vitest-pool-
  * global setup. Storage is not isolated per test: alarms and queue deliveries
  * run in the background and may outlive a test's last await, which isolated
  * storage cannot pop. Each test works on a network, dataset and manifest of
- * its own instead. Steps are 10 blocks so the seeded chain makes several.
+ * its own instead. Steps are 10 blocks so the seeded chain makes several, and
+ * a failing step or head read is tried 4 times, so a provider that never works
+ * fails its job in seconds rather than minutes.
  */
 export default defineWorkersProject(async () => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
@@ -33,6 +35,7 @@ export default defineWorkersProject(async () => {
               AMP_ADMIN_TOKEN: "test-admin-token",
               AMP_READ_TOKEN: "test-read-token",
               AMP_STEP_SIZE: "10",
+              AMP_STEP_MAX_ATTEMPTS: "4",
             },
           },
         },

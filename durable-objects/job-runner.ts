@@ -4,7 +4,7 @@ import { type Segment, canonicalChain, checkTip, tableProgress } from "../src/do
 import { needsChainHead, resolveEndBlock } from "../src/domain/end-block";
 import { backoffDelay, retryOptions } from "../src/domain/errors";
 import { JOB_TRANSITIONS, type JobStatus, isTerminal, stopOutcome } from "../src/domain/job";
-import { DEFAULT_STEP_SIZE } from "../src/domain/job-settings";
+import { DEFAULT_MAX_ATTEMPTS, DEFAULT_STEP_SIZE } from "../src/domain/job-settings";
 import { planJob, settleForced, tableMissing } from "../src/domain/job-plan";
 import { selectProvider } from "../src/domain/provider";
 import type {
@@ -41,8 +41,8 @@ export const PROBE_LEASE_MS = 60_000;
 export const HEAD_POLL_MS = 10_000;
 /** How often the runner's worker row is refreshed while it works. */
 const HEARTBEAT_MS = 10_000;
-/** Retries of a failing step or probe, validated here, when work is scheduled, not when it runs. */
-const STEP_RETRY = retryOptions({ maxAttempts: 10, baseDelayMs: 1_000, maxDelayMs: 60_000 });
+/** Backoff of a failing step or probe, validated here, when work is scheduled, not when it runs; the job sets the attempts. */
+const STEP_RETRY = retryOptions({ maxAttempts: DEFAULT_MAX_ATTEMPTS, baseDelayMs: 1_000, maxDelayMs: 60_000 });
 
 /**
  * The wait before the next try after `attempt` failed: the base delay plus a
@@ -81,10 +81,10 @@ export class JobRunner extends DurableObject<Env> implements StepCoordinator {
   }
 
   /** Takes charge of a freshly scheduled job. Idempotent. */
-  start(jobId: number, stepSize: number = DEFAULT_STEP_SIZE): Promise<void> {
+  start(jobId: number, stepSize: number = DEFAULT_STEP_SIZE, maxAttempts: number = DEFAULT_MAX_ATTEMPTS): Promise<void> {
     return this.serial(async () => {
       if (await this.storage.job()) return;
-      const setup = await loadJobSetup(this.db, this.env.BUCKET, jobId, stepSize);
+      const setup = await loadJobSetup(this.db, this.env.BUCKET, jobId, { stepSize, maxAttempts });
       if (!setup.ok) {
         if (setup.failJob) await this.mirror(jobId, "FAILED", { kind: "failed", detail: { reason: setup.reason } }, setup.reason);
         return;
@@ -236,7 +236,7 @@ export class JobRunner extends DurableObject<Env> implements StepCoordinator {
       if (!isActive(state.status)) {
         // Stopping: nothing is retried.
         this.storage.deleteStep(stepId);
-      } else if (failure.retryable && step.attempt < STEP_RETRY.maxAttempts) {
+      } else if (failure.retryable && step.attempt < job.maxAttempts) {
         this.storage.putStep({ ...step, state: "waiting", deadline: Date.now() + retryDelay(step.attempt) });
       } else {
         const reason = `step ${step.range.start}..=${step.range.end} failed after ${step.attempt} attempt(s): ${failure.reason}`;
@@ -293,7 +293,7 @@ export class JobRunner extends DurableObject<Env> implements StepCoordinator {
       const state = await this.storage.state();
       const probe = state?.probe;
       if (!job || !state || !isActive(state.status) || !probe || probe.lease !== lease) return false;
-      if (!failure.retryable || probe.attempt >= STEP_RETRY.maxAttempts) {
+      if (!failure.retryable || probe.attempt >= job.maxAttempts) {
         await this.fail(job, state, `reading the chain head failed after ${probe.attempt} attempt(s): ${failure.reason}`);
         return true;
       }

@@ -1,5 +1,6 @@
 /** Reads what a JobRunner needs about its job from D1 and R2 when the job starts. */
 import { parseDumpDescriptor } from "../src/domain/job";
+import type { JobSettings } from "../src/domain/job-settings";
 import { parseManifest } from "../src/domain/manifest/parse";
 import type { Db } from "../src/store/db";
 import { listJobLocations } from "../src/store/scheduling";
@@ -14,7 +15,7 @@ import type { RunnerJob } from "./runner-storage";
  */
 export type JobSetup = { ok: true; job: RunnerJob } | { ok: false; reason: string; failJob: boolean };
 
-export async function loadJobSetup(db: Db, bucket: R2Bucket, jobId: number, stepSize: number): Promise<JobSetup> {
+export async function loadJobSetup(db: Db, bucket: R2Bucket, jobId: number, settings: JobSettings): Promise<JobSetup> {
   const row = await getJob(db, jobId);
   if (!row) return { ok: false, reason: `job ${jobId} does not exist`, failJob: false };
   if (row.status !== "SCHEDULED") return { ok: false, reason: `job ${jobId} is ${row.status}, not SCHEDULED`, failJob: false };
@@ -45,7 +46,8 @@ export async function loadJobSetup(db: Db, bucket: R2Bucket, jobId: number, step
       finalizedOnly: manifest.finalized_blocks_only,
       endBlock: descriptor.job.endBlock,
       parallelism: descriptor.job.maxWriters,
-      stepSize,
+      stepSize: settings.stepSize,
+      maxAttempts: settings.maxAttempts,
       locations,
     },
   };

@@ -20,6 +20,8 @@ export interface RunnerJob {
   endBlock: EndBlock;
   parallelism: number;
   stepSize: number;
+  /** Tries of a failing step or probe before the job fails. */
+  maxAttempts: number;
   locations: JobLocation[];
 }
 

@@ -17,6 +17,8 @@ export interface Env {
   AMP_AUTH?: string;
   /** Blocks per extraction step (default 1000), checked when a job is scheduled. */
   AMP_STEP_SIZE?: string;
+  /** Tries of a failing step or chain-head read before the job fails (default 10), checked when a job is scheduled. */
+  AMP_STEP_MAX_ATTEMPTS?: string;
 }
 
 /** The string vars and secrets of the environment, for `${VAR}` placeholders in provider configs. */

@@ -3,7 +3,7 @@ import { jobRunnerStub } from "../../durable-objects/job-runner";
 import { parseEndBlock } from "../domain/end-block";
 import { EVM_RPC_TABLE_NAMES } from "../domain/evm-rpc/tables";
 import { dumpDescriptor } from "../domain/job";
-import { parseStepSize } from "../domain/job-settings";
+import { jobSettings } from "../domain/job-settings";
 import { openDb } from "../store/db";
 import { getJob } from "../store/jobs";
 import { resolveRevision } from "../store/revisions";
@@ -66,7 +66,7 @@ const deployRoute = createRoute({
     400: errorContent("Invalid path (INVALID_PATH), body (INVALID_BODY), or a dataset kind that cannot be extracted (UNSUPPORTED_DATASET_KIND)"),
     ...writeAuthResponses,
     404: errorContent("No such dataset or revision (DATASET_NOT_FOUND)"),
-    500: errorContent("The job could not be scheduled (SCHEDULER_ERROR), e.g. the AMP_STEP_SIZE var is not a valid step size"),
+    500: errorContent("The job could not be scheduled (SCHEDULER_ERROR), e.g. the AMP_STEP_SIZE or AMP_STEP_MAX_ATTEMPTS var is invalid"),
   },
 });
 
@@ -99,8 +99,8 @@ export function registerJobControlRoutes(app: App): void {
         throw new ApiError("UNSUPPORTED_DATASET_KIND", `datasets of kind ${resolved.kind} cannot be extracted yet; only evm-rpc datasets can`);
       }
       // Checked before anything is written: a misconfigured Worker schedules nothing.
-      const stepSize = parseStepSize(c.env.AMP_STEP_SIZE);
-      if (!stepSize.ok) throw new ApiError("SCHEDULER_ERROR", stepSize.reason);
+      const settings = jobSettings(c.env);
+      if (!settings.ok) throw new ApiError("SCHEDULER_ERROR", settings.reason);
       const descriptor = dumpDescriptor({
         endBlock: body.end_block,
         maxWriters: body.parallelism,
@@ -117,7 +117,7 @@ export function registerJobControlRoutes(app: App): void {
         bucketName: c.env.BUCKET_NAME,
         descriptor,
       });
-      if (scheduled.outcome === "scheduled") await jobRunnerStub(c.env.JOB_RUNNER, scheduled.jobId).start(scheduled.jobId, stepSize.stepSize);
+      if (scheduled.outcome === "scheduled") await jobRunnerStub(c.env.JOB_RUNNER, scheduled.jobId).start(scheduled.jobId, settings.settings.stepSize, settings.settings.maxAttempts);
       return c.json({ job_id: scheduled.jobId }, 202);
     },
     validationHook({ param: "INVALID_PATH", json: "INVALID_BODY" }),
