@@ -91,7 +91,9 @@ export function registerJobControlRoutes(app: App): void {
     deployRoute,
     async (c) => {
       const { namespace, name, revision } = c.req.valid("param");
-      const body = c.req.valid("json");
+      // A request without any body skips the validator (@hono/zod-openapi hands over `{}` as is), so the
+      // schema's defaults are applied here: continuous, parallelism 1.
+      const body = c.req.header("content-type") === undefined ? DeployRequestSchema.parse({}) : c.req.valid("json");
       const db = openDb(c.env.DB);
       const resolved = await resolveRevision(db, { namespace, name }, revision);
       if (!resolved) throw new ApiError("DATASET_NOT_FOUND", `dataset ${namespace}/${name} has no revision ${c.req.param("revision")}`);
