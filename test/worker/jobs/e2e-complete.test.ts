@@ -14,6 +14,7 @@ import {
   deploy,
   expectTiled,
   getJob,
+  getJson,
   jobEvents,
   locationsOf,
   progressOf,
@@ -112,6 +113,10 @@ describe("deploy -> COMPLETED for a finite range", () => {
     await expectCompletedTimeline(jobId, 0, end, 1);
     // The writer keeps its locations after it completed; a completed job changes nothing more.
     for (const location of await locationsOf(dataset)) expect(location.writer).toBe(jobId);
+    // The steps ran in the Worker's real queue consumer, which registered itself, as did the job's runner.
+    const workers = (await getJson<{ workers: { node_id: string }[] }>("/workers")).workers.map((worker) => worker.node_id);
+    expect(workers).toContain(`jobrunner-${jobId}`);
+    expect(workers.some((id) => id.startsWith("consumer-"))).toBe(true);
   });
 
   it("end_block as an integer, parallelism 3, from a start_block inside a step", async () => {

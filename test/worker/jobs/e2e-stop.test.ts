@@ -102,7 +102,7 @@ describe("stop", () => {
   it("during a step: STOPPING until the slow step reports, then STOPPED with that step's files only", async () => {
     const scenario = new FaultScenario(harnessUrl);
     // Every request to the provider takes a while, so the first step is still running when the stop arrives.
-    await scenario.inject({ kind: "delay", ms: 2_500, times: 10_000 });
+    await scenario.inject({ kind: "delay", ms: 3_000, times: 10_000 });
     const dataset = await setupDataset({ providerUrl: scenario.rpcUrl });
     const jobId = await deploy(dataset, { end_block: 39, parallelism: 1 });
     await waitForEvent(jobId, "step_started", 60_000);
