@@ -145,10 +145,10 @@ export class JobRunner extends DurableObject<Env> implements StepCoordinator {
    * deploy died between its D1 batch and the call), which would otherwise
    * stay SCHEDULED and block every later deploy of its manifest.
    */
-  async poke(jobId?: number): Promise<void> {
+  async poke(jobId?: number, stepSize?: number, maxAttempts?: number): Promise<void> {
     const state = await this.storage.state();
     if (!state) {
-      if (jobId !== undefined) await this.start(jobId);
+      if (jobId !== undefined) await this.start(jobId, stepSize, maxAttempts);
     } else if (!isTerminal(state.status) && (await this.ctx.storage.getAlarm()) === null) {
       await this.ctx.storage.setAlarm(Date.now());
     }

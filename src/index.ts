@@ -1,5 +1,6 @@
 import { JobRunner, jobRunnerStub } from "../durable-objects/job-runner";
 import { createApp } from "./api/app";
+import { jobSettings } from "./domain/job-settings";
 import type { StepCoordinator, StepMessage } from "./domain/steps";
 import { workerMetadataFromVersion } from "./domain/worker";
 import { type Env, envVariables } from "./env";
@@ -18,10 +19,18 @@ function consumerNodeId(): string {
   return nodeId;
 }
 
-/** Cron's reconcile: every unfinished job's runner gets its alarm back if it lost it. */
+/**
+ * Cron's reconcile: every unfinished job's runner gets its alarm back if it
+ * lost it, and a job whose deploy died before starting its runner is started
+ * with the settings deploy uses (left alone while those vars are invalid, as
+ * deploy then schedules nothing either).
+ */
 async function reconcileJobs(env: Env): Promise<void> {
+  const settings = jobSettings(env);
   for (const jobId of await listUnfinishedJobIds(openDb(env.DB))) {
-    await jobRunnerStub(env.JOB_RUNNER, jobId).poke(jobId);
+    const runner = jobRunnerStub(env.JOB_RUNNER, jobId);
+    if (settings.ok) await runner.poke(jobId, settings.settings.stepSize, settings.settings.maxAttempts);
+    else await runner.poke();
   }
 }
 

@@ -2,10 +2,12 @@
  * Crash recovery end to end (reference §5.7): an object put without its file
  * row (a consumer that died between the R2 put and the D1 insert) is removed
  * when the next job starts and its range is extracted properly; a file row
- * whose object is gone fails the next job with the reason in its events.
+ * whose object is gone fails the next job with the reason in its events; a
+ * deploy that died before starting its runner is picked up by the cron.
  */
-import { env } from "cloudflare:test";
+import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import worker from "../../../src/index";
 import { parquetFileName } from "../../../src/domain/parquet-file";
 import { harness } from "../../support/provided-context";
 import { rawRpc } from "../extract/evm-rpc-helpers";
@@ -18,6 +20,7 @@ import {
   locationPrefix,
   locationsOf,
   objectsOf,
+  scheduleWithoutStart,
   setupDataset,
   sleep,
   snapshot,
@@ -91,5 +94,27 @@ describe("crash between the R2 put and the D1 row", () => {
     await sleep(2_000);
     expect(await snapshot(dataset)).toEqual(before);
     expect((await getJob(second)).status).toBe("FAILED");
+  });
+});
+
+describe("a deploy that died between its D1 batch and starting the runner", () => {
+  it("is started by the cron's reconcile with the configured step size, and completes", async () => {
+    const dataset = await setupDataset({ providerUrl: anvilUrl });
+    const jobId = await scheduleWithoutStart(dataset, 29);
+    await sleep(1_000);
+    expect((await getJob(jobId)).status).toBe("SCHEDULED");
+    const ctx = createExecutionContext();
+    await worker.scheduled(createScheduledController({ scheduledTime: new Date(), cron: "* * * * *" }), env, ctx);
+    await waitOnExecutionContext(ctx);
+    const job = await waitForJob(jobId);
+    expect(job.status, job.failure_reason).toBe("COMPLETED");
+    // Steps of AMP_STEP_SIZE (10) blocks, not the default 1000.
+    const steps = (await jobEvents(jobId)).filter((event) => event.kind === "step_completed").map((event) => (event.detail as { range: unknown }).range);
+    expect(steps).toEqual([
+      { start: 0, end: 9 },
+      { start: 10, end: 19 },
+      { start: 20, end: 29 },
+    ]);
+    for (const location of await locationsOf(dataset)) expectTiled((await verifyLocationFiles(location)).files, 0, 29, location.table);
   });
 });
