@@ -41,7 +41,7 @@ describe("duplicate delivery of a step", () => {
   it("three consumers of one step at once, then a redelivery through the queue: one file and one row per table", async () => {
     const scenario = new FaultScenario(harnessUrl);
     // Slow provider answers keep the queue's consumer busy while the duplicates run.
-    await scenario.inject({ kind: "delay", ms: 1_000, times: 10_000 });
+    await scenario.inject({ kind: "delay", ms: 2_000, times: 10_000 });
     const dataset = await setupDataset({ providerUrl: scenario.rpcUrl });
     const jobId = await deploy(dataset, { end_block: 9, parallelism: 1 });
     await waitForEvent(jobId, "step_started", 60_000);

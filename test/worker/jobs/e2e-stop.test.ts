@@ -119,7 +119,10 @@ describe("stop", () => {
 
   it("between steps: STOPPED with only completed steps' files; a new deploy resumes and completes with every block once", async () => {
     const end = Math.min(chain.head, 39);
-    const dataset = await setupDataset({ providerUrl: anvilUrl });
+    const scenario = new FaultScenario(harnessUrl);
+    // Each step takes a second or more, so the stop lands before the last one, however loaded the machine.
+    await scenario.inject({ kind: "delay", ms: 500, times: 100_000 });
+    const dataset = await setupDataset({ providerUrl: scenario.rpcUrl });
     const jobId = await deploy(dataset, { end_block: end, parallelism: 1 });
     await waitForEvent(jobId, "step_completed", 60_000);
     await stop(jobId);
