@@ -11,9 +11,13 @@ export class HexError extends Error {
 }
 
 const INVALID = 255;
-/** charCode -> nibble value, INVALID for anything that is not a hex digit. */
+/**
+ * charCode -> nibble value, INVALID for anything that is not a hex digit.
+ * One entry per UTF-16 code unit, so every charCodeAt indexes it without a
+ * range check, and a pair of digits is validated with one comparison.
+ */
 const NIBBLES = (() => {
-  const table = new Uint8Array(128).fill(INVALID);
+  const table = new Uint8Array(0x10000).fill(INVALID);
   for (let i = 0; i < 10; i++) table[48 + i] = i;
   for (let i = 0; i < 6; i++) {
     table[65 + i] = 10 + i;
@@ -25,8 +29,7 @@ const NIBBLES = (() => {
 const BYTE_TO_HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, "0"));
 
 function nibble(hex: string, index: number): number {
-  const code = hex.charCodeAt(index);
-  const value = code < 128 ? NIBBLES[code]! : INVALID;
+  const value = NIBBLES[hex.charCodeAt(index)] ?? INVALID;
   if (value === INVALID) throw new HexError(`not a hex digit at ${index}: ${preview(hex)}`);
   return value;
 }
@@ -48,7 +51,11 @@ function requirePrefix(value: unknown): string {
 /** Decodes `out.length` bytes from `hex` starting at character `from` (must be even-length from there). */
 function decodeInto(hex: string, from: number, out: Uint8Array, outOffset: number): void {
   for (let i = from, j = outOffset; j < out.length; i += 2, j++) {
-    out[j] = (nibble(hex, i) << 4) | nibble(hex, i + 1);
+    const high = NIBBLES[hex.charCodeAt(i)] as number;
+    const low = NIBBLES[hex.charCodeAt(i + 1)] as number;
+    // INVALID has high bits set: one test covers both digits. nibble() names the bad one.
+    if ((high | low) > 15) out[j] = (nibble(hex, i) << 4) | nibble(hex, i + 1);
+    else out[j] = (high << 4) | low;
   }
 }
 

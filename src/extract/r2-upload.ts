@@ -36,8 +36,13 @@ function stored(object: R2Object): StoredObject {
 }
 
 export class R2ObjectUpload implements ParquetSink {
-  private buffer: Uint8Array;
-  private filled = 0;
+  /**
+   * The bytes not sent yet, as the writer handed them over (it never touches
+   * a chunk again): less than one part between writes. Nothing is allocated
+   * ahead, so a small file costs its own size, not a part's.
+   */
+  private gathered: Uint8Array[] = [];
+  private gatheredBytes = 0;
   private mode: Mode = { kind: "buffering" };
 
   constructor(
@@ -48,21 +53,42 @@ export class R2ObjectUpload implements ParquetSink {
     private readonly partSize: number = MIN_PART_SIZE,
   ) {
     if (partSize < MIN_PART_SIZE) throw new RangeError(`R2 parts are at least ${MIN_PART_SIZE} bytes`);
-    this.buffer = new Uint8Array(partSize);
   }
 
   async write(chunk: Uint8Array): Promise<void> {
-    let offset = 0;
-    while (offset < chunk.length) {
-      const take = Math.min(this.partSize - this.filled, chunk.length - offset);
-      if (this.mode.kind !== "existing") this.buffer.set(chunk.subarray(offset, offset + take), this.filled);
-      this.filled += take;
-      offset += take;
-      if (this.filled === this.partSize) await this.sendPart();
-    }
+    // The object is there already: its bytes are not needed.
+    if (this.mode.kind === "existing" || chunk.length === 0) return;
+    this.gathered.push(chunk);
+    this.gatheredBytes += chunk.length;
+    while (this.gatheredBytes >= this.partSize) await this.sendPart(this.take(this.partSize));
   }
 
-  private async sendPart(): Promise<void> {
+  /**
+   * The first `size` gathered bytes as one array of exactly that length (a
+   * view into a larger buffer would make some bindings send the whole buffer).
+   */
+  private take(size: number): Uint8Array {
+    const first = this.gathered[0];
+    if (first !== undefined && first.length === size && first.byteOffset === 0 && first.byteLength === first.buffer.byteLength) {
+      this.gathered.shift();
+      this.gatheredBytes -= size;
+      return first;
+    }
+    const out = new Uint8Array(size);
+    let filled = 0;
+    while (filled < size) {
+      const chunk = this.gathered[0]!;
+      const take = Math.min(size - filled, chunk.length);
+      out.set(take === chunk.length ? chunk : chunk.subarray(0, take), filled);
+      filled += take;
+      if (take === chunk.length) this.gathered.shift();
+      else this.gathered[0] = chunk.subarray(take);
+    }
+    this.gatheredBytes -= size;
+    return out;
+  }
+
+  private async sendPart(part: Uint8Array): Promise<void> {
     if (this.mode.kind === "buffering") {
       const key = await this.predictKey();
       const existing = await this.bucket.head(key);
@@ -71,11 +97,12 @@ export class R2ObjectUpload implements ParquetSink {
         : { kind: "multipart", key, upload: await this.bucket.createMultipartUpload(key, { customMetadata: this.customMetadata() }), parts: [] };
     }
     if (this.mode.kind === "multipart") {
-      const part = await this.mode.upload.uploadPart(this.mode.parts.length + 1, this.buffer);
-      this.mode.parts.push(part);
-      this.buffer = new Uint8Array(this.partSize);
+      this.mode.parts.push(await this.mode.upload.uploadPart(this.mode.parts.length + 1, part));
+    } else {
+      // The object is there already: drop the rest of what was gathered too.
+      this.gathered = [];
+      this.gatheredBytes = 0;
     }
-    this.filled = 0;
   }
 
   /** Completes the object under `key`, the file's real name now that it is closed. */
@@ -85,7 +112,7 @@ export class R2ObjectUpload implements ParquetSink {
       const existing = await this.bucket.head(key);
       if (existing) return { ...stored(existing), existed: true };
       // Create-only: another consumer of the same step may have put this key since the head; its object stays.
-      const object = await this.bucket.put(key, this.buffer.subarray(0, this.filled), { customMetadata: this.customMetadata(), onlyIf: { etagDoesNotMatch: "*" } });
+      const object = await this.bucket.put(key, this.take(this.gatheredBytes), { customMetadata: this.customMetadata(), onlyIf: { etagDoesNotMatch: "*" } });
       if (object) return { ...stored(object), existed: false };
       const winner = await this.bucket.head(key);
       if (!winner) throw new RetryableError("unexpected", `${key} was put by another consumer and then removed; the step is retried`);
@@ -96,7 +123,7 @@ export class R2ObjectUpload implements ParquetSink {
       throw new RetryableError("chain_moved", `the chain changed while ${key} was written (expected ${mode.key}); the step is retried`);
     }
     if (mode.kind === "existing") return { ...mode.object, existed: true };
-    if (this.filled > 0) mode.parts.push(await mode.upload.uploadPart(mode.parts.length + 1, this.buffer.subarray(0, this.filled)));
+    if (this.gatheredBytes > 0) mode.parts.push(await mode.upload.uploadPart(mode.parts.length + 1, this.take(this.gatheredBytes)));
     const object = await mode.upload.complete(mode.parts);
     return { ...stored(object), existed: false };
   }
@@ -104,6 +131,7 @@ export class R2ObjectUpload implements ParquetSink {
   async abort(): Promise<void> {
     if (this.mode.kind === "multipart") await this.mode.upload.abort();
     this.mode = { kind: "buffering" };
-    this.filled = 0;
+    this.gathered = [];
+    this.gatheredBytes = 0;
   }
 }

@@ -137,6 +137,12 @@ class TableWriter {
   }
 }
 
+/** Waits for every task, then fails with the first failure: nothing is left running when the step gives up. */
+async function allOf(tasks: readonly Promise<void>[]): Promise<void> {
+  const failed = (await Promise.allSettled(tasks)).find((outcome) => outcome.status === "rejected");
+  if (failed) throw failed.reason;
+}
+
 /** Extracts `input.range` for every table of the step; returns the files, complete in R2 but not registered. */
 export async function runExtractStep(input: ExtractStepInput): Promise<WrittenFile[]> {
   const writers = input.tables
@@ -148,11 +154,10 @@ export async function runExtractStep(input: ExtractStepInput): Promise<WrittenFi
   if (writers.length === 0) return [];
   try {
     for await (const chunk of input.client.blocks(input.range.start, input.range.end)) {
-      for (const writer of writers) {
-        await writer.feed(chunk.blocks, chunk.tables[writer.table] as unknown as TableColumns);
-      }
+      await allOf(writers.map((writer) => writer.feed(chunk.blocks, chunk.tables[writer.table] as unknown as TableColumns)));
     }
-    for (const writer of writers) await writer.close();
+    // The tables' last row groups and uploads go together: the uploads wait on R2, not on each other.
+    await allOf(writers.map((writer) => writer.close()));
   } catch (error) {
     await Promise.all(writers.map((writer) => writer.abort().catch(() => undefined)));
     throw error;

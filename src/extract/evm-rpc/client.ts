@@ -35,6 +35,13 @@ export interface ExtractedChunk {
   tables: EvmRpcColumns;
 }
 
+/** A chunk's blocks and receipts as the node sent them, not yet checked or turned into rows. */
+interface FetchedChunk {
+  numbers: number[];
+  blocks: unknown[];
+  receipts: unknown[][];
+}
+
 const DEFAULT_CONCURRENT_REQUEST_LIMIT = 1024;
 const DEFAULT_UNBATCHED_CHUNK = 100;
 
@@ -98,21 +105,22 @@ export class EvmRpcClient {
   }
 
   /**
-   * Blocks `start..=end` in chunks of consecutive blocks, in order. The next
-   * chunk is fetched while the caller works on the current one.
+   * Blocks `start..=end` in chunks of consecutive blocks, in order. The
+   * requests for the next chunk go out before this one is turned into rows,
+   * so the node works on them while rows are built and the caller uses them.
    */
   async *blocks(start: number, end: number): AsyncGenerator<ExtractedChunk> {
     if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) {
       throw new RangeError(`invalid block range ${start}..=${end}`);
     }
     const chunkEnd = (from: number) => Math.min(end, from + this.chunkBlocks - 1);
-    let next: Promise<ExtractedChunk> | null = this.fetchChunk(start, chunkEnd(start));
+    let next: Promise<FetchedChunk> | null = this.fetchChunk(start, chunkEnd(start));
     try {
       for (let from = start; next !== null; from += this.chunkBlocks) {
-        const current: ExtractedChunk = await next;
+        const current: FetchedChunk = await next;
         const following = from + this.chunkBlocks;
         next = following <= end ? this.fetchChunk(following, chunkEnd(following)) : null;
-        yield current;
+        yield await this.rowsOf(current);
       }
     } finally {
       // The caller stopped early: nobody awaits the prefetch, so its failure must not go unhandled.
@@ -120,10 +128,13 @@ export class EvmRpcClient {
     }
   }
 
-  private async fetchChunk(first: number, last: number): Promise<ExtractedChunk> {
+  private async fetchChunk(first: number, last: number): Promise<FetchedChunk> {
     const numbers = Array.from({ length: last - first + 1 }, (_, i) => first + i);
     const blocks = await this.fetchBlockObjects(numbers);
-    const receipts = await this.fetchReceipts(numbers, blocks);
+    return { numbers, blocks, receipts: await this.fetchReceipts(numbers, blocks) };
+  }
+
+  private async rowsOf({ numbers, blocks, receipts }: FetchedChunk): Promise<ExtractedChunk> {
     const firstTry = buildChunk(numbers, blocks, receipts);
     if (firstTry.invalid.length === 0) return firstTry.chunk;
     // Second chance for the blocks that failed validation (a reorg between the
