@@ -1,5 +1,6 @@
 import { RetryableError } from "../../domain/errors";
 import {
+  ByteArena,
   HexError,
   hexToBigInt,
   hexToBytes,
@@ -24,8 +25,8 @@ import { rowCount, truncateColumns, type EvmRpcColumns } from "./columns";
  *   is the gas price for those, so it is always set;
  * - a missing mix hash is 32 zero bytes, a missing nonce 0;
  * - timestamps are the block's, in nanoseconds.
- * Byte values are freshly allocated, except that the rows of one block share
- * its hash: consumers treat values as read-only.
+ * Byte values are views into shared buffers (see ByteArena), and the rows of
+ * one block share its hash: consumers treat values as read-only.
  */
 
 /** A block as the unit of progress and reorg detection: hashes are 0x + lowercase hex. */
@@ -54,6 +55,9 @@ const U64_MAX = (1n << 64n) - 1n;
 const I64_MAX = (1n << 63n) - 1n;
 const I128_MAX = (1n << 127n) - 1n;
 const NANOS_PER_SECOND = 1_000_000_000n;
+
+/** Where every decoded byte value goes: the values of a chunk's rows live and die together. */
+const arena = new ByteArena();
 
 /** A field failed to parse; becomes a BlockInvalidError naming the block. */
 class FieldError extends Error {}
@@ -292,7 +296,7 @@ function fieldError(key: string, error: unknown): unknown {
 
 function fixed(source: RpcObject, key: string, size: number): Uint8Array {
   try {
-    return hexToFixedBytes(source[key], size);
+    return hexToFixedBytes(source[key], size, arena.allocate);
   } catch (error) {
     throw fieldError(key, error);
   }
@@ -300,7 +304,7 @@ function fixed(source: RpcObject, key: string, size: number): Uint8Array {
 
 function bytes(source: RpcObject, key: string): Uint8Array {
   try {
-    return hexToBytes(source[key]);
+    return hexToBytes(source[key], arena.allocate);
   } catch (error) {
     throw fieldError(key, error);
   }
@@ -308,7 +312,7 @@ function bytes(source: RpcObject, key: string): Uint8Array {
 
 function scalar(source: RpcObject, key: string): Uint8Array {
   try {
-    return quantityToBytes(source[key], 32);
+    return quantityToBytes(source[key], 32, arena.allocate);
   } catch (error) {
     throw fieldError(key, error);
   }
@@ -357,7 +361,7 @@ function int32(source: RpcObject, key: string): number {
 function topic(topics: unknown[], index: number): Uint8Array | null {
   if (index >= topics.length) return null;
   try {
-    return hexToFixedBytes(topics[index], 32);
+    return hexToFixedBytes(topics[index], 32, arena.allocate);
   } catch (error) {
     throw fieldError(`topics[${index}]`, error);
   }
