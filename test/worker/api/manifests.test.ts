@@ -1,6 +1,8 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { api, canonicalOf, del, derivedManifest, expectError, postJson, rawManifest, READ, register, registryState } from "./registry-support";
+import type { ErrorCode } from "../../../src/api/errors";
+import { api, del, expectError, postJson, READ, withoutToken } from "./api-client";
+import { canonicalOf, derivedManifest, rawManifest, register, registryState } from "./registry-support";
 
 async function storeManifest(manifest: unknown): Promise<string> {
   const res = await postJson("/manifests", manifest);
@@ -66,7 +68,7 @@ describe("POST /manifests", () => {
       ["a nested Arrow type", { kind: "firehose", network: "n", tables: { t: { network: "n", schema: { arrow: { fields: [{ name: "a", type: { List: "Utf8" }, nullable: true }] } } } } }, "INVALID_MANIFEST"],
       ["an undeclared dependency", derivedManifest("SELECT * FROM eth.blocks", {}), "DEPENDENCY_VALIDATION_ERROR"],
       ["an INSERT instead of a query", derivedManifest("INSERT INTO eth.blocks VALUES (1)", { eth: "_/eth@1.0.0" }), "DEPENDENCY_VALIDATION_ERROR"],
-    ] as [string, unknown, string][])("%s", async (_, body, code) => {
+    ] as [string, unknown, ErrorCode][])("%s", async (_, body, code) => {
       await storeManifest(rawManifest("existing"));
       const before = await registryState();
       await expectError(await postJson("/manifests", body), 400, code);
@@ -230,6 +232,7 @@ describe("auth on the manifest routes", () => {
       ["GET", `/manifests/${hash}/datasets`],
     ];
     for (const [method, path] of routes) {
+      await expectError(await withoutToken(path, { method }), 401, "UNAUTHORIZED");
       for (const authorization of ["", "Bearer wrong", "Bearer test-read-token-x"]) {
         await expectError(await api(path, { method, headers: { authorization } }), 401, "UNAUTHORIZED");
       }

@@ -1,7 +1,6 @@
-import { env, SELF } from "cloudflare:test";
+import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-
-const ADMIN = { authorization: "Bearer test-admin-token" };
+import { api } from "./api-client";
 
 type Paths = Record<string, Record<string, { responses?: Record<string, unknown> }>>;
 
@@ -9,14 +8,14 @@ type Paths = Record<string, Record<string, { responses?: Record<string, unknown>
 const NOT_IMPLEMENTED = new Set(["POST /schema"]);
 
 async function ourPaths(): Promise<Paths> {
-  const res = await SELF.fetch("https://amp.test/openapi.json", { headers: ADMIN });
+  const res = await api("/openapi.json");
   expect(res.status).toBe(200);
   return ((await res.json()) as { paths: Paths }).paths;
 }
 
 describe("GET /openapi.json", () => {
   it("is an OpenAPI 3.1 document with bearer auth", async () => {
-    const res = await SELF.fetch("https://amp.test/openapi.json", { headers: ADMIN });
+    const res = await api("/openapi.json");
     const doc = (await res.json()) as { openapi: string; components?: { securitySchemes?: object } };
     expect(doc.openapi).toBe("3.1.0");
     expect(doc.components?.securitySchemes).toHaveProperty("bearer");
@@ -46,7 +45,7 @@ describe("GET /openapi.json", () => {
 
 describe("GET /docs", () => {
   it("renders an HTML reference of the documented operations", async () => {
-    const res = await SELF.fetch("https://amp.test/docs", { headers: ADMIN });
+    const res = await api("/docs");
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toContain("text/html");
     const html = await res.text();

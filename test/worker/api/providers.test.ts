@@ -1,35 +1,26 @@
 import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-
-const ADMIN = "test-admin-token";
-const READ = "test-read-token";
+import type { ErrorCode } from "../../../src/api/errors";
+import { ADMIN, expectError, READ } from "./api-client";
 
 interface CallOptions {
   body?: unknown;
   rawBody?: string;
-  token?: string | null;
+  /** The Authorization header; the admin's by default, null for none. */
+  auth?: Record<string, string> | null;
   contentType?: string;
 }
 
+/** Bodies are sent exactly as given (`rawBody`), so malformed JSON and odd content types can be tried too. */
 async function call(method: string, path: string, options: CallOptions = {}): Promise<Response> {
-  const { token = ADMIN, contentType = "application/json" } = options;
-  const headers: Record<string, string> = {};
-  if (token !== null) headers.authorization = `Bearer ${token}`;
+  const { auth = ADMIN, contentType = "application/json" } = options;
+  const headers: Record<string, string> = { ...auth };
   const body = options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
   if (body !== undefined) headers["content-type"] = contentType;
   return SELF.fetch(`https://amp.test${path}`, { method, headers, body });
 }
 
 const create = (body: unknown, options: CallOptions = {}) => call("POST", "/providers", { ...options, body });
-
-async function expectError(res: Response, status: number, code: string): Promise<string> {
-  expect(res.status).toBe(status);
-  expect(res.headers.get("content-type")).toContain("application/json");
-  const body = (await res.json()) as { error_code: string; error_message: string };
-  expect(body.error_code).toBe(code);
-  expect(typeof body.error_message).toBe("string");
-  return body.error_message;
-}
 
 /** Every row of the providers table, to show that a rejected request changed nothing. */
 async function providerRows(): Promise<unknown[]> {
@@ -109,7 +100,7 @@ describe("GET /providers", () => {
 
   it("lists every provider sorted by name in byte order", async () => {
     for (const name of ["b", "a", "B", "_x", "ä"]) expect((await create({ ...rpc, name })).status).toBe(201);
-    const res = await call("GET", "/providers", { token: READ });
+    const res = await call("GET", "/providers", { auth: READ });
     expect(res.status).toBe(200);
     const { providers } = (await res.json()) as { providers: { name: string }[] };
     expect(providers.map((p) => p.name)).toEqual(["B", "_x", "a", "b", "ä"]);
@@ -138,7 +129,7 @@ describe("DELETE /providers/{name}", () => {
 });
 
 describe("rejected creations change nothing", () => {
-  const cases: [string, CallOptions, number, string][] = [
+  const cases: [string, CallOptions, number, ErrorCode][] = [
     ["kind manifest", { body: { ...rpc, kind: "manifest" } }, 400, "INVALID_REQUEST_BODY"],
     ["unknown kind", { body: { ...rpc, kind: "solana" } }, 400, "INVALID_REQUEST_BODY"],
     ["whitespace name", { body: { ...rpc, name: "   " } }, 400, "INVALID_REQUEST_BODY"],
@@ -179,7 +170,7 @@ describe("rejected creations change nothing", () => {
   }
 
   it("explains what is wrong", async () => {
-    const message = await expectError(await create({ ...rpc, url: "wss://rpc.example.com", rpc_batch_size: 1.5 }), 400, "INVALID_REQUEST_BODY");
+    const { error_message: message } = await expectError(await create({ ...rpc, url: "wss://rpc.example.com", rpc_batch_size: 1.5 }), 400, "INVALID_REQUEST_BODY");
     expect(message).toContain("url");
     expect(message).toContain("WebSocket");
     expect(message).toContain("rpc_batch_size");
@@ -204,9 +195,9 @@ describe("auth", () => {
       ["GET", "/providers/rpc_eth_mainnet"],
       ["DELETE", "/providers/rpc_eth_mainnet"],
     ] as const) {
-      const res = await call(method, path, { token: null, body: method === "POST" ? { ...rpc, name: "new" } : undefined });
+      const res = await call(method, path, { auth: null, body: method === "POST" ? { ...rpc, name: "new" } : undefined });
       await expectError(res, 401, "UNAUTHORIZED");
-      const wrong = await call(method, path, { token: "wrong", body: method === "POST" ? { ...rpc, name: "new" } : undefined });
+      const wrong = await call(method, path, { auth: { authorization: "Bearer wrong" }, body: method === "POST" ? { ...rpc, name: "new" } : undefined });
       await expectError(wrong, 401, "UNAUTHORIZED");
     }
     expect(await providerRows()).toEqual(before);
@@ -215,11 +206,11 @@ describe("auth", () => {
   it("answers 403 to the read token on POST and DELETE, and lets it read", async () => {
     await create(rpc);
     const before = await providerRows();
-    await expectError(await create({ ...rpc, name: "new" }, { token: READ }), 403, "FORBIDDEN");
-    await expectError(await call("DELETE", "/providers/rpc_eth_mainnet", { token: READ }), 403, "FORBIDDEN");
+    await expectError(await create({ ...rpc, name: "new" }, { auth: READ }), 403, "FORBIDDEN");
+    await expectError(await call("DELETE", "/providers/rpc_eth_mainnet", { auth: READ }), 403, "FORBIDDEN");
     expect(await providerRows()).toEqual(before);
-    expect((await call("GET", "/providers", { token: READ })).status).toBe(200);
-    expect((await call("GET", "/providers/rpc_eth_mainnet", { token: READ })).status).toBe(200);
+    expect((await call("GET", "/providers", { auth: READ })).status).toBe(200);
+    expect((await call("GET", "/providers/rpc_eth_mainnet", { auth: READ })).status).toBe(200);
   });
 });
 
@@ -266,9 +257,9 @@ describe("secrets are never shown", () => {
 
   it("GET /providers/{name} redacts every form of secret, for either token", async () => {
     await createAll();
-    for (const token of [ADMIN, READ]) {
+    for (const auth of [ADMIN, READ]) {
       for (const want of expected) {
-        const res = await call("GET", `/providers/${want.name}`, { token });
+        const res = await call("GET", `/providers/${want.name}`, { auth });
         const text = await res.text();
         expectNoSecret(text);
         expect(JSON.parse(text)).toEqual(want);

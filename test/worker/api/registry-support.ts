@@ -1,25 +1,10 @@
-/** Helpers for the dataset and manifest API tests: calls, manifests, and a snapshot of the registry's D1 rows and R2 objects. */
-import { env, SELF } from "cloudflare:test";
+/** Helpers for the dataset, manifest, deploy and progress API tests: manifests, registration, and a snapshot of the registry's D1 rows and R2 objects. */
+import { env } from "cloudflare:test";
 import { expect } from "vitest";
 import { canonicalManifestJson } from "../../../src/domain/manifest/canonical";
 import { evmRpcManifest } from "../../../src/domain/manifest/evm-rpc";
 import { prepareManifest } from "../../../src/domain/manifest/parse";
-
-export const ADMIN = { authorization: "Bearer test-admin-token" };
-export const READ = { authorization: "Bearer test-read-token" };
-const JSON_TYPE = { "content-type": "application/json" };
-
-export function api(path: string, init: RequestInit = {}): Promise<Response> {
-  return SELF.fetch(`https://amp.test${path}`, { ...init, headers: { ...ADMIN, ...(init.headers as Record<string, string>) } });
-}
-
-export function postJson(path: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
-  return api(path, { method: "POST", headers: { ...JSON_TYPE, ...headers }, body: JSON.stringify(body) });
-}
-
-export function del(path: string): Promise<Response> {
-  return api(path, { method: "DELETE" });
-}
+import { api, postJson } from "./api-client";
 
 /** An evm-rpc manifest generated from the project's own table definitions; `network` makes it distinct. */
 export function rawManifest(network = "anvil", startBlock = 0): Record<string, unknown> {
@@ -45,18 +30,6 @@ export async function canonicalOf(manifest: unknown): Promise<{ canonical: strin
 export async function register(namespace: string, name: string, manifest: unknown, version?: string | null): Promise<void> {
   const res = await postJson("/datasets", { namespace, name, manifest, ...(version !== undefined ? { version } : {}) });
   expect(res.status, await res.clone().text()).toBe(201);
-}
-
-export interface ErrorBody {
-  error_code: string;
-  error_message: string;
-}
-
-export async function expectError(res: Response, status: number, code: string): Promise<ErrorBody> {
-  const body = (await res.json()) as ErrorBody;
-  expect({ status: res.status, code: body.error_code }, body.error_message).toEqual({ status, code });
-  expect(res.headers.get("content-type")).toContain("application/json");
-  return body;
 }
 
 /** Every row of the registry's tables and every manifest object with its bytes. */

@@ -1,5 +1,6 @@
-import { env, SELF } from "cloudflare:test";
+import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import type { ErrorCode } from "../../../src/api/errors";
 import { listFileSegments } from "../../../src/store/files";
 import {
   beginLocationDeletion,
@@ -9,7 +10,8 @@ import {
   getLocation,
 } from "../../../src/store/locations";
 import { fileObjectKey, locationObjectPrefix } from "../../../src/store/r2-layout";
-import { api, db, expectError, READ, seedFile, seedJob, seedLocation } from "./seed-jobs";
+import { db, seedFile, seedJob, seedLocation } from "../seed-rows";
+import { api, expectError, READ, withoutToken } from "./api-client";
 
 async function objectKeys(path: string): Promise<string[]> {
   const listing = await env.BUCKET.list({ prefix: locationObjectPrefix(path) });
@@ -63,7 +65,7 @@ describe("GET /locations", () => {
     expect(await (await api("/locations?last_location_id=999999&limit=1000")).json()).toMatchObject({ locations: [{}, {}, {}] });
   });
 
-  it.each([
+  it.each<[string, ErrorCode]>([
     ["limit=0", "LIMIT_INVALID"],
     ["limit=1001", "LIMIT_TOO_LARGE"],
     ["limit=-1", "INVALID_QUERY_PARAMETERS"],
@@ -125,7 +127,7 @@ describe("GET /locations/{location_id}/files", () => {
     expect(await (await api("/locations/4040/files")).json()).toEqual({ files: [] });
   });
 
-  it.each([
+  it.each<[string, ErrorCode]>([
     ["/locations/0/files", "INVALID_LOCATION_ID"],
     ["/locations/x/files?limit=0", "INVALID_LOCATION_ID"],
     ["/locations/1/files?limit=0", "LIMIT_INVALID"],
@@ -197,7 +199,7 @@ describe("DELETE /locations/{id}", () => {
     await expectError(await api("/locations/8080?force=true", { method: "DELETE" }), 404, "LOCATION_NOT_FOUND");
   });
 
-  it.each([
+  it.each<[string, ErrorCode]>([
     ["/locations/0", "INVALID_LOCATION_ID"],
     ["/locations/abc?force=maybe", "INVALID_LOCATION_ID"],
     ["/locations/1?force=yes", "INVALID_QUERY_PARAMETERS"],
@@ -284,10 +286,10 @@ describe("auth on the locations routes", () => {
   it("answers 401 without a token and 403 to the read token on DELETE", async () => {
     const location = await seedLocation();
     for (const path of ["/locations", `/locations/${location.id}`, `/locations/${location.id}/files`]) {
-      await expectError(await SELF.fetch(`https://amp.test${path}`), 401, "UNAUTHORIZED");
+      await expectError(await withoutToken(path), 401, "UNAUTHORIZED");
       expect((await api(path, { headers: READ })).status).toBe(200);
     }
-    await expectError(await SELF.fetch(`https://amp.test/locations/${location.id}`, { method: "DELETE" }), 401, "UNAUTHORIZED");
+    await expectError(await withoutToken(`/locations/${location.id}`, { method: "DELETE" }), 401, "UNAUTHORIZED");
     await expectError(await api(`/locations/${location.id}`, { method: "DELETE", headers: READ }), 403, "FORBIDDEN");
     expect(await getLocation(db(), location.id)).toBeDefined();
   });

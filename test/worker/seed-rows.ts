@@ -1,20 +1,11 @@
-/** Rows for the jobs, locations, files and workers tests, inserted straight with drizzle. */
-import { env, SELF } from "cloudflare:test";
-import type { JobStatus } from "../../../src/domain/job";
-import { openDb } from "../../../src/store/db";
-import { fileObjectKey, locationPath, locationUrl } from "../../../src/store/r2-layout";
-import { files, jobs, locations } from "../../../src/store/schema";
-
-export const ADMIN = { authorization: "Bearer test-admin-token" };
-export const READ = { authorization: "Bearer test-read-token" };
-export const BUCKET_NAME = "amp-edge-data";
+/** Rows for the jobs, locations, files and progress tests, inserted straight with drizzle (and their objects put to R2). */
+import { env } from "cloudflare:test";
+import type { JobStatus } from "../../src/domain/job";
+import { openDb } from "../../src/store/db";
+import { fileObjectKey, locationPath, locationUrl } from "../../src/store/r2-layout";
+import { files, jobs, locations } from "../../src/store/schema";
 
 export const db = () => openDb(env.DB);
-
-/** Calls the API as the admin, unless `headers` says otherwise. */
-export function api(path: string, init: RequestInit = {}): Promise<Response> {
-  return SELF.fetch(`https://amp.test${path}`, { headers: ADMIN, ...init });
-}
 
 let manifestCounter = 0;
 
@@ -49,9 +40,9 @@ export async function seedLocation(options: { active?: boolean; writer?: number 
       tableName: options.table ?? "blocks",
       datasetNamespace: "_",
       datasetName: "eth_rpc",
-      bucket: BUCKET_NAME,
+      bucket: env.BUCKET_NAME,
       path,
-      url: locationUrl(BUCKET_NAME, path),
+      url: locationUrl(env.BUCKET_NAME, path),
       active: options.active ?? false,
       writer: options.writer ?? null,
       createdAt: "2025-11-06T12:00:00.000Z",
@@ -110,12 +101,4 @@ export async function seedManyJobs(count: number): Promise<number[]> {
     .bind(count)
     .all<{ id: number }>();
   return results.map((row) => row.id).sort((a, b) => a - b);
-}
-
-/** Asserts an ErrorResponse with this status and code. */
-export async function expectError(res: Response, status: number, code: string): Promise<void> {
-  const body = await res.json();
-  if (res.status !== status || (body as { error_code?: string }).error_code !== code) {
-    throw new Error(`expected ${status} ${code}, got ${res.status} ${JSON.stringify(body)}`);
-  }
 }

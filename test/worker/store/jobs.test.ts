@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { appendJobEvent, listJobEvents } from "../../../src/store/job-events";
 import { deleteJobsByStatus, deleteTerminalJob, getJob, listJobs, transitionJob } from "../../../src/store/jobs";
-import { db, seedJob, seedLocation } from "./seed-jobs";
 import { getLocation } from "../../../src/store/locations";
+import { db, seedJob, seedLocation } from "../seed-rows";
 
 describe("transitionJob", () => {
   it("applies when the status is allowed, and appends the event in the same batch", async () => {

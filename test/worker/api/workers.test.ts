@@ -1,43 +1,9 @@
-import { env, SELF } from "cloudflare:test";
+import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { workerMetadataFromVersion } from "../../../src/domain/worker";
 import { getWorker, heartbeatWorker, registerWorker } from "../../../src/store/workers";
-import { api, db, expectError, READ, seedFile, seedLocation } from "./seed-jobs";
-
-describe("GET /files/{file_id}", () => {
-  it("answers FileInfo with the location's url and the nozzle_metadata", async () => {
-    const location = await seedLocation();
-    const file = await seedFile(location, 100, 199);
-    const res = await api(`/files/${file.id}`);
-    expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({
-      id: file.id,
-      location_id: location.id,
-      file_name: file.fileName,
-      url: location.url,
-      object_size: file.objectSize,
-      object_e_tag: file.objectETag,
-      metadata: file.metadata,
-    });
-  });
-
-  it("leaves out object fields that are unknown", async () => {
-    const file = await seedFile(await seedLocation(), 0, 9, { withObject: false });
-    const body = await (await api(`/files/${file.id}`)).json();
-    expect(Object.keys(body as object).sort()).toEqual(["file_name", "id", "location_id", "metadata", "url"]);
-  });
-
-  it("answers 404 FILE_NOT_FOUND and 400 INVALID_FILE_ID", async () => {
-    await expectError(await api("/files/999"), 404, "FILE_NOT_FOUND");
-    for (const id of ["0", "-1", "abc", "2.5", "99999999999999999999"]) await expectError(await api(`/files/${id}`), 400, "INVALID_FILE_ID");
-  });
-
-  it("needs a token; the read token may read", async () => {
-    await expectError(await SELF.fetch("https://amp.test/files/1"), 401, "UNAUTHORIZED");
-    const file = await seedFile(await seedLocation(), 0, 9);
-    expect((await api(`/files/${file.id}`, { headers: READ })).status).toBe(200);
-  });
-});
+import { db } from "../seed-rows";
+import { api, expectError, READ, withoutToken } from "./api-client";
 
 describe("workers", () => {
   const info = { version: "v1.2.0", commit_sha: "unknown", commit_timestamp: "unknown", build_date: "2025-11-06T10:00:00Z" };
@@ -99,8 +65,8 @@ describe("workers", () => {
 
   it("needs a token; the read token may read", async () => {
     await registerWorker(db(), "alpha", info);
-    await expectError(await SELF.fetch("https://amp.test/workers"), 401, "UNAUTHORIZED");
-    await expectError(await SELF.fetch("https://amp.test/workers/alpha"), 401, "UNAUTHORIZED");
+    await expectError(await withoutToken("/workers"), 401, "UNAUTHORIZED");
+    await expectError(await withoutToken("/workers/alpha"), 401, "UNAUTHORIZED");
     expect((await api("/workers", { headers: READ })).status).toBe(200);
     expect((await api("/workers/alpha", { headers: READ })).status).toBe(200);
   });

@@ -1,9 +1,10 @@
-import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import type { ErrorCode } from "../../../src/api/errors";
 import type { JobStatus } from "../../../src/domain/job";
 import { appendJobEvent } from "../../../src/store/job-events";
 import { getJob } from "../../../src/store/jobs";
-import { api, db, expectError, READ, seedJob, seedManyJobs } from "./seed-jobs";
+import { db, seedJob, seedManyJobs } from "../seed-rows";
+import { api, expectError, READ, withoutToken } from "./api-client";
 
 interface JobsPage {
   jobs: { id: number; status: string; node_id: string; created_at: string; updated_at: string; descriptor: unknown; failure_reason?: string }[];
@@ -80,7 +81,7 @@ describe("GET /jobs", () => {
     expect(rest.next_cursor).toBeUndefined();
   });
 
-  it.each([
+  it.each<[string, ErrorCode]>([
     ["limit=0", "LIMIT_INVALID"],
     ["limit=1001", "LIMIT_TOO_LARGE"],
     ["limit=99999999999999999999", "LIMIT_TOO_LARGE"],
@@ -225,7 +226,7 @@ describe("GET /jobs/{id}/events", () => {
     await expectError(await api("/jobs/5555/events"), 404, "JOB_NOT_FOUND");
   });
 
-  it.each([
+  it.each<[string, ErrorCode]>([
     ["/jobs/0/events", "INVALID_JOB_ID"],
     ["/jobs/abc/events?limit=0", "INVALID_JOB_ID"],
     ["/jobs/abc/events?limit=-1", "INVALID_JOB_ID"],
@@ -243,8 +244,8 @@ describe("auth on the jobs routes", () => {
   const deletes = ["/jobs/1", "/jobs?status=terminal"];
 
   it("answers 401 without a token", async () => {
-    for (const path of reads) await expectError(await SELF.fetch(`https://amp.test${path}`), 401, "UNAUTHORIZED");
-    for (const path of deletes) await expectError(await SELF.fetch(`https://amp.test${path}`, { method: "DELETE" }), 401, "UNAUTHORIZED");
+    for (const path of reads) await expectError(await withoutToken(path), 401, "UNAUTHORIZED");
+    for (const path of deletes) await expectError(await withoutToken(path, { method: "DELETE" }), 401, "UNAUTHORIZED");
   });
 
   it("answers 403 to the read token on DELETE and changes nothing", async () => {

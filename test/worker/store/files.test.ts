@@ -1,8 +1,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { getFileWithUrl, listFileSegments, type NewFile, registerFile } from "../../../src/store/files";
-import { findActiveLocation, getLocationWithWriter } from "../../../src/store/locations";
-import { fileMetadata, db, seedFile, seedJob, seedLocation } from "./seed-jobs";
+import { db, fileMetadata, seedFile, seedJob, seedLocation } from "../seed-rows";
 
 function newFile(locationId: number, start = 0, end = 9): NewFile {
   const fileName = `${start}-${end}.parquet`;
@@ -76,19 +75,5 @@ describe("listFileSegments", () => {
       { fileId: a.id, range: { start: 0, end: 9 }, hash: a.endHash, prevHash: null, network: "anvil", objectSize: a.objectSize },
       { fileId: b.id, range: { start: 10, end: 19 }, hash: b.endHash, prevHash: null, network: "anvil", objectSize: null },
     ]);
-  });
-});
-
-describe("locations", () => {
-  it("finds the active location of a table and reads a location with its writer", async () => {
-    const job = await seedJob("RUNNING");
-    const active = await seedLocation({ active: true, writer: job.id, table: "logs" });
-    await seedLocation({ active: false, table: "logs", manifestHash: active.manifestHash });
-    expect((await findActiveLocation(db(), active.manifestHash, "logs"))?.id).toBe(active.id);
-    expect(await findActiveLocation(db(), active.manifestHash, "blocks")).toBeUndefined();
-    const withWriter = await getLocationWithWriter(db(), active.id);
-    expect(withWriter?.writer).toMatchObject({ id: job.id, status: "RUNNING" });
-    const withoutWriter = await getLocationWithWriter(db(), (await seedLocation()).id);
-    expect(withoutWriter?.writer).toBeNull();
   });
 });
