@@ -4,7 +4,7 @@
  * on free loopback ports with its own persist directory. For the demo, the
  * jobs benchmark and the dev-server smoke test. Node only.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
@@ -28,9 +28,11 @@ export interface DevServer {
   url: string;
   /** Where local D1, R2, Durable Objects and Queues live (`--persist-to`). */
   persistDir: string;
+  /** The id of the process group of scripts/dev.mjs, wrangler and workerd. */
+  pid: number;
   /** One admin API request with an optional JSON body; the answer's JSON (null when empty, the text when not JSON). */
   request(method: string, path: string, body?: unknown): Promise<ApiAnswer>;
-  /** The last lines wrangler printed, for failure messages. */
+  /** The last lines wrangler printed (without successful GETs), for failure messages. */
   output(): string;
   /** Stops wrangler and workerd (the whole process group) and removes the persist directory. */
   stop(): Promise<void>;
@@ -60,6 +62,17 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
   } catch {
     // already gone
   }
+}
+
+/** The processes of a process group that have not exited (zombies left for their reaper do not count). */
+export function liveGroupMembers(pgid: number): number[] {
+  const listing = spawnSync("ps", ["-A", "-o", "pid=,pgid=,stat="], { encoding: "utf8" });
+  if (listing.status !== 0) throw new Error(`ps failed: ${listing.stderr}`);
+  return listing.stdout
+    .split("\n")
+    .map((line) => line.trim().split(/\s+/))
+    .filter(([, group, stat]) => Number(group) === pgid && stat !== undefined && !stat.startsWith("Z"))
+    .map(([member]) => Number(member));
 }
 
 export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
@@ -94,7 +107,12 @@ async function launch(persistDir: string, port: number, inspectorPort: number, o
   groups.add(pid);
   let output = "";
   const keep = (chunk: Buffer) => {
-    output = (output + chunk.toString()).slice(-8000);
+    // Request log lines of successful GETs (pollers make many) would push the interesting lines out.
+    const text = chunk
+      .toString()
+      .replace(/\x1b\[[0-9;]*m/g, "")
+      .replace(/^\[wrangler:info\] GET \S+ 200 OK.*\n/gm, "");
+    output = (output + text).slice(-20_000);
   };
   child.stdout?.on("data", keep);
   child.stderr?.on("data", keep);
@@ -111,6 +129,9 @@ async function launch(persistDir: string, port: number, inspectorPort: number, o
       clearTimeout(timer);
       // workerd may outlive wrangler by a moment: make sure nothing of the group stays.
       killGroup(pid, "SIGKILL");
+      for (const deadline = Date.now() + 5000; liveGroupMembers(pid).length > 0 && Date.now() < deadline; ) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
       groups.delete(pid);
     }
     await rm(persistDir, { recursive: true, force: true });
@@ -122,7 +143,7 @@ async function launch(persistDir: string, port: number, inspectorPort: number, o
       await stop();
       throw new Error(`wrangler dev exited (${child.exitCode ?? child.signalCode}) before answering:\n${output}`);
     }
-    if (await healthy(url)) return { url, persistDir, request: (...call) => request(url, ...call), output: () => output, stop };
+    if (await healthy(url)) return { url, persistDir, pid, request: (...call) => request(url, ...call), output: () => output, stop };
     if (Date.now() > deadline) {
       await stop();
       throw new Error(`wrangler dev did not answer ${url}/healthz in time:\n${output}`);
