@@ -1,6 +1,6 @@
 import { FatalError, RetryableError, retryOptions, type RetryOptions } from "../../domain/errors";
 import { toQuantity } from "../../domain/hex";
-import { RateLimiter, Semaphore } from "../limits";
+import { RateLimiter, Semaphore, sleep } from "../limits";
 import { emptyColumns, type EvmRpcColumns } from "./columns";
 import { JsonRpcTransport, MethodNotSupportedError, type RpcCall } from "./json-rpc";
 import { appendBlockRows, BlockInvalidError, type BlockRef } from "./rows";
@@ -120,6 +120,8 @@ export class EvmRpcClient {
         const current: FetchedChunk = await next;
         const following = from + this.chunkBlocks;
         next = following <= end ? this.fetchChunk(following, chunkEnd(following)) : null;
+        // Building rows is long synchronous work: let the next chunk's requests out first.
+        if (next !== null) await sleep(0);
         yield await this.rowsOf(current);
       }
     } finally {
