@@ -6,10 +6,10 @@ import { renderDocsPage } from "./docs";
 import { ApiError, errorResponse } from "./errors";
 import { resourceRoutes } from "./routes";
 
-export type AppEnv = { Bindings: Env };
+type AppEnv = { Bindings: Env };
 export type App = OpenAPIHono<AppEnv>;
 
-export const OPENAPI_INFO = {
+const OPENAPI_INFO = {
   title: "amp-edge admin API",
   version: "1.0.0",
   description: "The Amp admin API on Cloudflare Workers: datasets, manifests, providers, jobs, locations, files, workers.",

@@ -2,7 +2,7 @@ import { createMiddleware } from "hono/factory";
 import type { Env } from "../env";
 import { ApiError } from "./errors";
 
-export type Scope = "read" | "write";
+type Scope = "read" | "write";
 
 const encoder = new TextEncoder();
 

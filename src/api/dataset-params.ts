@@ -1,9 +1,13 @@
 import { z } from "@hono/zod-openapi";
-import { isHash, isName, isNamespace, isVersion, parseRevision, type Revision } from "../domain/revision";
+import { formatRevision, isHash, isName, isNamespace, isVersion, parseRevision, type Revision } from "../domain/revision";
+import type { Db } from "../store/db";
+import { type ResolvedRevision, resolveRevision } from "../store/revisions";
+import { ApiError } from "./errors";
 
 /**
  * Path parameters shared by the dataset, manifest, deploy and progress
- * routes (reference §1.1). A revision is parsed into its typed form.
+ * routes (reference §1.1), and the manifest a dataset revision path names.
+ * A revision is parsed into its typed form.
  */
 
 export const NamespaceSchema = z
@@ -21,13 +25,13 @@ export const VersionSchema = z
   .refine(isVersion, "version must be a strict semver such as 1.2.3 (no 'v' prefix)")
   .openapi({ description: "Semantic version", example: "1.0.0" });
 
-export const HashSchema = z
+const HashSchema = z
   .string()
   .refine(isHash, "hash must be 64 hex digits")
   .transform((hash) => hash.toLowerCase())
   .openapi({ description: "Manifest hash: 64 hex digits (sha256 of the canonical manifest)", example: "2dbf16e8a4d1c526e3894441d1945040d51ea1b68d1c420e402be59b0646fcfa" });
 
-export const RevisionSchema = z
+const RevisionSchema = z
   .string()
   .transform((text, ctx): Revision => {
     const revision = parseRevision(text);
@@ -53,3 +57,11 @@ export const DatasetVersionParamsSchema = DatasetParamsSchema.extend({
 });
 
 export const HashParamsSchema = z.object({ hash: HashSchema.openapi(pathParam("hash")) });
+
+/** The manifest `{namespace}/{name}/versions/{revision}` names; 404 DATASET_NOT_FOUND when it names none. */
+export async function resolveDatasetRevision(db: Db, params: { namespace: string; name: string; revision: Revision }): Promise<ResolvedRevision> {
+  const { namespace, name, revision } = params;
+  const resolved = await resolveRevision(db, { namespace, name }, revision);
+  if (!resolved) throw new ApiError("DATASET_NOT_FOUND", `dataset ${namespace}/${name} has no revision '${formatRevision(revision)}'`);
+  return resolved;
+}

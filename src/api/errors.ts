@@ -4,14 +4,13 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
  * Every error code the API can answer, with its HTTP status. The codes are
  * those of the admin spec; a code is added here before any handler uses it.
  */
-export const errorStatus = {
+const errorStatus = {
   // generic
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
   AUTH_NOT_CONFIGURED: 503,
-  UNSUPPORTED_MEDIA_TYPE: 415,
   INTERNAL_ERROR: 500,
   // request shape
   INVALID_PATH: 400,

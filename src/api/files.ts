@@ -2,9 +2,9 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { openDb } from "../store/db";
 import { getFileWithUrl } from "../store/files";
 import type { App } from "./app";
-import { errorContent, readAuthResponses } from "./error-schema";
 import { ApiError } from "./errors";
-import { idPathParam } from "./pagination";
+import { idPathParam } from "./id-params";
+import { errorContent, jsonContent, readRouteErrors } from "./responses";
 import { validationHook } from "./validation";
 
 const FileInfoSchema = z
@@ -35,11 +35,10 @@ const getRoute = createRoute({
   summary: "One Parquet file: its location's URL, object size, ETag and metadata",
   request: { params: FileIdParamsSchema },
   responses: {
-    200: { description: "The file", content: { "application/json": { schema: FileInfoSchema } } },
+    200: jsonContent(FileInfoSchema, "The file"),
     400: errorContent("Invalid file id (INVALID_FILE_ID)"),
-    ...readAuthResponses,
     404: errorContent("No such file (FILE_NOT_FOUND)"),
-    500: errorContent("Internal error"),
+    ...readRouteErrors,
   },
 });
 

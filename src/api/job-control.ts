@@ -5,15 +5,15 @@ import { EVM_RPC_TABLE_NAMES } from "../domain/evm-rpc/tables";
 import { dumpDescriptor } from "../domain/job";
 import { jobSettings } from "../domain/job-settings";
 import { openDb } from "../store/db";
-import { getJob } from "../store/jobs";
-import { resolveRevision } from "../store/revisions";
 import { scheduleJob } from "../store/scheduling";
 import type { App } from "./app";
-import { DatasetRevisionParamsSchema } from "./dataset-params";
-import { errorContent, writeAuthResponses } from "./error-schema";
+import { DatasetRevisionParamsSchema, resolveDatasetRevision } from "./dataset-params";
 import { ApiError } from "./errors";
-import { JobIdParamsSchema } from "./jobs";
+import { JobIdParamsSchema, requireJob } from "./jobs";
+import { errorContent, jsonContent, writeRouteErrors } from "./responses";
 import { jsonBody, validationHook } from "./validation";
+
+/** What starts and stops a job's JobRunner: deploy and stop. */
 
 /** u16, as the original's `max_writers`; 0 is refused (DESIGN difference 6). */
 const MAX_PARALLELISM = 65_535;
@@ -59,13 +59,10 @@ const deployRoute = createRoute({
     body: { required: false, content: { "application/json": { schema: DeployRequestSchema } } },
   },
   responses: {
-    202: {
-      description: "Accepted: the job runs in the background",
-      content: { "application/json": { schema: DeployResponseSchema } },
-    },
+    202: jsonContent(DeployResponseSchema, "Accepted: the job runs in the background"),
     400: errorContent("Invalid path (INVALID_PATH), body (INVALID_BODY), or a dataset kind that cannot be extracted (UNSUPPORTED_DATASET_KIND)"),
-    ...writeAuthResponses,
     404: errorContent("No such dataset or revision (DATASET_NOT_FOUND)"),
+    ...writeRouteErrors,
     500: errorContent("The job could not be scheduled (SCHEDULER_ERROR), e.g. the AMP_STEP_SIZE or AMP_STEP_MAX_ATTEMPTS var is invalid"),
   },
 });
@@ -80,8 +77,8 @@ const stopRoute = createRoute({
   responses: {
     200: { description: "Stop requested, already under way, or the job had already ended (empty body)" },
     400: errorContent("Invalid job id (INVALID_JOB_ID)"),
-    ...writeAuthResponses,
     404: errorContent("No such job (JOB_NOT_FOUND)"),
+    ...writeRouteErrors,
     500: errorContent("The job is in a state a stop cannot handle (UNEXPECTED_STATE_CONFLICT)"),
   },
 });
@@ -95,8 +92,7 @@ export function registerJobControlRoutes(app: App): void {
       // schema's defaults are applied here: continuous, parallelism 1.
       const body = c.req.header("content-type") === undefined ? DeployRequestSchema.parse({}) : c.req.valid("json");
       const db = openDb(c.env.DB);
-      const resolved = await resolveRevision(db, { namespace, name }, revision);
-      if (!resolved) throw new ApiError("DATASET_NOT_FOUND", `dataset ${namespace}/${name} has no revision ${c.req.param("revision")}`);
+      const resolved = await resolveDatasetRevision(db, { namespace, name, revision });
       if (resolved.kind !== "evm-rpc") {
         throw new ApiError("UNSUPPORTED_DATASET_KIND", `datasets of kind ${resolved.kind} cannot be extracted yet; only evm-rpc datasets can`);
       }
@@ -129,8 +125,7 @@ export function registerJobControlRoutes(app: App): void {
     stopRoute,
     async (c) => {
       const { id } = c.req.valid("param");
-      const job = await getJob(openDb(c.env.DB), id);
-      if (!job) throw new ApiError("JOB_NOT_FOUND", `job ${id} not found`);
+      const job = await requireJob(openDb(c.env.DB), id);
       const result = await jobRunnerStub(c.env.JOB_RUNNER, id).requestStop(id);
       if (result === "not_found") throw new ApiError("JOB_NOT_FOUND", `job ${id} not found`);
       if (result === "conflict") throw new ApiError("UNEXPECTED_STATE_CONFLICT", `job ${id} is in status ${job.status}, which a stop cannot handle`);

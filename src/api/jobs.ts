@@ -1,14 +1,18 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { JOB_STATUSES, statusesForDeleteFilter } from "../domain/job";
-import { openDb } from "../store/db";
+import { type Db, openDb } from "../store/db";
 import { JOB_EVENT_KINDS, type JobEventRow, listJobEvents } from "../store/job-events";
 import { deleteJobsByStatus, deleteTerminalJob, getJob, type Job, jobNodeId, listJobs } from "../store/jobs";
 import type { App } from "./app";
-import { errorContent, readAuthResponses, writeAuthResponses } from "./error-schema";
 import { ApiError } from "./errors";
-import { idPathParam, pageQuery, pageRequest, pathFirstHook } from "./pagination";
-import { validationHook } from "./validation";
+import { idPathParam } from "./id-params";
+import { NextCursorSchema, pageQuery, pageRequest } from "./pagination";
+import { errorContent, jsonContent, readRouteErrors, writeRouteErrors } from "./responses";
+import { pathFirstHook, validationHook } from "./validation";
 
+/** Jobs as D1 mirrors them: list, read, delete, and each job's event timeline. Deploy and stop are in job-control.ts. */
+
+/** The spec's JobInfo plus `created_at`, `updated_at` and `failure_reason`, which issue 4 asks for. */
 export const JobInfoSchema = z
   .object({
     id: z.number().int().openapi({ example: 1 }),
@@ -24,9 +28,7 @@ export const JobInfoSchema = z
   })
   .openapi("JobInfo");
 
-export type JobInfo = z.output<typeof JobInfoSchema>;
-
-export function toJobInfo(job: Job): JobInfo {
+export function toJobInfo(job: Job): z.output<typeof JobInfoSchema> {
   return {
     id: job.id,
     created_at: job.createdAt,
@@ -38,13 +40,7 @@ export function toJobInfo(job: Job): JobInfo {
   };
 }
 
-const nextCursor = z
-  .number()
-  .int()
-  .optional()
-  .openapi({ description: "Present only when another page follows: pass it as the cursor of the next request" });
-
-const JobsResponseSchema = z.object({ jobs: z.array(JobInfoSchema), next_cursor: nextCursor }).openapi("JobsResponse");
+const JobsResponseSchema = z.object({ jobs: z.array(JobInfoSchema), next_cursor: NextCursorSchema }).openapi("JobsResponse");
 
 const EVENT_KINDS_DOC = [
   "`scheduled`, `running`, `stop_requested`, `stopping`, `stopped`, `completed`: status changes (detail may carry context)",
@@ -67,13 +63,20 @@ const JobEventSchema = z
   })
   .openapi("JobEvent");
 
-const JobEventsResponseSchema = z.object({ events: z.array(JobEventSchema), next_cursor: nextCursor }).openapi("JobEventsResponse");
+const JobEventsResponseSchema = z.object({ events: z.array(JobEventSchema), next_cursor: NextCursorSchema }).openapi("JobEventsResponse");
 
 function toJobEvent(row: JobEventRow): z.output<typeof JobEventSchema> {
   return { id: row.id, kind: row.kind, detail: row.detail, created_at: row.createdAt };
 }
 
 export const JobIdParamsSchema = z.object({ id: idPathParam("id", "Job ID") });
+
+/** The job `id` names; 404 JOB_NOT_FOUND when there is none. */
+export async function requireJob(db: Db, id: number): Promise<Job> {
+  const job = await getJob(db, id);
+  if (!job) throw new ApiError("JOB_NOT_FOUND", `job ${id} not found`);
+  return job;
+}
 
 const JobsPageQuerySchema = pageQuery("last_job_id", "jobs");
 const EventsPageQuerySchema = pageQuery("last_event_id", "events");
@@ -90,8 +93,6 @@ const DeleteJobsQuerySchema = z.object({
     }),
 });
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
-
 const listJobsRoute = createRoute({
   method: "get",
   path: "/jobs",
@@ -100,10 +101,9 @@ const listJobsRoute = createRoute({
   summary: "List jobs, newest first, one page at a time",
   request: { query: JobsPageQuerySchema },
   responses: {
-    200: json(JobsResponseSchema, "A page of jobs; `next_cursor` is absent on the last page"),
+    200: jsonContent(JobsResponseSchema, "A page of jobs; `next_cursor` is absent on the last page"),
     400: errorContent("Bad query (INVALID_QUERY_PARAMETERS), limit 0 (LIMIT_INVALID) or over 1000 (LIMIT_TOO_LARGE)"),
-    ...readAuthResponses,
-    500: errorContent("Internal error"),
+    ...readRouteErrors,
   },
 });
 
@@ -117,8 +117,7 @@ const deleteJobsRoute = createRoute({
   responses: {
     204: { description: "Matching terminal jobs deleted (possibly none)" },
     400: errorContent("Missing or unknown status filter (INVALID_QUERY_PARAM)"),
-    ...writeAuthResponses,
-    500: errorContent("Internal error"),
+    ...writeRouteErrors,
   },
 });
 
@@ -130,11 +129,10 @@ const getJobRoute = createRoute({
   summary: "One job, with its failure reason when FAILED",
   request: { params: JobIdParamsSchema },
   responses: {
-    200: json(JobInfoSchema, "The job"),
+    200: jsonContent(JobInfoSchema, "The job"),
     400: errorContent("Invalid job id (INVALID_JOB_ID)"),
-    ...readAuthResponses,
     404: errorContent("No such job (JOB_NOT_FOUND)"),
-    500: errorContent("Internal error"),
+    ...readRouteErrors,
   },
 });
 
@@ -148,9 +146,8 @@ const deleteJobRoute = createRoute({
   responses: {
     204: { description: "Deleted, or there was no such job" },
     400: errorContent("Invalid job id (INVALID_JOB_ID)"),
-    ...writeAuthResponses,
     409: errorContent("The job is not terminal (JOB_CONFLICT)"),
-    500: errorContent("Internal error"),
+    ...writeRouteErrors,
   },
 });
 
@@ -163,11 +160,10 @@ const listEventsRoute = createRoute({
   description: `The events of a job in the order they happened. Kinds and their detail: ${EVENT_KINDS_DOC}.`,
   request: { params: JobIdParamsSchema, query: EventsPageQuerySchema },
   responses: {
-    200: json(JobEventsResponseSchema, "A page of events; `next_cursor` is absent on the last page"),
+    200: jsonContent(JobEventsResponseSchema, "A page of events; `next_cursor` is absent on the last page"),
     400: errorContent("Invalid job id (INVALID_JOB_ID), bad query (INVALID_QUERY_PARAMETERS), LIMIT_INVALID or LIMIT_TOO_LARGE"),
-    ...readAuthResponses,
     404: errorContent("No such job (JOB_NOT_FOUND)"),
-    500: errorContent("Internal error"),
+    ...readRouteErrors,
   },
 });
 
@@ -196,9 +192,7 @@ export function registerJobRoutes(app: App): void {
   app.openapi(
     getJobRoute,
     async (c) => {
-      const { id } = c.req.valid("param");
-      const job = await getJob(openDb(c.env.DB), id);
-      if (!job) throw new ApiError("JOB_NOT_FOUND", `job ${id} not found`);
+      const job = await requireJob(openDb(c.env.DB), c.req.valid("param").id);
       return c.json(toJobInfo(job), 200);
     },
     validationHook({ param: "INVALID_JOB_ID" }),
@@ -224,7 +218,7 @@ export function registerJobRoutes(app: App): void {
       const query = c.req.valid("query");
       const request = pageRequest(query.limit, query.last_event_id);
       const db = openDb(c.env.DB);
-      if (!(await getJob(db, id))) throw new ApiError("JOB_NOT_FOUND", `job ${id} not found`);
+      await requireJob(db, id);
       const page = await listJobEvents(db, id, request);
       return c.json({ events: page.items.map(toJobEvent), next_cursor: page.nextCursor }, 200);
     },

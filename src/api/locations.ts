@@ -3,11 +3,14 @@ import { openDb } from "../store/db";
 import { listLocationFiles } from "../store/files";
 import { deleteLocation, getLocationWithWriter, listLocations, type Location } from "../store/locations";
 import type { App } from "./app";
-import { errorContent, readAuthResponses, writeAuthResponses } from "./error-schema";
 import { ApiError } from "./errors";
+import { idPathParam } from "./id-params";
 import { JobInfoSchema, toJobInfo } from "./jobs";
-import { idPathParam, pageQuery, pageRequest, pathFirstHook } from "./pagination";
-import { validationHook } from "./validation";
+import { NextCursorSchema, pageQuery, pageRequest } from "./pagination";
+import { errorContent, jsonContent, readRouteErrors, writeRouteErrors } from "./responses";
+import { pathFirstHook, validationHook } from "./validation";
+
+/** Locations (storage revisions of a table) and their files: list, read, delete with their R2 objects. */
 
 const locationFields = {
   id: z.number().int().openapi({ example: 1 }),
@@ -30,13 +33,7 @@ const LocationInfoWithDetailsSchema = z
   .object({ ...locationFields, writer: z.union([JobInfoSchema, z.null()]) })
   .openapi("LocationInfoWithDetails", { description: "A location; `writer` is the job holding its write lock, or null" });
 
-const nextCursor = z
-  .number()
-  .int()
-  .optional()
-  .openapi({ description: "Present only when another page follows: pass it as the cursor of the next request" });
-
-const LocationsResponseSchema = z.object({ locations: z.array(LocationInfoSchema), next_cursor: nextCursor }).openapi("LocationsResponse");
+const LocationsResponseSchema = z.object({ locations: z.array(LocationInfoSchema), next_cursor: NextCursorSchema }).openapi("LocationsResponse");
 
 const FileListInfoSchema = z
   .object({
@@ -46,7 +43,7 @@ const FileListInfoSchema = z
   })
   .openapi("FileListInfo");
 
-const LocationFilesResponseSchema = z.object({ files: z.array(FileListInfoSchema), next_cursor: nextCursor }).openapi("LocationFilesResponse");
+const LocationFilesResponseSchema = z.object({ files: z.array(FileListInfoSchema), next_cursor: NextCursorSchema }).openapi("LocationFilesResponse");
 
 function locationBase(location: Location) {
   return {
@@ -74,8 +71,6 @@ const DeleteLocationQuerySchema = z.object({
     }),
 });
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
-
 const listRoute = createRoute({
   method: "get",
   path: "/locations",
@@ -84,10 +79,9 @@ const listRoute = createRoute({
   summary: "List locations (storage revisions of tables), newest first, one page at a time",
   request: { query: pageQuery("last_location_id", "locations") },
   responses: {
-    200: json(LocationsResponseSchema, "A page of locations; `next_cursor` is absent on the last page"),
+    200: jsonContent(LocationsResponseSchema, "A page of locations; `next_cursor` is absent on the last page"),
     400: errorContent("Bad query (INVALID_QUERY_PARAMETERS), limit 0 (LIMIT_INVALID) or over 1000 (LIMIT_TOO_LARGE)"),
-    ...readAuthResponses,
-    500: errorContent("Internal error"),
+    ...readRouteErrors,
   },
 });
 
@@ -99,11 +93,10 @@ const getRoute = createRoute({
   summary: "One location, with its writer job",
   request: { params: LocationIdParamsSchema },
   responses: {
-    200: json(LocationInfoWithDetailsSchema, "The location; `writer` is the job holding its write lock, or null"),
+    200: jsonContent(LocationInfoWithDetailsSchema, "The location; `writer` is the job holding its write lock, or null"),
     400: errorContent("Invalid location id (INVALID_LOCATION_ID)"),
-    ...readAuthResponses,
     404: errorContent("No such location (LOCATION_NOT_FOUND)"),
-    500: errorContent("Internal error"),
+    ...readRouteErrors,
   },
 });
 
@@ -122,10 +115,9 @@ const deleteRoute = createRoute({
   responses: {
     204: { description: "Deleted" },
     400: errorContent("Invalid location id (INVALID_LOCATION_ID) or force not true/false (INVALID_QUERY_PARAMETERS)"),
-    ...writeAuthResponses,
     404: errorContent("No such location (LOCATION_NOT_FOUND)"),
     409: errorContent("Active and not forced (ACTIVE_LOCATION_CONFLICT), or the writer job is not terminal (ONGOING_JOB_CONFLICT)"),
-    500: errorContent("Internal error"),
+    ...writeRouteErrors,
   },
 });
 
@@ -138,10 +130,9 @@ const listFilesRoute = createRoute({
   description: "An unknown location has no files: 200 with `files: []`, as in the original and the spec (which lists no 404 here).",
   request: { params: FilesParamsSchema, query: pageQuery("last_file_id", "files") },
   responses: {
-    200: json(LocationFilesResponseSchema, "A page of files; `next_cursor` is absent on the last page"),
+    200: jsonContent(LocationFilesResponseSchema, "A page of files; `next_cursor` is absent on the last page"),
     400: errorContent("Invalid location id (INVALID_LOCATION_ID), bad query (INVALID_QUERY_PARAMETERS), LIMIT_INVALID or LIMIT_TOO_LARGE"),
-    ...readAuthResponses,
-    500: errorContent("Internal error"),
+    ...readRouteErrors,
   },
 });
 

@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { prepareManifest } from "../domain/manifest/parse";
 import { openDb } from "../store/db";
 import {
+  type CanonicalManifest,
   deleteManifestIfUnlinked,
   findManifest,
   listManifestVersionTags,
@@ -12,10 +13,12 @@ import {
 } from "../store/manifests";
 import type { App } from "./app";
 import { HashParamsSchema } from "./dataset-params";
-import { errorContent, readAuthResponses, writeAuthResponses } from "./error-schema";
 import { ApiError } from "./errors";
+import { errorContent, jsonContent, readRouteErrors, writeRouteErrors } from "./responses";
 import { storedJsonResponse } from "./stored-json";
 import { jsonBody, validationHook } from "./validation";
+
+/** Manifests by hash, whether or not a dataset links them: store, read, list who tags them, delete, prune. */
 
 const ManifestBodySchema = z.unknown().openapi({ description: "The manifest JSON object (kind evm-rpc, firehose, eth-beacon or manifest)" });
 
@@ -47,11 +50,11 @@ const registerRoute = createRoute({
   middleware: [jsonBody("INVALID_PAYLOAD_FORMAT")] as const,
   request: { body: { required: true, content: { "application/json": { schema: ManifestBodySchema } } } },
   responses: {
-    201: { description: "Stored; the same content always gives the same hash", content: { "application/json": { schema: RegisterManifestResponseSchema } } },
+    201: jsonContent(RegisterManifestResponseSchema, "Stored; the same content always gives the same hash"),
     400: errorContent(
       "Bad body (INVALID_PAYLOAD_FORMAT), manifest (INVALID_MANIFEST, UNSUPPORTED_DATASET_KIND) or dependencies (DEPENDENCY_VALIDATION_ERROR)",
     ),
-    ...writeAuthResponses,
+    ...writeRouteErrors,
     500: errorContent("Storage failure (MANIFEST_STORAGE_ERROR, MANIFEST_REGISTRATION_ERROR)"),
   },
 });
@@ -63,9 +66,8 @@ const pruneRoute = createRoute({
   operationId: "manifests_prune",
   summary: "Delete every manifest that no dataset links, row and object",
   responses: {
-    200: { description: "How many were deleted", content: { "application/json": { schema: PruneResponseSchema } } },
-    ...writeAuthResponses,
-    500: errorContent("Internal error"),
+    200: jsonContent(PruneResponseSchema, "How many were deleted"),
+    ...writeRouteErrors,
   },
 });
 
@@ -77,11 +79,10 @@ const getRoute = createRoute({
   summary: "A manifest's stored canonical JSON, byte for byte",
   request: { params: HashParamsSchema },
   responses: {
-    200: { description: "The manifest", content: { "application/json": { schema: ManifestResponseSchema } } },
+    200: jsonContent(ManifestResponseSchema, "The manifest"),
     400: errorContent("Not a 64-hex hash (INVALID_HASH)"),
-    ...readAuthResponses,
     404: errorContent("No manifest with this hash (MANIFEST_NOT_FOUND)"),
-    500: errorContent("Internal error"),
+    ...readRouteErrors,
   },
 });
 
@@ -95,9 +96,8 @@ const deleteRoute = createRoute({
   responses: {
     204: { description: "Deleted, or did not exist" },
     400: errorContent("Not a 64-hex hash (INVALID_HASH)"),
-    ...writeAuthResponses,
     409: errorContent("A dataset links this manifest (MANIFEST_LINKED)"),
-    500: errorContent("Internal error"),
+    ...writeRouteErrors,
   },
 });
 
@@ -109,31 +109,40 @@ const datasetsRoute = createRoute({
   summary: "The dataset versions that point to a manifest",
   request: { params: HashParamsSchema },
   responses: {
-    200: { description: "The dataset versions", content: { "application/json": { schema: ManifestDatasetsResponseSchema } } },
+    200: jsonContent(ManifestDatasetsResponseSchema, "The dataset versions"),
     400: errorContent("Not a 64-hex hash (INVALID_HASH)"),
-    ...readAuthResponses,
     404: errorContent("No manifest with this hash (MANIFEST_NOT_FOUND)"),
-    500: errorContent("Internal error"),
+    ...readRouteErrors,
   },
 });
+
+/**
+ * Validates manifest content and puts its canonical bytes to R2: the first
+ * write of every registration, so a rejected manifest writes nothing and the
+ * object exists before any D1 row names it.
+ */
+export async function putValidManifest(bucket: R2Bucket, content: unknown): Promise<CanonicalManifest> {
+  const prepared = await prepareManifest(content);
+  if (!prepared.ok) throw new ApiError(prepared.code, prepared.message);
+  try {
+    await putManifestObject(bucket, prepared);
+  } catch (error) {
+    throw new ApiError("MANIFEST_STORAGE_ERROR", `could not store manifest ${prepared.hash}: ${String(error)}`);
+  }
+  return prepared;
+}
 
 export function registerManifestRoutes(app: App): void {
   app.openapi(
     registerRoute,
     async (c) => {
-      const prepared = await prepareManifest(c.req.valid("json"));
-      if (!prepared.ok) throw new ApiError(prepared.code, prepared.message);
+      const stored = await putValidManifest(c.env.BUCKET, c.req.valid("json"));
       try {
-        await putManifestObject(c.env.BUCKET, prepared);
+        await registerManifest(openDb(c.env.DB), c.env.BUCKET, stored);
       } catch (error) {
-        throw new ApiError("MANIFEST_STORAGE_ERROR", `could not store manifest ${prepared.hash}: ${String(error)}`);
+        throw new ApiError("MANIFEST_REGISTRATION_ERROR", `could not register manifest ${stored.hash}: ${String(error)}`);
       }
-      try {
-        await registerManifest(openDb(c.env.DB), c.env.BUCKET, prepared);
-      } catch (error) {
-        throw new ApiError("MANIFEST_REGISTRATION_ERROR", `could not register manifest ${prepared.hash}: ${String(error)}`);
-      }
-      return c.json({ hash: prepared.hash }, 201);
+      return c.json({ hash: stored.hash }, 201);
     },
     validationHook({ json: "INVALID_PAYLOAD_FORMAT" }),
   );

@@ -5,12 +5,14 @@ import { formatRevision } from "../domain/revision";
 import { type Db, openDb } from "../store/db";
 import { readManifestObject } from "../store/manifests";
 import { listActiveTableProgress, type TableProgressRow } from "../store/progress";
-import { type ResolvedRevision, resolveRevision } from "../store/revisions";
+import type { ResolvedRevision } from "../store/revisions";
 import type { App } from "./app";
-import { DatasetRevisionParamsSchema } from "./dataset-params";
-import { errorContent, readAuthResponses } from "./error-schema";
+import { DatasetRevisionParamsSchema, resolveDatasetRevision } from "./dataset-params";
 import { ApiError } from "./errors";
+import { errorContent, jsonContent, readRouteErrors } from "./responses";
 import { validationHook } from "./validation";
+
+/** Sync progress of a dataset revision's tables (spec/dataset-progress.md). */
 
 const TableProgressSchema = z
   .object({
@@ -49,11 +51,10 @@ const datasetProgressRoute = createRoute({
   summary: "Sync progress of every table of a dataset: the canonical chain's first and last block, files, bytes, writer job",
   request: { params: DatasetRevisionParamsSchema },
   responses: {
-    200: { description: "Progress per table", content: { "application/json": { schema: DatasetProgressSchema } } },
+    200: jsonContent(DatasetProgressSchema, "Progress per table"),
     400: errorContent("Invalid path (INVALID_PATH)"),
-    ...readAuthResponses,
     404: errorContent("No such dataset or revision (DATASET_NOT_FOUND)"),
-    500: errorContent("Internal error"),
+    ...readRouteErrors,
   },
 });
 
@@ -65,16 +66,15 @@ const tableProgressRoute = createRoute({
   summary: "Sync progress of one table of a dataset",
   request: { params: TableParamsSchema },
   responses: {
-    200: { description: "The table's progress", content: { "application/json": { schema: TableProgressSchema } } },
+    200: jsonContent(TableProgressSchema, "The table's progress"),
     400: errorContent("Invalid path (INVALID_PATH)"),
-    ...readAuthResponses,
     404: errorContent("No such dataset or revision (DATASET_NOT_FOUND) or table (TABLE_NOT_FOUND)"),
-    500: errorContent("Internal error"),
+    ...readRouteErrors,
   },
 });
 
 /** The dataset's logical tables: from code for evm-rpc (reference §2.2), else from the manifest. */
-async function datasetTables(db: Db, bucket: R2Bucket, resolved: ResolvedRevision): Promise<readonly string[]> {
+async function datasetTables(bucket: R2Bucket, resolved: ResolvedRevision): Promise<readonly string[]> {
   if (resolved.kind === "evm-rpc") return EVM_RPC_TABLE_NAMES;
   const text = await readManifestObject(bucket, resolved.hash);
   const parsed = text === null ? null : parseManifest(JSON.parse(text));
@@ -99,7 +99,7 @@ function toTableProgress(table: string, row: TableProgressRow | undefined): z.ou
  * table, never the file rows.
  */
 async function progressOf(db: Db, bucket: R2Bucket, resolved: ResolvedRevision) {
-  const tables = await datasetTables(db, bucket, resolved);
+  const tables = await datasetTables(bucket, resolved);
   const rows = new Map((await listActiveTableProgress(db, resolved.hash)).map((row) => [row.table, row]));
   return tables.map((table) => toTableProgress(table, rows.get(table)));
 }
@@ -108,10 +108,10 @@ export function registerProgressRoutes(app: App): void {
   app.openapi(
     datasetProgressRoute,
     async (c) => {
-      const { namespace, name, revision } = c.req.valid("param");
+      const params = c.req.valid("param");
       const db = openDb(c.env.DB);
-      const resolved = await resolveRevision(db, { namespace, name }, revision);
-      if (!resolved) throw new ApiError("DATASET_NOT_FOUND", `dataset ${namespace}/${name} has no revision ${formatRevision(revision)}`);
+      const resolved = await resolveDatasetRevision(db, params);
+      const { namespace, name, revision } = params;
       return c.json(
         {
           dataset_namespace: namespace,
@@ -131,8 +131,7 @@ export function registerProgressRoutes(app: App): void {
     async (c) => {
       const { namespace, name, revision, table } = c.req.valid("param");
       const db = openDb(c.env.DB);
-      const resolved = await resolveRevision(db, { namespace, name }, revision);
-      if (!resolved) throw new ApiError("DATASET_NOT_FOUND", `dataset ${namespace}/${name} has no revision ${formatRevision(revision)}`);
+      const resolved = await resolveDatasetRevision(db, { namespace, name, revision });
       const progress = (await progressOf(db, c.env.BUCKET, resolved)).find((entry) => entry.table_name === table);
       if (!progress) throw new ApiError("TABLE_NOT_FOUND", `dataset ${namespace}/${name} has no table ${table}`);
       return c.json(progress, 200);

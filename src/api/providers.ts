@@ -12,8 +12,8 @@ import {
 import { openDb } from "../store/db";
 import { deleteProvider, getProvider, insertProvider, listProviders } from "../store/providers";
 import type { App } from "./app";
-import { errorContent, readAuthResponses, writeAuthResponses } from "./error-schema";
 import { ApiError } from "./errors";
+import { errorContent, jsonContent, readRouteErrors, writeRouteErrors } from "./responses";
 import { jsonBody, validationHook } from "./validation";
 
 const ConfigValueSchema: z.ZodType<ConfigValue> = z
@@ -93,9 +93,8 @@ const listRoute = createRoute({
   operationId: "providers_list",
   summary: "List every provider, secrets redacted",
   responses: {
-    200: { description: "Every provider, sorted by name", content: { "application/json": { schema: ProvidersResponseSchema } } },
-    ...readAuthResponses,
-    500: errorContent("Internal error"),
+    200: jsonContent(ProvidersResponseSchema, "Every provider, sorted by name"),
+    ...readRouteErrors,
   },
 });
 
@@ -110,9 +109,8 @@ const createProviderRoute = createRoute({
   responses: {
     201: { description: "Provider created (empty body)" },
     400: errorContent("Invalid body or provider fields (INVALID_REQUEST_BODY), or a null value (DATA_CONVERSION_ERROR)"),
-    ...writeAuthResponses,
     409: errorContent("A provider of that name exists (PROVIDER_CONFLICT)"),
-    500: errorContent("Internal error"),
+    ...writeRouteErrors,
   },
 });
 
@@ -125,11 +123,10 @@ const getRoute = createRoute({
   middleware: [wellEncodedName] as const,
   request: { params: NameParamSchema },
   responses: {
-    200: { description: "The provider", content: { "application/json": { schema: ProviderInfoSchema } } },
+    200: jsonContent(ProviderInfoSchema, "The provider"),
     400: errorContent("Invalid provider name (INVALID_PROVIDER_NAME)"),
-    ...readAuthResponses,
     404: errorContent("No provider of that name (PROVIDER_NOT_FOUND)"),
-    500: errorContent("Internal error"),
+    ...readRouteErrors,
   },
 });
 
@@ -144,12 +141,9 @@ const deleteRoute = createRoute({
   responses: {
     204: { description: "Deleted, or did not exist" },
     400: errorContent("Invalid provider name (INVALID_PROVIDER_NAME)"),
-    ...writeAuthResponses,
-    500: errorContent("Internal error"),
+    ...writeRouteErrors,
   },
 });
-
-
 
 export function registerProviderRoutes(app: App): void {
   app.openapi(listRoute, async (c) => {

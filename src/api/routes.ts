@@ -1,4 +1,5 @@
 import type { App } from "./app";
+import { registerDatasetVersionRoutes } from "./dataset-versions";
 import { registerDatasetRoutes } from "./datasets";
 import { registerFileRoutes } from "./files";
 import { registerHealthRoutes } from "./health";
@@ -11,4 +12,4 @@ import { registerProviderRoutes } from "./providers";
 import { registerWorkerRoutes } from "./workers";
 
 /** Every resource module of the API, in the order its routes are registered. */
-export const resourceRoutes: ((app: App) => void)[] = [registerHealthRoutes, registerProviderRoutes, registerDatasetRoutes, registerManifestRoutes, registerJobControlRoutes, registerProgressRoutes, registerJobRoutes, registerLocationRoutes, registerFileRoutes, registerWorkerRoutes];
+export const resourceRoutes: ((app: App) => void)[] = [registerHealthRoutes, registerProviderRoutes, registerDatasetRoutes, registerDatasetVersionRoutes, registerManifestRoutes, registerJobControlRoutes, registerProgressRoutes, registerJobRoutes, registerLocationRoutes, registerFileRoutes, registerWorkerRoutes];

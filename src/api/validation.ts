@@ -1,18 +1,18 @@
-import type { Hook } from "@hono/zod-openapi";
+import type { Hook, z } from "@hono/zod-openapi";
 import type { Env as HonoEnv } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { ZodError } from "zod";
 import { ApiError, type ErrorCode } from "./errors";
 
 /** Bodies larger than this are refused (the original's axum default). */
-export const MAX_BODY_BYTES = 2 * 1024 * 1024;
+const MAX_BODY_BYTES = 2 * 1024 * 1024;
 
 type Target = "param" | "query" | "json";
 
 /** Which error code a failed validation of each part of a request answers with. */
-export type ValidationCodes = Partial<Record<Target, ErrorCode>>;
+type ValidationCodes = Partial<Record<Target, ErrorCode>>;
 
-export function describeZodError(error: ZodError): string {
+function describeZodError(error: ZodError): string {
   return error.issues
     .map((issue) => {
       const path = issue.path.length > 0 ? `${issue.path.join(".")}: ` : "";
@@ -31,9 +31,31 @@ export function validationHook<I, E extends HonoEnv, P extends string>(codes: Va
   };
 }
 
+/**
+ * `validationHook`, except that a bad path parameter wins over a bad query
+ * (zod-openapi validates the query first; the original checks the path
+ * first), so a request with both answers the path's code.
+ */
+export function pathFirstHook<I, E extends HonoEnv, P extends string>(
+  codes: ValidationCodes & { param: ErrorCode },
+  params: z.ZodType,
+): Hook<I, E, P, undefined> {
+  const hook = validationHook<I, E, P>(codes);
+  return (result, c) => {
+    if (!result.success && result.target === "query") {
+      const path = params.safeParse(c.req.param());
+      if (!path.success) throw new ApiError(codes.param, `invalid param: ${describeZodError(path.error)}`);
+    }
+    return hook(result, c);
+  };
+}
+
+class BodyTooLarge extends Error {}
+
+/** The body's bytes, refused as soon as it is known to exceed the cap, so a huge body is never buffered. */
 async function readCapped(request: Request): Promise<Uint8Array> {
   const declared = request.headers.get("content-length");
-  if (declared !== null && Number(declared) > MAX_BODY_BYTES) throw new RangeError("too large");
+  if (declared !== null && Number(declared) > MAX_BODY_BYTES) throw new BodyTooLarge();
   if (!request.body) return new Uint8Array();
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -44,7 +66,7 @@ async function readCapped(request: Request): Promise<Uint8Array> {
     total += value.byteLength;
     if (total > MAX_BODY_BYTES) {
       await reader.cancel();
-      throw new RangeError("too large");
+      throw new BodyTooLarge();
     }
     chunks.push(value);
   }
@@ -83,8 +105,9 @@ export function jsonBody(code: ErrorCode, options: { optional?: boolean } = {}) 
     let bytes: Uint8Array;
     try {
       bytes = await readCapped(c.req.raw);
-    } catch {
-      throw new ApiError(code, `request body exceeds ${MAX_BODY_BYTES} bytes`);
+    } catch (error) {
+      if (error instanceof BodyTooLarge) throw new ApiError(code, `request body exceeds ${MAX_BODY_BYTES} bytes`);
+      throw new ApiError(code, "request body could not be read");
     }
     let value: unknown;
     try {

@@ -3,8 +3,8 @@ import { isNodeId, workerMetadataFrom } from "../domain/worker";
 import { openDb } from "../store/db";
 import { getWorker, listWorkers } from "../store/workers";
 import type { App } from "./app";
-import { errorContent, readAuthResponses } from "./error-schema";
 import { ApiError } from "./errors";
+import { errorContent, jsonContent, readRouteErrors } from "./responses";
 import { validationHook } from "./validation";
 
 const nodeId = z.string().openapi({
@@ -55,9 +55,8 @@ const listRoute = createRoute({
   operationId: "workers_list",
   summary: "Every executor that registered, with its last heartbeat",
   responses: {
-    200: { description: "The workers", content: { "application/json": { schema: WorkersResponseSchema } } },
-    ...readAuthResponses,
-    500: errorContent("Internal error"),
+    200: jsonContent(WorkersResponseSchema, "The workers"),
+    ...readRouteErrors,
   },
 });
 
@@ -69,11 +68,10 @@ const getRoute = createRoute({
   summary: "One worker, with its build metadata and lifecycle timestamps",
   request: { params: WorkerIdParamsSchema },
   responses: {
-    200: { description: "The worker", content: { "application/json": { schema: WorkerDetailResponseSchema } } },
+    200: jsonContent(WorkerDetailResponseSchema, "The worker"),
     400: errorContent("Invalid node id (INVALID_WORKER_ID)"),
-    ...readAuthResponses,
     404: errorContent("No such worker (WORKER_NOT_FOUND)"),
-    500: errorContent("Internal error"),
+    ...readRouteErrors,
   },
 });
 
