@@ -1,5 +1,5 @@
 import type { Hook, z } from "@hono/zod-openapi";
-import type { Env as HonoEnv } from "hono";
+import type { HonoRequest, Env as HonoEnv } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { ZodError } from "zod";
 import { ApiError, type ErrorCode } from "./errors";
@@ -84,19 +84,30 @@ function isEmptyBody(request: Request): boolean {
   return request.body === null || request.headers.get("content-length") === "0";
 }
 
+/** Leaves the body's text where `c.req.json()` reads it, since the stream itself has been read. */
+function cacheBodyText(req: HonoRequest, text: string): void {
+  // Hono's type says the cache holds the text, but HonoRequest#cachedBody stores and expects its promise.
+  req.bodyCache.text = Promise.resolve(text) as unknown as string;
+}
+
 const JSON_CONTENT_TYPE = /^application\/([a-z0-9.+-]+\+)?json\s*(;.*)?$/i;
 
 /**
  * Reads a JSON body before validation: refuses a wrong content type, a body
- * over 2 MiB and malformed JSON with the route's code, then leaves the parsed
- * value where the zod validator reads it. An optional body may be left out
+ * over 2 MiB and malformed JSON with the route's code, then leaves the text
+ * where the zod validator reads it. An optional body may be left out
  * entirely (no content type, no bytes): it reads as `{}`.
+ *
+ * The text is cached, not the parsed value: Hono re-serializes a cached
+ * value before parsing it again, which would turn `1e400` (Infinity) into
+ * null and `-0` into 0, so a value that must be refused would pass as
+ * another that is valid.
  */
 export function jsonBody(code: ErrorCode, options: { optional?: boolean } = {}) {
   return createMiddleware(async (c, next) => {
     const contentType = c.req.header("content-type") ?? "";
     if (options.optional && contentType === "" && isEmptyBody(c.req.raw)) {
-      c.req.bodyCache.json = Promise.resolve({});
+      cacheBodyText(c.req, "{}");
       return next();
     }
     if (!JSON_CONTENT_TYPE.test(contentType)) {
@@ -109,13 +120,14 @@ export function jsonBody(code: ErrorCode, options: { optional?: boolean } = {}) 
       if (error instanceof BodyTooLarge) throw new ApiError(code, `request body exceeds ${MAX_BODY_BYTES} bytes`);
       throw new ApiError(code, "request body could not be read");
     }
-    let value: unknown;
+    let text: string;
     try {
-      value = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes));
+      text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+      JSON.parse(text);
     } catch (error) {
       throw new ApiError(code, `request body is not valid JSON: ${error instanceof Error ? error.message : "parse error"}`);
     }
-    c.req.bodyCache.json = Promise.resolve(value);
+    cacheBodyText(c.req, text);
     await next();
   });
 }

@@ -153,8 +153,9 @@ describe("rejected creations change nothing", () => {
     ["malformed JSON", { rawBody: '{"name": "x",' }, 400, "INVALID_REQUEST_BODY"],
     ["empty body", { rawBody: "" }, 400, "INVALID_REQUEST_BODY"],
     ["wrong content type", { rawBody: JSON.stringify(rpc), contentType: "text/plain" }, 400, "INVALID_REQUEST_BODY"],
-    // JSON.parse reads 1e400 as Infinity, which the JSON body cache turns into null.
-    ["number too large for JSON", { rawBody: JSON.stringify(rpc).replace("}", ', "extra": 1e400}') }, 400, "DATA_CONVERSION_ERROR"],
+    // JSON.parse reads 1e400 as Infinity, which no JSON column can store; it is not a null.
+    ["number too large for JSON", { rawBody: JSON.stringify(rpc).replace("}", ', "extra": 1e400}') }, 400, "INVALID_REQUEST_BODY"],
+    ["number too large for JSON as the url", { rawBody: JSON.stringify(rpc).replace('"https://rpc.example.com"', "1e400") }, 400, "INVALID_REQUEST_BODY"],
     ["deeply nested configuration", { rawBody: JSON.stringify(rpc).replace("}", `, "deep": ${"[".repeat(50_000)}${"]".repeat(50_000)}}`) }, 400, "INVALID_REQUEST_BODY"],
     ["configuration over 64 KiB", { body: { ...rpc, blob: "x".repeat(70_000) } }, 400, "INVALID_REQUEST_BODY"],
     ["body over 2 MiB", { body: { ...rpc, blob: "x".repeat(2 * 1024 * 1024) } }, 400, "INVALID_REQUEST_BODY"],
