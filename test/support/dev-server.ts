@@ -5,6 +5,7 @@
  * jobs benchmark and the dev-server smoke test. Node only.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { rmSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
@@ -51,9 +52,11 @@ export interface DevServerOptions {
 }
 
 const groups = new Set<number>();
-// Whatever ends this process, no wrangler or workerd is left behind.
+const persistDirs = new Set<string>();
+// Whatever ends this process (process.exit included, as on Ctrl-C mid-start), no wrangler, workerd or state is left behind.
 process.once("exit", () => {
   for (const pid of groups) killGroup(pid, "SIGKILL");
+  for (const dir of persistDirs) rmSync(dir, { recursive: true, force: true });
 });
 
 function killGroup(pid: number, signal: NodeJS.Signals): void {
@@ -77,12 +80,14 @@ export function liveGroupMembers(pgid: number): number[] {
 
 export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
   const persistDir = await mkdtemp(path.join(os.tmpdir(), "amp-edge-dev-"));
+  persistDirs.add(persistDir);
   try {
     const port = await freePort();
     const inspectorPort = await freePort();
     return await launch(persistDir, port, inspectorPort, options);
   } catch (error) {
     await rm(persistDir, { recursive: true, force: true });
+    persistDirs.delete(persistDir);
     throw error;
   }
 }
@@ -135,6 +140,7 @@ async function launch(persistDir: string, port: number, inspectorPort: number, o
       groups.delete(pid);
     }
     await rm(persistDir, { recursive: true, force: true });
+    persistDirs.delete(persistDir);
   };
 
   const deadline = Date.now() + (options.startTimeoutMs ?? 90_000);
