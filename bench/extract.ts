@@ -1,6 +1,6 @@
 /**
  * Extraction speed against a real node: `npm run bench:extract` (or
- * `npx tsx --expose-gc bench/extract.ts [--runs=3] [--rpc-batch-size=50]
+ * `npx tsx --expose-gc bench/extract.ts [--runs=5] [--rpc-batch-size=50]
  * [--chunk-blocks=<rpc-batch-size * 10, the client's default>]`).
  *
  * Seeds anvil with the benchmark chain (bench/chain.ts) and measures blocks
@@ -13,14 +13,18 @@
  *     a local R2 bucket (workerd's own, through Miniflare: bench/local-r2.ts).
  * Raw and extract take turns step by step, so that both meet the same load
  * on a shared machine; each run covers the whole range once for each, and
- * the figures printed at the end are medians over the runs.
+ * the figures printed at the end are medians over the runs (the ratio is the
+ * median of the runs' own b/a).
  *
- * Memory: a forced GC before each step sets its baseline; process.memoryUsage()
- * is then sampled every 5 ms and whenever the step takes a chunk of blocks
- * (the bench wraps the block source). A step's peak is its highest sample
- * above the baseline, for rss and for heapUsed; peak_mb is the larger of the
- * two over all steps of all runs. Samples cannot land inside synchronous
- * work (row building, encoding a column), so short spikes there are missed.
+ * Memory: one forced GC after the warm-up sets the baseline (see
+ * baselineMemory()); during every extract step process.memoryUsage() is
+ * sampled every 5 ms and whenever the step takes a chunk of blocks (the bench
+ * wraps the block source). The peak is the highest sample above the baseline,
+ * for rss and for heapUsed; peak_mb is the larger of the two. heapUsed counts
+ * garbage not yet collected, so it bounds what a step holds from above.
+ * Samples cannot land inside synchronous work (row building, encoding a
+ * column), so short spikes there are missed.
+ * MB are MiB (2^20 bytes); rows are those of the three tables together.
  */
 import { type BlockRange } from "../src/domain/block-range";
 import { EVM_RPC_TABLE_NAMES } from "../src/domain/evm-rpc/tables";
@@ -38,7 +42,7 @@ function option(name: string, fallback: number): number {
   return value;
 }
 
-const runs = option("runs", 3);
+const runs = option("runs", 5);
 /** The JobRunner's default, as a job deployed without AMP_STEP_SIZE runs. */
 const STEP_SIZE = DEFAULT_STEP_SIZE;
 const RPC_BATCH_SIZE = option("rpc-batch-size", 50);
@@ -56,16 +60,27 @@ interface Peak {
   heapUsed: number;
 }
 
-/** Highest memory above a baseline while a step runs. */
+/**
+ * Memory in use once nothing is left to collect: a full GC, then a pause
+ * while V8's background threads finish sweeping. Taken once, before the
+ * measured runs: a forced GC before every step changes what is measured
+ * (steps right after one took about twice the CPU time here).
+ */
+async function baselineMemory(): Promise<Peak> {
+  collectGarbage!();
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const usage = process.memoryUsage();
+  return { rss: usage.rss, heapUsed: usage.heapUsed };
+}
+
+/** Highest memory above the baseline while a step runs. */
 class MemorySampler {
-  private baseline: Peak = { rss: 0, heapUsed: 0 };
   readonly peak: Peak = { rss: 0, heapUsed: 0 };
   private timer: NodeJS.Timeout | null = null;
 
+  constructor(private readonly baseline: Peak) {}
+
   start(): void {
-    collectGarbage!();
-    const usage = process.memoryUsage();
-    this.baseline = { rss: usage.rss, heapUsed: usage.heapUsed };
     this.timer = setInterval(() => this.sample(), 5);
   }
 
@@ -134,8 +149,14 @@ async function measureRaw(url: string, step: BlockRange, totals: RunTotals["raw"
 }
 
 /** One step into `location` (a fresh one per run: objects already under a file's name are kept, not rewritten). */
-async function measureStep(provider: EvmRpcProviderSettings, bucket: R2Bucket, step: BlockRange, location: string, totals: RunTotals["extract"]): Promise<void> {
-  const memory = new MemorySampler();
+interface StepSetup {
+  provider: EvmRpcProviderSettings;
+  bucket: R2Bucket;
+  baseline: Peak;
+}
+
+async function measureStep({ provider, bucket, baseline }: StepSetup, step: BlockRange, location: string, totals: RunTotals["extract"]): Promise<void> {
+  const memory = new MemorySampler(baseline);
   memory.start();
   const began = performance.now();
   const cpu = process.cpuUsage();
@@ -186,7 +207,9 @@ async function main(): Promise<void> {
     const stepRanges = steps(range, STEP_SIZE);
     // Untimed: the first calls compile the code paths and open connections.
     await measureRaw(chain.url, stepRanges[0]!, newRun().raw);
-    await measureStep(provider, r2.bucket, stepRanges[0]!, "warm-up", newRun().extract);
+    const warmUp: StepSetup = { provider, bucket: r2.bucket, baseline: { rss: 0, heapUsed: 0 } };
+    await measureStep(warmUp, stepRanges[0]!, "warm-up", newRun().extract);
+    const setup: StepSetup = { ...warmUp, baseline: await baselineMemory() };
 
     const results: RunTotals[] = [];
     for (let run = 0; run < runs; run++) {
@@ -196,9 +219,9 @@ async function main(): Promise<void> {
       for (const [i, step] of stepRanges.entries()) {
         if ((i + run) % 2 === 0) {
           await measureRaw(chain.url, step, totals.raw);
-          await measureStep(provider, r2.bucket, step, `run-${run}`, totals.extract);
+          await measureStep(setup, step, `run-${run}`, totals.extract);
         } else {
-          await measureStep(provider, r2.bucket, step, `run-${run}`, totals.extract);
+          await measureStep(setup, step, `run-${run}`, totals.extract);
           await measureRaw(chain.url, step, totals.raw);
         }
       }
@@ -220,11 +243,13 @@ async function main(): Promise<void> {
     const peakRss = Math.max(...results.map((r) => r.extract.peak.rss)) / MB;
     const peakHeap = Math.max(...results.map((r) => r.extract.peak.heapUsed)) / MB;
     const peak = Math.max(peakRss, peakHeap);
-    const ratio = extractBlocks / rawBlocks;
+    // Per run, raw and extract met the same conditions: the median of the runs' ratios is steadier
+    // than the quotient of two medians that may come from different runs.
+    const ratio = median(results.map((r) => r.raw.seconds / r.extract.seconds));
     console.log(`(a) raw JSON-RPC fetch:                  ${fixed(rawBlocks)} blocks/s`);
     console.log(`(b) fetch + decode + Parquet + R2 write: ${fixed(extractBlocks)} blocks/s, ${fixed(extractRows)} rows/s`);
-    console.log(`(c) ratio b/a:                           ${fixed(ratio, 2)}`);
-    console.log(`(d) peak memory of a step above its baseline (highest of all steps): rss +${fixed(peakRss, 1)} MB, heapUsed +${fixed(peakHeap, 1)} MB`);
+    console.log(`(c) ratio b/a:                           ${fixed(ratio, 2)} (median of the runs' ratios)`);
+    console.log(`(d) peak memory during the steps above the baseline before the runs: rss +${fixed(peakRss, 1)} MB, heapUsed +${fixed(peakHeap, 1)} MB`);
     console.log(`    this process's CPU per 1,000 blocks: raw ${fixed(rawCpu)} ms, extract ${fixed(extractCpu)} ms`);
     console.log(`bench:extract blocks_per_s=${fixed(extractBlocks)} raw_blocks_per_s=${fixed(rawBlocks)} ratio=${fixed(ratio, 2)} peak_mb=${fixed(peak, 1)}`);
   } finally {
