@@ -234,6 +234,7 @@ async function demo(): Promise<void> {
   await writeFile(registerFile, JSON.stringify(register, null, 2));
   say(`register.json: {"namespace":"_","name":"anvil","version":"1.0.0","manifest":{"kind":"evm-rpc","network":"anvil",`);
   say(`                "start_block":0,"tables":{"blocks":{"schema":{"arrow":{"fields":[...]}},"network":"anvil"}, ...}}}`);
+  say("(`npm run -s manifest:generate -- anvil` prints that manifest)");
   await api.call("POST", "/datasets", { body: register, bodyFile: "register.json", expect: 201 });
   await api.call("GET", `${DATASET_PATH}/manifest`, { expect: 200 });
 
