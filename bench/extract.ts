@@ -16,21 +16,23 @@
  * the figures printed at the end are medians over the runs (the ratio is the
  * median of the runs' own b/a).
  *
- * Memory: one forced GC after the warm-up sets the baseline (see
- * baselineMemory()); during every extract step process.memoryUsage() is
- * sampled every 5 ms and whenever the step takes a chunk of blocks (the bench
- * wraps the block source). The peak is the highest sample above the baseline,
- * for rss and for heapUsed; peak_mb is the larger of the two. heapUsed counts
- * garbage not yet collected, so it bounds what a step holds from above.
- * Samples cannot land inside synchronous work (row building, encoding a
- * column), so short spikes there are missed.
+ * Memory, in a separate pass after the timed runs (a forced GC changes what
+ * is timed: steps right after one took about twice the CPU time here): each
+ * step runs once more after a full GC and a pause for V8's background
+ * sweeping, which set its baseline; process.memoryUsage() is sampled every
+ * 5 ms and whenever the step takes a chunk of blocks (the bench wraps the
+ * block source). A step's peak is its highest sample above its baseline, for
+ * rss and for heapUsed; peak_mb is the larger of the two over the steps.
+ * heapUsed counts garbage not yet collected, so it bounds what a step holds
+ * from above; samples cannot land inside synchronous work (row building,
+ * encoding a column), so short spikes there are missed.
  * MB are MiB (2^20 bytes); rows are those of the three tables together.
  */
 import { type BlockRange } from "../src/domain/block-range";
 import { EVM_RPC_TABLE_NAMES } from "../src/domain/evm-rpc/tables";
 import { DEFAULT_STEP_SIZE } from "../src/domain/job-settings";
 import { EvmRpcClient, type EvmRpcProviderSettings, type ExtractedChunk } from "../src/extract/evm-rpc/client";
-import { type BlockSource, runExtractStep } from "../src/extract/step-runner";
+import { type BlockSource, runExtractStep, type WrittenFile } from "../src/extract/step-runner";
 import { startBenchChain } from "./chain";
 import { startLocalR2 } from "./local-r2";
 import { rawFetch } from "./raw-fetch";
@@ -60,12 +62,7 @@ interface Peak {
   heapUsed: number;
 }
 
-/**
- * Memory in use once nothing is left to collect: a full GC, then a pause
- * while V8's background threads finish sweeping. Taken once, before the
- * measured runs: a forced GC before every step changes what is measured
- * (steps right after one took about twice the CPU time here).
- */
+/** Memory in use once nothing is left to collect: a full GC, then a pause while V8's background threads sweep. */
 async function baselineMemory(): Promise<Peak> {
   collectGarbage!();
   await new Promise((resolve) => setTimeout(resolve, 200));
@@ -73,7 +70,7 @@ async function baselineMemory(): Promise<Peak> {
   return { rss: usage.rss, heapUsed: usage.heapUsed };
 }
 
-/** Highest memory above the baseline while a step runs. */
+/** Highest memory above a baseline while a step runs. */
 class MemorySampler {
   readonly peak: Peak = { rss: 0, heapUsed: 0 };
   private timer: NodeJS.Timeout | null = null;
@@ -129,13 +126,13 @@ interface Totals {
 
 interface RunTotals {
   raw: Totals & { httpRequests: number; responseBytes: number };
-  extract: Totals & { rows: number; files: number; bytes: number; peak: Peak };
+  extract: Totals & { rows: number; files: number; bytes: number };
 }
 
 function newRun(): RunTotals {
   return {
     raw: { seconds: 0, cpuSeconds: 0, httpRequests: 0, responseBytes: 0 },
-    extract: { seconds: 0, cpuSeconds: 0, rows: 0, files: 0, bytes: 0, peak: { rss: 0, heapUsed: 0 } },
+    extract: { seconds: 0, cpuSeconds: 0, rows: 0, files: 0, bytes: 0 },
   };
 }
 
@@ -148,37 +145,49 @@ async function measureRaw(url: string, step: BlockRange, totals: RunTotals["raw"
   totals.responseBytes += result.responseBytes;
 }
 
-/** One step into `location` (a fresh one per run: objects already under a file's name are kept, not rewritten). */
 interface StepSetup {
   provider: EvmRpcProviderSettings;
   bucket: R2Bucket;
-  baseline: Peak;
 }
 
-async function measureStep({ provider, bucket, baseline }: StepSetup, step: BlockRange, location: string, totals: RunTotals["extract"]): Promise<void> {
-  const memory = new MemorySampler(baseline);
-  memory.start();
-  const began = performance.now();
-  const cpu = process.cpuUsage();
+/** One step into `location` (a fresh one per run: objects already under a file's name are kept, not rewritten). */
+function runStep({ provider, bucket }: StepSetup, step: BlockRange, location: string, memory?: MemorySampler): Promise<WrittenFile[]> {
   // A client per step, as the queue consumer makes it.
   const client = new EvmRpcClient(provider, { chunkBlocks: CHUNK_BLOCKS });
-  const written = await runExtractStep({
-    client: sampledSource(client, memory),
+  return runExtractStep({
+    client: memory ? sampledSource(client, memory) : client,
     bucket,
     network: "anvil",
     range: step,
     tables: EVM_RPC_TABLE_NAMES.map((table, i) => ({ table, locationId: i + 1, path: `bench/${table}/${location}/`, ranges: [step] })),
   });
+}
+
+async function measureStep(setup: StepSetup, step: BlockRange, location: string, totals: RunTotals["extract"]): Promise<void> {
+  const began = performance.now();
+  const cpu = process.cpuUsage();
+  const written = await runStep(setup, step, location);
   totals.seconds += (performance.now() - began) / 1000;
   totals.cpuSeconds += cpuSecondsSince(cpu);
-  memory.stop();
-  totals.peak.rss = Math.max(totals.peak.rss, memory.peak.rss);
-  totals.peak.heapUsed = Math.max(totals.peak.heapUsed, memory.peak.heapUsed);
   for (const file of written) {
     totals.rows += file.rows;
     totals.bytes += file.bytes;
     totals.files++;
   }
+}
+
+/** Each step once more, untimed, from a settled heap: the highest peak of any step above its own baseline. */
+async function stepMemory(setup: StepSetup, stepRanges: readonly BlockRange[]): Promise<Peak> {
+  const peak: Peak = { rss: 0, heapUsed: 0 };
+  for (const step of stepRanges) {
+    const memory = new MemorySampler(await baselineMemory());
+    memory.start();
+    await runStep(setup, step, "memory", memory);
+    memory.stop();
+    peak.rss = Math.max(peak.rss, memory.peak.rss);
+    peak.heapUsed = Math.max(peak.heapUsed, memory.peak.heapUsed);
+  }
+  return peak;
 }
 
 function median(values: readonly number[]): number {
@@ -207,9 +216,8 @@ async function main(): Promise<void> {
     const stepRanges = steps(range, STEP_SIZE);
     // Untimed: the first calls compile the code paths and open connections.
     await measureRaw(chain.url, stepRanges[0]!, newRun().raw);
-    const warmUp: StepSetup = { provider, bucket: r2.bucket, baseline: { rss: 0, heapUsed: 0 } };
-    await measureStep(warmUp, stepRanges[0]!, "warm-up", newRun().extract);
-    const setup: StepSetup = { ...warmUp, baseline: await baselineMemory() };
+    const setup: StepSetup = { provider, bucket: r2.bucket };
+    await measureStep(setup, stepRanges[0]!, "warm-up", newRun().extract);
 
     const results: RunTotals[] = [];
     for (let run = 0; run < runs; run++) {
@@ -232,7 +240,7 @@ async function main(): Promise<void> {
           `CPU ${fixed((raw.cpuSeconds * 1e6) / blocks)} ms per 1,000 blocks); ` +
           `extract ${fixed(blocks / extract.seconds)} blocks/s, ${fixed(extract.rows / extract.seconds)} rows/s (${extract.files} files, ` +
           `${extract.rows} rows, ${fixed(extract.bytes / MB, 2)} MB, CPU ${fixed((extract.cpuSeconds * 1e6) / blocks)} ms per 1,000 blocks); ` +
-          `ratio ${fixed(raw.seconds / extract.seconds, 2)}; step peak rss +${fixed(extract.peak.rss / MB, 1)} MB, heapUsed +${fixed(extract.peak.heapUsed / MB, 1)} MB`,
+          `ratio ${fixed(raw.seconds / extract.seconds, 2)}`,
       );
     }
     const rawBlocks = median(results.map((r) => blocks / r.raw.seconds));
@@ -240,8 +248,9 @@ async function main(): Promise<void> {
     const extractRows = median(results.map((r) => r.extract.rows / r.extract.seconds));
     const rawCpu = median(results.map((r) => (r.raw.cpuSeconds * 1e6) / blocks));
     const extractCpu = median(results.map((r) => (r.extract.cpuSeconds * 1e6) / blocks));
-    const peakRss = Math.max(...results.map((r) => r.extract.peak.rss)) / MB;
-    const peakHeap = Math.max(...results.map((r) => r.extract.peak.heapUsed)) / MB;
+    const memory = await stepMemory(setup, stepRanges);
+    const peakRss = memory.rss / MB;
+    const peakHeap = memory.heapUsed / MB;
     const peak = Math.max(peakRss, peakHeap);
     // Per run, raw and extract met the same conditions: the median of the runs' ratios is steadier
     // than the quotient of two medians that may come from different runs.
@@ -249,7 +258,7 @@ async function main(): Promise<void> {
     console.log(`(a) raw JSON-RPC fetch:                  ${fixed(rawBlocks)} blocks/s`);
     console.log(`(b) fetch + decode + Parquet + R2 write: ${fixed(extractBlocks)} blocks/s, ${fixed(extractRows)} rows/s`);
     console.log(`(c) ratio b/a:                           ${fixed(ratio, 2)} (median of the runs' ratios)`);
-    console.log(`(d) peak memory during the steps above the baseline before the runs: rss +${fixed(peakRss, 1)} MB, heapUsed +${fixed(peakHeap, 1)} MB`);
+    console.log(`(d) peak memory of a step above its baseline (highest of the ${stepRanges.length} steps): rss +${fixed(peakRss, 1)} MB, heapUsed +${fixed(peakHeap, 1)} MB`);
     console.log(`    this process's CPU per 1,000 blocks: raw ${fixed(rawCpu)} ms, extract ${fixed(extractCpu)} ms`);
     console.log(`bench:extract blocks_per_s=${fixed(extractBlocks)} raw_blocks_per_s=${fixed(rawBlocks)} ratio=${fixed(ratio, 2)} peak_mb=${fixed(peak, 1)}`);
   } finally {
