@@ -110,7 +110,3 @@ export function covers(set: readonly BlockRange[], range: BlockRange): boolean {
 export function totalLength(set: readonly BlockRange[]): number {
   return normalize(set).reduce((sum, r) => sum + rangeLength(r), 0);
 }
-
-export function formatRange(range: BlockRange): string {
-  return `${range.start}..=${range.end}`;
-}

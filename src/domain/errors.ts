@@ -66,10 +66,6 @@ export function classifyError(error: unknown): ClassifiedError {
   return new RetryableError("unexpected", message, { cause: error });
 }
 
-export function isRetryable(error: unknown): boolean {
-  return classifyError(error).retryable;
-}
-
 export interface RetryOptions {
   /** Attempts in total, the first one included. */
   maxAttempts: number;

@@ -15,8 +15,7 @@ const HASH = /^[0-9a-fA-F]{64}$/;
 const SEMVER_SHAPE = /^[0-9]+\.[0-9]+\.[0-9]+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
 
 export const DEV_TAG = "dev";
-export const LATEST_TAG = "latest";
-export const GLOBAL_NAMESPACE = "_";
+const LATEST_TAG = "latest";
 
 export function isNamespace(text: string): boolean {
   return NAMESPACE.test(text);
@@ -153,15 +152,6 @@ export function latestVersionTag<T extends VersionTag>(tags: readonly T[]): T | 
     if (best === null || compareVersions(tag.version, best.version) > 0) best = tag;
   }
   return best;
-}
-
-/** What registering `version -> hash` does to that version's tag (version tags are mutable). */
-export type VersionTagChange = "created" | "moved" | "unchanged";
-
-export function versionTagChange(tags: readonly VersionTag[], version: string, hash: string): VersionTagChange {
-  const existing = tags.find((tag) => tag.version === version);
-  if (!existing) return "created";
-  return existing.hash === hash ? "unchanged" : "moved";
 }
 
 /**

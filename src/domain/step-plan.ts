@@ -6,7 +6,7 @@
  * blocks always give the same step ranges, hence the same file names, across
  * restarts and redeliveries.
  */
-import { type BlockRange, difference, normalize } from "./block-range";
+import { type BlockRange, difference } from "./block-range";
 
 export interface StepPlanInput {
   /** Blocks still to extract (any ranges; normalized here). */
@@ -36,12 +36,6 @@ export function nextSteps(input: StepPlanInput): BlockRange[] {
     if (steps.length === slots) break;
   }
   return steps;
-}
-
-/** Every step the missing ranges split into, lowest first. */
-export function splitIntoSteps(missing: readonly BlockRange[], stepSize: number): BlockRange[] {
-  requirePositive("step size", stepSize);
-  return [...chunks(normalize(missing), stepSize)];
 }
 
 function* chunks(ranges: readonly BlockRange[], stepSize: number): Generator<BlockRange> {

@@ -13,7 +13,7 @@ export function isNodeId(value: string): boolean {
   return NODE_ID.test(value);
 }
 
-export const WORKER_METADATA_FIELDS = ["version", "commit_sha", "commit_timestamp", "build_date"] as const;
+const WORKER_METADATA_FIELDS = ["version", "commit_sha", "commit_timestamp", "build_date"] as const;
 
 /** A worker's build metadata; each field is "unknown" where it is not known. */
 export type WorkerMetadata = Record<(typeof WORKER_METADATA_FIELDS)[number], string>;

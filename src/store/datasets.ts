@@ -111,22 +111,6 @@ export async function listTags(db: Db, dataset: DatasetId): Promise<TagRow[]> {
     .where(and(eq(tags.namespace, dataset.namespace), eq(tags.name, dataset.name)));
 }
 
-export async function findTag(db: Db, dataset: DatasetId, version: string): Promise<TagRow | null> {
-  const [row] = await db
-    .select({ version: tags.version, hash: tags.hash, createdAt: tags.createdAt, updatedAt: tags.updatedAt })
-    .from(tags)
-    .where(and(eq(tags.namespace, dataset.namespace), eq(tags.name, dataset.name), eq(tags.version, version)));
-  return row ?? null;
-}
-
-export async function isLinked(db: Db, dataset: DatasetId, hash: string): Promise<boolean> {
-  const [row] = await db
-    .select({ hash: datasetManifests.hash })
-    .from(datasetManifests)
-    .where(and(eq(datasetManifests.namespace, dataset.namespace), eq(datasetManifests.name, dataset.name), eq(datasetManifests.hash, hash)));
-  return row !== undefined;
-}
-
 export async function deleteTag(db: Db, dataset: DatasetId, version: string): Promise<void> {
   await db.delete(tags).where(and(eq(tags.namespace, dataset.namespace), eq(tags.name, dataset.name), eq(tags.version, version)));
 }

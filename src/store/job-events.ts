@@ -19,8 +19,6 @@ export const JOB_EVENT_KINDS = [
   "failed",
 ] as const;
 
-export type JobEventKind = (typeof JOB_EVENT_KINDS)[number];
-
 /** A status change with no required detail; the writer may add context. */
 type TransitionKind = "scheduled" | "running" | "stop_requested" | "stopping" | "stopped" | "completed";
 
@@ -43,7 +41,7 @@ export function jobEventValues(jobId: number, event: JobEvent): typeof jobEvents
 }
 
 /** The statement appending `event` to a job's timeline, for use inside a caller's `db.batch`. */
-export function appendJobEventStatement(db: Db, jobId: number, event: JobEvent) {
+function appendJobEventStatement(db: Db, jobId: number, event: JobEvent) {
   return db.insert(jobEvents).values(jobEventValues(jobId, event)).returning({ id: jobEvents.id });
 }
 

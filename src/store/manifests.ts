@@ -1,19 +1,14 @@
 import { and, asc, eq, notExists, ne } from "drizzle-orm";
 import { compareVersions, DEV_TAG } from "../domain/revision";
 import type { Db } from "./db";
+import { manifestObjectKey } from "./r2-layout";
 import { datasetManifests, manifestFiles, tags } from "./schema";
 
 /**
- * Manifests: the canonical bytes in R2 under `manifests/<hash>`, indexed by
- * the `manifest_files` row. The object is always written before its row, and
- * a row is deleted only while no dataset links its manifest.
+ * Manifests: the canonical bytes in R2 (`manifestObjectKey`), indexed by the
+ * `manifest_files` row. The object is always written before its row, and a
+ * row is deleted only while no dataset links its manifest.
  */
-
-export const MANIFEST_PREFIX = "manifests/";
-
-export function manifestObjectKey(hash: string): string {
-  return `${MANIFEST_PREFIX}${hash}`;
-}
 
 export interface ManifestRecord {
   hash: string;
@@ -69,7 +64,7 @@ export async function readManifestObject(bucket: R2Bucket, hash: string): Promis
   return object ? object.text() : null;
 }
 
-export async function isManifestLinked(db: Db, hash: string): Promise<boolean> {
+async function isManifestLinked(db: Db, hash: string): Promise<boolean> {
   const [row] = await db.select({ hash: datasetManifests.hash }).from(datasetManifests).where(eq(datasetManifests.hash, hash)).limit(1);
   return row !== undefined;
 }
@@ -103,7 +98,7 @@ export async function deleteManifestIfUnlinked(db: Db, bucket: R2Bucket, hash: s
 }
 
 /** Hashes of manifests that no dataset links. */
-export async function listOrphanManifests(db: Db): Promise<string[]> {
+async function listOrphanManifests(db: Db): Promise<string[]> {
   const rows = await db
     .select({ hash: manifestFiles.hash })
     .from(manifestFiles)

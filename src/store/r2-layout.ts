@@ -1,15 +1,22 @@
 /**
- * Where a location's Parquet objects live in R2. A location's `path` is
- * relative to the data root, `<dataset_name>/<table>/<revision>/` as in the
- * original (reference §4.3); its `url` is absolute, so `url + file_name`
- * names the object and `wrangler r2 object get <bucket>/<key>` fetches it.
+ * The R2 key layout: manifests by hash, and each location's Parquet objects.
+ * A location's `path` is relative to the data root,
+ * `<dataset_name>/<table>/<revision>/` as in the original (reference §4.3);
+ * its `url` is absolute, so `url + file_name` names the object and
+ * `wrangler r2 object get <bucket>/<key>` fetches it.
  *
- *   key = data/<dataset_name>/<table>/<revision>/<file_name>
- *   url = r2://<bucket>/data/<dataset_name>/<table>/<revision>/
+ *   manifest key = manifests/<hash>
+ *   file key     = data/<dataset_name>/<table>/<revision>/<file_name>
+ *   location url = r2://<bucket>/data/<dataset_name>/<table>/<revision>/
  */
 
-/** Root of every Parquet object; manifests live beside it under `manifests/`. */
-export const DATA_ROOT = "data/";
+const MANIFEST_ROOT = "manifests/";
+const DATA_ROOT = "data/";
+
+/** The key of a manifest's canonical JSON: content-addressed by its hash. */
+export function manifestObjectKey(hash: string): string {
+  return `${MANIFEST_ROOT}${hash}`;
+}
 
 const SEGMENT = /^(?!\.{1,2}$)[^/]+$/;
 

@@ -1,5 +1,5 @@
 import { and, desc, eq, inArray, notInArray, sql } from "drizzle-orm";
-import { type DumpJobDescriptor, TERMINAL_STATUSES } from "../domain/job";
+import { type DumpJobDescriptor, INITIAL_STATUS, TERMINAL_STATUSES } from "../domain/job";
 import { nowTimestamp } from "./clock";
 import type { Db } from "./db";
 import { jobEventValues } from "./job-events";
@@ -21,7 +21,7 @@ export interface JobToSchedule {
 export type ScheduleOutcome = { outcome: "scheduled"; jobId: number } | { outcome: "existing"; jobId: number };
 
 /** The SCHEDULED or RUNNING job writing a manifest's tables, if any. */
-export async function findBlockingJob(db: Db, manifestHash: string): Promise<number | undefined> {
+async function findBlockingJob(db: Db, manifestHash: string): Promise<number | undefined> {
   const [row] = await db
     .select({ id: jobs.id })
     .from(jobs)
@@ -70,7 +70,7 @@ export async function scheduleJob(db: Db, job: JobToSchedule): Promise<ScheduleO
     const results = await db.batch([
       db
         .insert(jobs)
-        .values({ manifestHash: job.manifestHash, descriptor: { ...job.descriptor }, status: "SCHEDULED", createdAt: now, updatedAt: now })
+        .values({ manifestHash: job.manifestHash, descriptor: { ...job.descriptor }, status: INITIAL_STATUS, createdAt: now, updatedAt: now })
         .returning({ id: jobs.id }),
       ...newLocations,
       db

@@ -5,7 +5,7 @@ import type { ArrowDataType, ArrowField } from "../arrow";
  * nullability and types of the original (reference §5.1). `_block_num` comes
  * first in every file; manifests list the fields without it.
  */
-export const BLOCK_NUM_FIELD: ArrowField = { name: "_block_num", type: "UInt64", nullable: false };
+const BLOCK_NUM_FIELD: ArrowField = { name: "_block_num", type: "UInt64", nullable: false };
 
 const u64: ArrowDataType = "UInt64";
 const u32: ArrowDataType = "UInt32";

@@ -8,7 +8,7 @@ import { type DatasetReference, parseDatasetReference } from "../revision";
  * dropped) and yields the typed value that the canonical form serializes.
  */
 
-export const RAW_DATASET_KINDS = ["evm-rpc", "firehose", "eth-beacon"] as const;
+const RAW_DATASET_KINDS = ["evm-rpc", "firehose", "eth-beacon"] as const;
 export type RawDatasetKind = (typeof RAW_DATASET_KINDS)[number];
 export const DERIVED_DATASET_KIND = "manifest";
 export type DatasetKind = RawDatasetKind | typeof DERIVED_DATASET_KIND;

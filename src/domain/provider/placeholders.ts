@@ -9,7 +9,7 @@
 import type { ConfigValue } from "./types";
 
 /** Variables the API itself is configured with (tokens and switches); a provider may not read them. */
-export const RESERVED_VARIABLE_PREFIX = "AMP_";
+const RESERVED_VARIABLE_PREFIX = "AMP_";
 
 export type TemplatePart = { literal: string } | { variable: string };
 

@@ -30,7 +30,7 @@ const URL_IN_TEXT = /[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s"'<>]*/g;
 const URL_PARTS = /^([A-Za-z][A-Za-z0-9+.-]*:\/\/)([^/?#]*)([^?#]*)(?:\?([^#]*))?(?:#(.*))?$/s;
 const KEY_ALPHABET = /^[A-Za-z0-9_-]{16,}$/;
 
-export function isSecretFieldName(name: string): boolean {
+function isSecretFieldName(name: string): boolean {
   return SECRET_FIELD.test(name);
 }
 

@@ -4,7 +4,6 @@ import {
   contains,
   covers,
   difference,
-  formatRange,
   intersection,
   isBlockNumber,
   isEmptyRange,
@@ -170,13 +169,10 @@ describe("contains and covers", () => {
   });
 });
 
-describe("totalLength and formatRange", () => {
+describe("totalLength", () => {
   it("counts distinct blocks", () => {
     expect(totalLength([])).toBe(0);
     expect(totalLength([r(0, 9), r(5, 14), r(20, 20)])).toBe(16);
-  });
-  it("formats ranges inclusively", () => {
-    expect(formatRange(r(0, 999))).toBe("0..=999");
   });
 });
 

@@ -4,7 +4,6 @@ import {
   classifyError,
   DEFAULT_RETRY_OPTIONS,
   FatalError,
-  isRetryable,
   parseRetryAfter,
   RetryableError,
   retryOptions,
@@ -40,9 +39,9 @@ describe("error classes", () => {
     expect(unknown.reason).toBe("unexpected");
     expect(unknown.message).toBe("boom");
     expect(classifyError("a string").message).toBe("a string");
-    expect(isRetryable(fatal)).toBe(false);
-    expect(isRetryable(new RetryableError("network", "reset"))).toBe(true);
-    expect(isRetryable(new Error("?"))).toBe(true);
+    expect(classifyError(fatal).retryable).toBe(false);
+    expect(classifyError(new RetryableError("network", "reset")).retryable).toBe(true);
+    expect(classifyError(new Error("?")).retryable).toBe(true);
   });
 });
 

@@ -13,7 +13,6 @@ import {
   partialReferenceMatches,
   sortVersionsDescending,
   versionDeletion,
-  versionTagChange,
 } from "../../../src/domain/revision";
 
 const HASH_A = "a".repeat(64);
@@ -132,13 +131,6 @@ describe("tag rules", () => {
   it("a pre-release becomes latest only while no release above it exists", () => {
     expect(latestVersionTag([{ version: "1.0.0", hash: HASH_A }, { version: "1.1.0-rc.1", hash: HASH_B }])?.version).toBe("1.1.0-rc.1");
     expect(latestVersionTag([{ version: "2.0.0-rc.1", hash: HASH_A }, { version: "2.0.0", hash: HASH_B }])?.version).toBe("2.0.0");
-  });
-
-  it("re-tagging a version moves it; the same hash changes nothing", () => {
-    const tags = [{ version: "1.0.0", hash: HASH_A }];
-    expect(versionTagChange(tags, "1.0.0", HASH_A)).toBe("unchanged");
-    expect(versionTagChange(tags, "1.0.0", HASH_B)).toBe("moved");
-    expect(versionTagChange(tags, "2.0.0", HASH_A)).toBe("created");
   });
 
   it("protects only the version latest points to", () => {

@@ -1,42 +1,46 @@
 import { describe, expect, it } from "vitest";
 import { type BlockRange, difference, intersection, normalize, totalLength } from "../../../src/domain/block-range";
-import { nextSteps, splitIntoSteps } from "../../../src/domain/step-plan";
+import { nextSteps } from "../../../src/domain/step-plan";
 import { prng } from "./prng";
 
 const r = (start: number, end: number): BlockRange => ({ start, end });
 
-describe("splitIntoSteps", () => {
+/** Every step the missing blocks split into: nextSteps with nothing in flight and more slots than steps. */
+const allSteps = (missing: readonly BlockRange[], stepSize: number) =>
+  nextSteps({ missing, inFlight: [], stepSize, parallelism: Number.MAX_SAFE_INTEGER });
+
+describe("nextSteps cuts the missing blocks into aligned steps", () => {
   it("is empty for no missing blocks", () => {
-    expect(splitIntoSteps([], 1000)).toEqual([]);
+    expect(allSteps([], 1000)).toEqual([]);
   });
   it("keeps a range smaller than a step whole", () => {
-    expect(splitIntoSteps([r(5, 9)], 1000)).toEqual([r(5, 9)]);
+    expect(allSteps([r(5, 9)], 1000)).toEqual([r(5, 9)]);
   });
   it("cuts at multiples of the step size", () => {
-    expect(splitIntoSteps([r(0, 2999)], 1000)).toEqual([r(0, 999), r(1000, 1999), r(2000, 2999)]);
-    expect(splitIntoSteps([r(1500, 3100)], 1000)).toEqual([r(1500, 1999), r(2000, 2999), r(3000, 3100)]);
+    expect(allSteps([r(0, 2999)], 1000)).toEqual([r(0, 999), r(1000, 1999), r(2000, 2999)]);
+    expect(allSteps([r(1500, 3100)], 1000)).toEqual([r(1500, 1999), r(2000, 2999), r(3000, 3100)]);
   });
   it("gives single-block steps with step size 1", () => {
-    expect(splitIntoSteps([r(3, 5)], 1)).toEqual([r(3, 3), r(4, 4), r(5, 5)]);
+    expect(allSteps([r(3, 5)], 1)).toEqual([r(3, 3), r(4, 4), r(5, 5)]);
   });
   it("handles single blocks and ranges on a step boundary", () => {
-    expect(splitIntoSteps([r(999, 1000)], 1000)).toEqual([r(999, 999), r(1000, 1000)]);
-    expect(splitIntoSteps([r(1000, 1000)], 1000)).toEqual([r(1000, 1000)]);
+    expect(allSteps([r(999, 1000)], 1000)).toEqual([r(999, 999), r(1000, 1000)]);
+    expect(allSteps([r(1000, 1000)], 1000)).toEqual([r(1000, 1000)]);
   });
   it("normalizes its input first", () => {
-    expect(splitIntoSteps([r(1200, 1300), r(900, 1250), r(10, 5)], 1000)).toEqual([r(900, 999), r(1000, 1300)]);
+    expect(allSteps([r(1200, 1300), r(900, 1250), r(10, 5)], 1000)).toEqual([r(900, 999), r(1000, 1300)]);
   });
   it("gives the same steps for the same blocks however the gaps were found", () => {
-    expect(splitIntoSteps([r(0, 1499)], 1000)).toEqual(splitIntoSteps([r(0, 499), r(500, 1499)], 1000));
+    expect(allSteps([r(0, 1499)], 1000)).toEqual(allSteps([r(0, 499), r(500, 1499)], 1000));
   });
   it("works near the largest safe block", () => {
     const top = Number.MAX_SAFE_INTEGER;
     // top - 2 is odd, so with steps of 2 it ends a step on its own.
-    expect(splitIntoSteps([r(top - 2, top)], 2)).toEqual([r(top - 2, top - 2), r(top - 1, top)]);
-    expect(splitIntoSteps([r(top - 3, top)], 1000)).toEqual([r(top - 3, top)]);
+    expect(allSteps([r(top - 2, top)], 2)).toEqual([r(top - 2, top - 2), r(top - 1, top)]);
+    expect(allSteps([r(top - 3, top)], 1000)).toEqual([r(top - 3, top)]);
   });
   it("refuses a step size that is not a positive integer", () => {
-    for (const size of [0, -1, 1.5, Number.NaN]) expect(() => splitIntoSteps([r(0, 1)], size)).toThrow(RangeError);
+    for (const size of [0, -1, 1.5, Number.NaN]) expect(() => allSteps([r(0, 1)], size)).toThrow(RangeError);
   });
 });
 
