@@ -1,5 +1,7 @@
 import { and, asc, eq, ne, sql } from "drizzle-orm";
 import { DEV_TAG } from "../domain/revision";
+import { nowTimestamp } from "./clock";
+import { isConstraintViolation } from "./constraint-errors";
 import type { Db } from "./db";
 import { type CanonicalManifest, deleteManifestIfUnlinked, ensureManifestObject, insertManifestRow } from "./manifests";
 import { datasetManifests, tags } from "./schema";
@@ -41,11 +43,6 @@ export interface Registration {
   version: string | null;
 }
 
-function isForeignKeyViolation(error: unknown): boolean {
-  const message = error instanceof Error ? `${error.message} ${String(error.cause ?? "")}` : String(error);
-  return /FOREIGN KEY constraint failed/i.test(message);
-}
-
 /** The link and tag writes of a registration: link, `dev`, and the version tag if any. */
 function linkAndTag(db: Db, hash: string, registration: Registration, now: string) {
   const { dataset, version } = registration;
@@ -62,7 +59,7 @@ function linkAndTag(db: Db, hash: string, registration: Registration, now: strin
  * already put to R2: manifest row, link, `dev` and version tag in one batch.
  */
 export async function registerDatasetWithManifest(db: Db, bucket: R2Bucket, manifest: CanonicalManifest, registration: Registration): Promise<void> {
-  const now = new Date().toISOString();
+  const now = nowTimestamp();
   await db.batch([insertManifestRow(db, manifest, now), ...linkAndTag(db, manifest.hash, registration, now)]);
   await ensureManifestObject(bucket, manifest);
 }
@@ -74,10 +71,10 @@ export async function registerDatasetWithManifest(db: Db, bucket: R2Bucket, mani
  */
 export async function registerDatasetWithHash(db: Db, hash: string, registration: Registration): Promise<boolean> {
   try {
-    await db.batch(linkAndTag(db, hash, registration, new Date().toISOString()));
+    await db.batch(linkAndTag(db, hash, registration, nowTimestamp()));
     return true;
   } catch (error) {
-    if (isForeignKeyViolation(error)) return false;
+    if (isConstraintViolation(error, "FOREIGN KEY")) return false;
     throw error;
   }
 }

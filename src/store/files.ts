@@ -1,9 +1,9 @@
-import { and, asc, desc, eq, lt, notInArray, sql } from "drizzle-orm";
+import { and, asc, desc, eq, notInArray, sql } from "drizzle-orm";
 import type { SizedSegment } from "../domain/canonical-chain";
 import { TERMINAL_STATUSES } from "../domain/job";
 import { nowTimestamp } from "./clock";
 import type { Db } from "./db";
-import { type Page, type PageRequest, toPage } from "./page";
+import { type Page, type PageRequest, pastCursor, toPage } from "./page";
 import { files, jobs, locations } from "./schema";
 
 export type FileRow = typeof files.$inferSelect;
@@ -20,7 +20,7 @@ export async function listLocationFiles(db: Db, locationId: number, page: PageRe
   const rows = await db
     .select({ id: files.id, fileName: files.fileName, objectSize: files.objectSize })
     .from(files)
-    .where(page.after === undefined ? eq(files.locationId, locationId) : and(eq(files.locationId, locationId), lt(files.id, page.after)))
+    .where(and(eq(files.locationId, locationId), pastCursor(files.id, page, "newest first")))
     .orderBy(desc(files.id))
     .limit(page.limit + 1);
   return toPage(rows, page.limit);

@@ -1,8 +1,8 @@
-import { and, asc, eq, gt } from "drizzle-orm";
+import { and, asc, eq } from "drizzle-orm";
 import type { BlockRange } from "../domain/block-range";
 import { nowTimestamp } from "./clock";
 import type { Db } from "./db";
-import { type Page, type PageRequest, toPage } from "./page";
+import { type Page, type PageRequest, pastCursor, toPage } from "./page";
 import { jobEvents } from "./schema";
 
 /** Every kind of entry in a job's timeline. */
@@ -57,7 +57,7 @@ export async function listJobEvents(db: Db, jobId: number, page: PageRequest): P
   const rows = await db
     .select()
     .from(jobEvents)
-    .where(page.after === undefined ? eq(jobEvents.jobId, jobId) : and(eq(jobEvents.jobId, jobId), gt(jobEvents.id, page.after)))
+    .where(and(eq(jobEvents.jobId, jobId), pastCursor(jobEvents.id, page, "oldest first")))
     .orderBy(asc(jobEvents.id))
     .limit(page.limit + 1);
   return toPage(rows, page.limit);

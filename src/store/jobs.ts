@@ -1,9 +1,9 @@
-import { and, desc, eq, inArray, lt, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import { isTerminal, type JobStatus, parseJobStatus, TERMINAL_STATUSES } from "../domain/job";
 import { nowTimestamp } from "./clock";
 import type { Db } from "./db";
 import type { JobEvent } from "./job-events";
-import { type Page, type PageRequest, toPage } from "./page";
+import { type Page, type PageRequest, pastCursor, toPage } from "./page";
 import { jobEvents, jobs } from "./schema";
 
 /** A job as the `jobs` row mirrors it. */
@@ -37,7 +37,7 @@ export async function listJobs(db: Db, page: PageRequest): Promise<Page<Job>> {
   const rows = await db
     .select()
     .from(jobs)
-    .where(page.after === undefined ? undefined : lt(jobs.id, page.after))
+    .where(pastCursor(jobs.id, page, "newest first"))
     .orderBy(desc(jobs.id))
     .limit(page.limit + 1);
   const { items, nextCursor } = toPage(rows, page.limit);

@@ -1,8 +1,8 @@
-import { and, desc, eq, isNull, lt, notExists, notInArray, or, sql } from "drizzle-orm";
+import { and, desc, eq, isNull, notExists, notInArray, or, sql } from "drizzle-orm";
 import { TERMINAL_STATUSES } from "../domain/job";
 import type { Db } from "./db";
 import { type Job, toJob } from "./jobs";
-import { type Page, type PageRequest, toPage } from "./page";
+import { type Page, type PageRequest, pastCursor, toPage } from "./page";
 import { locationObjectPrefix } from "./r2-layout";
 import { files, jobs, locationProgress, locations } from "./schema";
 
@@ -19,7 +19,7 @@ export async function listLocations(db: Db, page: PageRequest): Promise<Page<Loc
   const rows = await db
     .select()
     .from(locations)
-    .where(page.after === undefined ? undefined : lt(locations.id, page.after))
+    .where(pastCursor(locations.id, page, "newest first"))
     .orderBy(desc(locations.id))
     .limit(page.limit + 1);
   return toPage(rows, page.limit);

@@ -1,5 +1,6 @@
 import { and, asc, eq, notExists, ne } from "drizzle-orm";
 import { compareVersions, DEV_TAG } from "../domain/revision";
+import { nowTimestamp } from "./clock";
 import type { Db } from "./db";
 import { manifestObjectKey } from "./r2-layout";
 import { datasetManifests, manifestFiles, tags } from "./schema";
@@ -46,7 +47,7 @@ export function insertManifestRow(db: Db, manifest: CanonicalManifest, now: stri
 
 /** Indexes a manifest whose object the caller has put (`putManifestObject`), without linking it. Idempotent. */
 export async function registerManifest(db: Db, bucket: R2Bucket, manifest: CanonicalManifest): Promise<void> {
-  await insertManifestRow(db, manifest, new Date().toISOString());
+  await insertManifestRow(db, manifest, nowTimestamp());
   await ensureManifestObject(bucket, manifest);
 }
 

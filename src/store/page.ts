@@ -1,3 +1,6 @@
+import { gt, lt, type SQL } from "drizzle-orm";
+import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
+
 /**
  * Keyset pagination: a query asks for `limit + 1` rows past the cursor, so a
  * page knows whether another one follows without counting. `nextCursor` is
@@ -12,6 +15,12 @@ export interface PageRequest {
   limit: number;
   /** Id of the last row of the previous page; absent for the first page. */
   after?: number;
+}
+
+/** The rows past the cursor of a list ordered by `id`: below it newest first, above it oldest first; no condition on the first page. */
+export function pastCursor(id: SQLiteColumn, page: PageRequest, order: "newest first" | "oldest first"): SQL | undefined {
+  if (page.after === undefined) return undefined;
+  return order === "newest first" ? lt(id, page.after) : gt(id, page.after);
 }
 
 /** Cuts the `limit + 1` rows a query returned into a page. */

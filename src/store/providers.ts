@@ -1,5 +1,6 @@
 import { and, asc, eq } from "drizzle-orm";
 import { isProviderKind, type Provider } from "../domain/provider";
+import { nowTimestamp } from "./clock";
 import type { Db } from "./db";
 import { providers } from "./schema";
 
@@ -41,7 +42,7 @@ export async function getProvider(db: Db, name: string): Promise<Provider | null
  * Returns false when the name was taken.
  */
 export async function insertProvider(db: Db, provider: Provider): Promise<boolean> {
-  const createdAt = new Date().toISOString();
+  const createdAt = nowTimestamp();
   const inserted = await db
     .insert(providers)
     .values({ name: provider.name, kind: provider.kind, network: provider.network, config: provider.config, createdAt })

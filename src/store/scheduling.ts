@@ -1,6 +1,7 @@
 import { and, desc, eq, inArray, notInArray, sql } from "drizzle-orm";
 import { type DumpJobDescriptor, INITIAL_STATUS, TERMINAL_STATUSES } from "../domain/job";
 import { nowTimestamp } from "./clock";
+import { isConstraintViolation } from "./constraint-errors";
 import type { Db } from "./db";
 import { jobEventValues } from "./job-events";
 import { locationPath, locationUrl } from "./r2-layout";
@@ -29,10 +30,6 @@ async function findBlockingJob(db: Db, manifestHash: string): Promise<number | u
     .orderBy(desc(jobs.id))
     .limit(1);
   return row?.id;
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  return error instanceof Error && /UNIQUE constraint failed/i.test(`${error.message} ${String(error.cause ?? "")}`);
 }
 
 /**
@@ -84,7 +81,7 @@ export async function scheduleJob(db: Db, job: JobToSchedule): Promise<ScheduleO
     if (jobId === undefined) throw new Error("job insert returned no id");
     return { outcome: "scheduled", jobId };
   } catch (error) {
-    if (!isUniqueViolation(error)) throw error;
+    if (!isConstraintViolation(error, "UNIQUE")) throw error;
     const winner = await findBlockingJob(db, job.manifestHash);
     if (winner === undefined) throw error;
     return { outcome: "existing", jobId: winner };
