@@ -5,7 +5,6 @@ import type { SharedFixtures } from "./shared-types";
 /** Where the read-only material lives: beside the checkout, absent in a user's clone. */
 export const SHARED_DIR = path.resolve(import.meta.dirname, "../../../shared");
 
-
 function readJsonDir(dir: string): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const file of readdirSync(dir).filter((f) => f.endsWith(".json")).sort()) {
