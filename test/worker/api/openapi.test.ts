@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { api } from "./api-client";
+import { api, expectError, READ, withoutToken } from "./api-client";
 
 type Paths = Record<string, Record<string, { responses?: Record<string, unknown> }>>;
 
@@ -51,5 +51,16 @@ describe("GET /docs", () => {
     const html = await res.text();
     expect(html).toContain("/healthz");
     expect(html).toContain("/openapi.json");
+  });
+});
+
+describe("auth on the reference routes", () => {
+  it("answers 401 without a token, lets the read token read, and refuses writes", async () => {
+    for (const path of ["/openapi.json", "/docs"]) {
+      await expectError(await withoutToken(path), 401, "UNAUTHORIZED");
+      expect((await api(path, { headers: READ })).status, path).toBe(200);
+      await expectError(await api(path, { method: "POST", headers: READ }), 403, "FORBIDDEN");
+      await expectError(await api(path, { method: "POST" }), 405, "METHOD_NOT_ALLOWED");
+    }
   });
 });
