@@ -1,7 +1,7 @@
 /** How the API tests call the Worker: as the admin unless told otherwise, and how they check an error answer. */
-import { SELF } from "cloudflare:test";
 import { expect } from "vitest";
 import type { ErrorBody, ErrorCode } from "../../../src/api/errors";
+import { fetchWorker } from "../fetch-worker";
 
 /** The tokens the worker test project binds (vitest.worker.config.ts). */
 export const ADMIN = { authorization: "Bearer test-admin-token" };
@@ -10,12 +10,12 @@ const JSON_TYPE = { "content-type": "application/json" };
 
 /** A request with the admin token; `init.headers` are added on top, so `{ headers: READ }` swaps the token. */
 export function api(path: string, init: RequestInit = {}): Promise<Response> {
-  return SELF.fetch(`https://amp.test${path}`, { ...init, headers: { ...ADMIN, ...(init.headers as Record<string, string> | undefined) } });
+  return fetchWorker(path, { ...init, headers: { ...ADMIN, ...(init.headers as Record<string, string> | undefined) } });
 }
 
 /** A request with no Authorization header at all. */
 export function withoutToken(path: string, init: RequestInit = {}): Promise<Response> {
-  return SELF.fetch(`https://amp.test${path}`, init);
+  return fetchWorker(path, init);
 }
 
 export function postJson(path: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {

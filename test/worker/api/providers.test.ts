@@ -1,6 +1,7 @@
-import { env, SELF } from "cloudflare:test";
+import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { ErrorCode } from "../../../src/api/errors";
+import { fetchWorker } from "../fetch-worker";
 import { ADMIN, expectError, READ } from "./api-client";
 
 interface CallOptions {
@@ -17,7 +18,7 @@ async function call(method: string, path: string, options: CallOptions = {}): Pr
   const headers: Record<string, string> = { ...auth };
   const body = options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
   if (body !== undefined) headers["content-type"] = contentType;
-  return SELF.fetch(`https://amp.test${path}`, { method, headers, body });
+  return fetchWorker(path, { method, headers, body });
 }
 
 const create = (body: unknown, options: CallOptions = {}) => call("POST", "/providers", { ...options, body });

@@ -1,6 +1,6 @@
-import { createExecutionContext, env, SELF, waitOnExecutionContext } from "cloudflare:test";
+import type { Env } from "../../../src/env";
 import { describe, expect, it } from "vitest";
-import worker from "../../../src/index";
+import { fetchWorker } from "../fetch-worker";
 import { api, READ, withoutToken } from "./api-client";
 
 interface Operation {
@@ -34,7 +34,7 @@ async function documentedOperations(): Promise<Operation[]> {
 
 async function call(op: Operation, headers: Record<string, string> = {}): Promise<Response> {
   const hasBody = op.method === "POST" || op.method === "PUT";
-  return SELF.fetch(`https://amp.test${op.path}`, {
+  return fetchWorker(op.path, {
     method: op.method,
     headers: hasBody ? { ...headers, "content-type": "application/json" } : headers,
     body: hasBody ? "{}" : undefined,
@@ -89,11 +89,8 @@ describe("auth on every route", () => {
 });
 
 describe("auth configuration", () => {
-  async function fetchWith(vars: Partial<typeof env>, path: string): Promise<Response> {
-    const ctx = createExecutionContext();
-    const res = await worker.fetch(new Request(`https://amp.test${path}`), { ...env, ...vars }, ctx);
-    await waitOnExecutionContext(ctx);
-    return res;
+  async function fetchWith(vars: Partial<Env>, path: string): Promise<Response> {
+    return fetchWorker(path, {}, vars);
   }
 
   it("answers 503 AUTH_NOT_CONFIGURED when no token is set and auth is not disabled", async () => {

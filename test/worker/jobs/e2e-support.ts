@@ -8,7 +8,7 @@
  * so each test takes a network of its own: its manifest, hence its manifest
  * hash, locations and jobs, and its provider are its alone.
  */
-import { env, runInDurableObject, SELF } from "cloudflare:test";
+import { env, runInDurableObject } from "cloudflare:test";
 import { expect } from "vitest";
 import { type JobRunner, jobRunnerStub } from "../../../durable-objects/job-runner";
 import { type RunnerStep, RunnerStorage } from "../../../durable-objects/runner-storage";
@@ -20,6 +20,7 @@ import type { NozzleMetadata } from "../../../src/domain/parquet-file";
 import { readParquetFooter, readParquetRows } from "../../../src/parquet";
 import { openDb } from "../../../src/store/db";
 import { scheduleJob } from "../../../src/store/scheduling";
+import { fetchWorker } from "../fetch-worker";
 
 const ADMIN = { authorization: "Bearer test-admin-token" };
 const JSON_TYPE = { "content-type": "application/json" };
@@ -30,7 +31,7 @@ export const TABLES = ["blocks", "logs", "transactions"] as const;
 export type TableName = (typeof TABLES)[number];
 
 export function api(path: string, init: RequestInit = {}): Promise<Response> {
-  return SELF.fetch(`https://amp.test${path}`, { ...init, headers: { ...ADMIN, ...(init.headers as Record<string, string> | undefined) } });
+  return fetchWorker(path, { ...init, headers: { ...ADMIN, ...(init.headers as Record<string, string> | undefined) } });
 }
 
 export async function getJson<T>(path: string): Promise<T> {
