@@ -12,13 +12,13 @@ import { ApiError } from "./errors";
 
 export const NamespaceSchema = z
   .string()
-  .refine(isNamespace, "namespace must be lowercase ASCII letters, digits or '_'")
-  .openapi({ description: "Dataset namespace (`_` is the global one)", example: "_", pattern: "^[a-z0-9_]+$" });
+  .refine(isNamespace, "namespace must be 1 to 255 lowercase ASCII letters, digits or '_'")
+  .openapi({ description: "Dataset namespace (`_` is the global one)", example: "_", pattern: "^[a-z0-9_]{1,255}$" });
 
 export const NameSchema = z
   .string()
-  .refine(isName, "name must start with a lowercase letter or '_' and contain only lowercase letters, digits or '_'")
-  .openapi({ description: "Dataset name", example: "eth_rpc", pattern: "^[a-z_][a-z0-9_]*$" });
+  .refine(isName, "name must start with a lowercase letter or '_', contain only lowercase letters, digits or '_', and be at most 255 characters")
+  .openapi({ description: "Dataset name", example: "eth_rpc", pattern: "^[a-z_][a-z0-9_]{0,254}$" });
 
 export const VersionSchema = z
   .string()

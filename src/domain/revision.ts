@@ -6,10 +6,15 @@ import { compareBuild, valid } from "semver";
  * the tag rules. Pure functions only; the store applies what they decide.
  */
 
+/*
+ * Namespaces and names are at most 255 characters, which the original does not
+ * limit: a dataset name is a segment of its files' R2 keys, and keys longer
+ * than R2's 1,024 bytes could never be written.
+ */
 /** `_` is the global namespace. Lowercase ASCII letters, digits and `_`; may start with a digit. */
-const NAMESPACE = /^[a-z0-9_]+$/;
+const NAMESPACE = /^[a-z0-9_]{1,255}$/;
 /** Lowercase ASCII letters, digits and `_`; starts with a letter or `_`. */
-const NAME = /^[a-z_][a-z0-9_]*$/;
+const NAME = /^[a-z_][a-z0-9_]{0,254}$/;
 const HASH = /^[0-9a-fA-F]{64}$/;
 /** The shape of a strict semver; `semver.valid` then checks the details (leading zeros, identifiers). */
 const SEMVER_SHAPE = /^[0-9]+\.[0-9]+\.[0-9]+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;

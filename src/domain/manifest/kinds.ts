@@ -124,8 +124,11 @@ const datasetReference: z.ZodType<DatasetReference, string> = z.string().transfo
   return z.NEVER;
 });
 
-/** Table names of derived datasets become SQL identifiers: lowercase ASCII letters, digits, `_`. */
-const DERIVED_TABLE_NAME = { pattern: /^[a-z0-9_]+$/, description: "table name (lowercase letters, digits, '_')" };
+/**
+ * Table names of derived datasets become SQL identifiers (lowercase ASCII
+ * letters, digits, `_`) and segments of R2 keys, hence at most 255 characters.
+ */
+const DERIVED_TABLE_NAME = { pattern: /^[a-z0-9_]{1,255}$/, description: "table name (1 to 255 lowercase letters, digits, '_')" };
 
 const derivedTable: z.ZodType<DerivedTable> = z.object({
   input: z.object({ sql: z.string() }),

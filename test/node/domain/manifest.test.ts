@@ -244,6 +244,7 @@ describe("derived manifests (reference §2.3)", () => {
     ["a table with a numeric sql", derived("SELECT 1", {}, { tables: { t: { input: { sql: 1 }, schema: { arrow: { fields: [] } }, network: "n" } } })],
     ["an uppercase table name", derived("SELECT 1", {}, { tables: { Out: { input: { sql: "SELECT 1" }, schema: { arrow: { fields: [] } }, network: "n" } } })],
     ["a table name with a dash", derived("SELECT 1", {}, { tables: { "a-b": { input: { sql: "SELECT 1" }, schema: { arrow: { fields: [] } }, network: "n" } } })],
+    ["a table name of 256 characters", derived("SELECT 1", {}, { tables: { ["t".repeat(256)]: { input: { sql: "SELECT 1" }, schema: { arrow: { fields: [] } }, network: "n" } } })],
     ["a function in snake_case", derived("SELECT 1", {}, { functions: { f: { input_types: [], output_type: "Utf8", source: { source: "", filename: "" } } } })],
     ["a function with a bad output type", derived("SELECT 1", {}, { functions: { f: { inputTypes: [], outputType: "Text", source: { source: "", filename: "" } } } })],
   ])("%s is INVALID_MANIFEST", (_, value) => expect(failureCode(value)).toBe("INVALID_MANIFEST"));

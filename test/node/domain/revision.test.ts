@@ -20,7 +20,12 @@ const HASH_B = "b".repeat(64);
 
 describe("names", () => {
   it.each(["_", "edgeandnode", "0xabc123", "a_b_1", "123"])("namespace %s is valid", (ns) => expect(isNamespace(ns)).toBe(true));
-  it.each(["", "Edge", "a-b", "a.b", "a/b", " a", "ä", "a b"])("namespace %j is invalid", (ns) => expect(isNamespace(ns)).toBe(false));
+  it.each(["", "Edge", "a-b", "a.b", "a/b", " a", "ä", "a b", "a".repeat(256)])("namespace %j is invalid", (ns) => expect(isNamespace(ns)).toBe(false));
+  it("takes namespaces and names of up to 255 characters", () => {
+    expect(isNamespace("a".repeat(255))).toBe(true);
+    expect(isName("a".repeat(255))).toBe(true);
+    expect(isName("a".repeat(256))).toBe(false);
+  });
   it.each(["eth_rpc", "_private", "a1", "x"])("name %s is valid", (name) => expect(isName(name)).toBe(true));
   it.each(["", "1eth", "Eth", "eth-rpc", "eth.rpc", "eth rpc"])("name %j is invalid", (name) => expect(isName(name)).toBe(false));
   it("hashes are 64 hex digits in either case", () => {

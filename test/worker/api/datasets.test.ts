@@ -77,6 +77,8 @@ describe("POST /datasets", () => {
       ["uppercase namespace", { ...valid, namespace: "Edge" }, 400, "INVALID_PAYLOAD_FORMAT"],
       ["namespace with a slash", { ...valid, namespace: "a/b" }, 400, "INVALID_PAYLOAD_FORMAT"],
       ["name starting with a digit", { ...valid, name: "1eth" }, 400, "INVALID_PAYLOAD_FORMAT"],
+      ["name of 256 characters", { ...valid, name: "a".repeat(256) }, 400, "INVALID_PAYLOAD_FORMAT"],
+      ["namespace of 256 characters", { ...valid, namespace: "a".repeat(256) }, 400, "INVALID_PAYLOAD_FORMAT"],
       ["numeric name", { ...valid, name: 5 }, 400, "INVALID_PAYLOAD_FORMAT"],
       ["v-prefixed version", { ...valid, version: "v1.0.0" }, 400, "INVALID_PAYLOAD_FORMAT"],
       ["version 'latest'", { ...valid, version: "latest" }, 400, "INVALID_PAYLOAD_FORMAT"],
@@ -172,6 +174,7 @@ describe("DELETE /datasets/{namespace}/{name}", () => {
     ["a-b", "a"],
     ["_", "1a"],
     ["_", "A"],
+    ["_", "a".repeat(256)],
   ])("refuses %s/%s with INVALID_PATH", async (namespace, name) => {
     await expectError(await del(`/datasets/${namespace}/${name}`), 400, "INVALID_PATH");
   });
