@@ -2,7 +2,6 @@ import { DurableObject } from "cloudflare:workers";
 import { type BlockRange, union } from "../src/domain/block-range";
 import { type Segment, canonicalChain, checkTip, tableProgress } from "../src/domain/canonical-chain";
 import { needsChainHead, resolveEndBlock } from "../src/domain/end-block";
-import { backoffDelay, retryOptions } from "../src/domain/errors";
 import { JOB_TRANSITIONS, type JobStatus, isTerminal, stopOutcome } from "../src/domain/job";
 import { DEFAULT_MAX_ATTEMPTS, DEFAULT_STEP_SIZE } from "../src/domain/job-settings";
 import { planJob, settleForced, tableMissing } from "../src/domain/job-plan";
@@ -30,27 +29,7 @@ import { listProvidersFor } from "../src/store/providers";
 import { heartbeatWorker, registerWorker } from "../src/store/workers";
 import { loadJobSetup } from "./job-setup";
 import { type RunnerJob, type RunnerState, RunnerStorage } from "./runner-storage";
-
-/** A step handed to the queue must be claimed within this time, or it is handed out again. */
-export const QUEUE_LEASE_MS = 10 * 60_000;
-/** A claimed step must finish within this time (a consumer's wall-time limit is 15 minutes). */
-export const RUN_LEASE_MS = 14 * 60_000;
-/** A probe not answered within this time is sent again. */
-export const PROBE_LEASE_MS = 60_000;
-/** How often a job that waits for new blocks reads the chain head. */
-export const HEAD_POLL_MS = 10_000;
-/** How often the runner's worker row is refreshed while it works. */
-const HEARTBEAT_MS = 10_000;
-/** Backoff of a failing step or probe, validated here, when work is scheduled, not when it runs; the job sets the attempts. */
-const STEP_RETRY = retryOptions({ maxAttempts: DEFAULT_MAX_ATTEMPTS, baseDelayMs: 1_000, maxDelayMs: 60_000 });
-
-/**
- * The wait before the next try after `attempt` failed: the base delay plus a
- * full-jitter share of the exponential ceiling, so a retry is never immediate.
- */
-function retryDelay(attempt: number): number {
-  return STEP_RETRY.baseDelayMs + backoffDelay(attempt, { baseMs: STEP_RETRY.baseDelayMs, maxMs: STEP_RETRY.maxDelayMs });
-}
+import { HEAD_POLL_MS, HEARTBEAT_MS, PROBE_LEASE_MS, QUEUE_LEASE_MS, RUN_LEASE_MS, retryDelay } from "./runner-timing";
 
 export type StopResult = "requested" | "unchanged" | "not_found" | "conflict";
 
