@@ -1,8 +1,8 @@
 import { DurableObject } from "cloudflare:workers";
 import { type BlockRange, union } from "../src/domain/block-range";
-import { type Segment, canonicalChain, checkTip, tableProgress } from "../src/domain/canonical-chain";
+import { type Segment, canonicalChain, checkTip } from "../src/domain/canonical-chain";
 import { needsChainHead, resolveEndBlock } from "../src/domain/end-block";
-import { JOB_TRANSITIONS, type JobStatus, isTerminal, stopOutcome } from "../src/domain/job";
+import { isTerminal, stopOutcome } from "../src/domain/job";
 import { DEFAULT_MAX_ATTEMPTS, DEFAULT_STEP_SIZE } from "../src/domain/job-settings";
 import { planJob, settleForced, tableMissing } from "../src/domain/job-plan";
 import { selectProvider } from "../src/domain/provider";
@@ -12,7 +12,6 @@ import type {
   StepContext,
   StepCoordinator,
   StepFailure,
-  StepFile,
   StepMessage,
   StepResult,
   StepTable,
@@ -20,16 +19,18 @@ import type {
 import { workerMetadataFromVersion } from "../src/domain/worker";
 import { type Env, envVariables } from "../src/env";
 import { checkLocationConsistency } from "../src/store/consistency";
-import { type Db, openDb } from "../src/store/db";
+import { openDb } from "../src/store/db";
 import { listFileSegments } from "../src/store/files";
-import { type JobEvent, appendJobEvent } from "../src/store/job-events";
-import { getJob, jobNodeId, transitionJob } from "../src/store/jobs";
-import { saveLocationProgress } from "../src/store/progress";
+import { appendJobEvent } from "../src/store/job-events";
+import { getJob, jobNodeId } from "../src/store/jobs";
 import { listProvidersFor } from "../src/store/providers";
-import { heartbeatWorker, registerWorker } from "../src/store/workers";
+import { registerWorker } from "../src/store/workers";
 import { loadJobSetup } from "./job-setup";
+import { heartbeat, recordFiles, saveProgress } from "./progress";
+import { type RunnerContext, isActive } from "./runner-context";
 import { type RunnerJob, type RunnerState, RunnerStorage } from "./runner-storage";
-import { HEAD_POLL_MS, HEARTBEAT_MS, PROBE_LEASE_MS, QUEUE_LEASE_MS, RUN_LEASE_MS, retryDelay } from "./runner-timing";
+import { HEAD_POLL_MS, PROBE_LEASE_MS, QUEUE_LEASE_MS, RUN_LEASE_MS, retryDelay } from "./runner-timing";
+import { failJob, mirror, transition } from "./transitions";
 
 export type StopResult = "requested" | "unchanged" | "not_found" | "conflict";
 
@@ -42,14 +43,12 @@ export type StopResult = "requested" | "unchanged" | "not_found" | "conflict";
  * runner only schedules and keeps books.
  */
 export class JobRunner extends DurableObject<Env> implements StepCoordinator {
-  private readonly storage: RunnerStorage;
-  private readonly db: Db;
+  private readonly runner: RunnerContext;
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.storage = new RunnerStorage(ctx.storage);
-    this.db = openDb(env.DB);
+    this.runner = { storage: new RunnerStorage(ctx.storage), alarms: ctx.storage, db: openDb(env.DB), env };
   }
 
   /** Runs mutations one at a time: each reads and writes state across awaits. */
@@ -62,14 +61,14 @@ export class JobRunner extends DurableObject<Env> implements StepCoordinator {
   /** Takes charge of a freshly scheduled job. Idempotent. */
   start(jobId: number, stepSize: number = DEFAULT_STEP_SIZE, maxAttempts: number = DEFAULT_MAX_ATTEMPTS): Promise<void> {
     return this.serial(async () => {
-      if (await this.storage.job()) return;
-      const setup = await loadJobSetup(this.db, this.env.BUCKET, jobId, { stepSize, maxAttempts });
+      if (await this.runner.storage.job()) return;
+      const setup = await loadJobSetup(this.runner.db, this.env.BUCKET, jobId, { stepSize, maxAttempts });
       if (!setup.ok) {
-        if (setup.failJob) await this.mirror(jobId, "FAILED", { kind: "failed", detail: { reason: setup.reason } }, setup.reason);
+        if (setup.failJob) await mirror(this.runner, jobId, "FAILED", { kind: "failed", detail: { reason: setup.reason } }, setup.reason);
         return;
       }
-      await registerWorker(this.db, jobNodeId(jobId), workerMetadataFromVersion(this.env.VERSION));
-      await this.storage.save(setup.job, {
+      await registerWorker(this.runner.db, jobNodeId(jobId), workerMetadataFromVersion(this.env.VERSION));
+      await this.runner.storage.save(setup.job, {
         status: "SCHEDULED",
         head: null,
         headAt: 0,
@@ -89,13 +88,13 @@ export class JobRunner extends DurableObject<Env> implements StepCoordinator {
   /** `PUT /jobs/{id}/stop`: SCHEDULED or RUNNING → STOP_REQUESTED, then STOPPING and STOPPED as steps drain. */
   requestStop(jobId: number): Promise<StopResult> {
     return this.serial(async () => {
-      const job = await this.storage.job();
-      const state = await this.storage.state();
+      const job = await this.runner.storage.job();
+      const state = await this.runner.storage.state();
       if (!job || !state) return this.stopUnstarted(jobId);
       const outcome = stopOutcome(state.status);
       if (outcome === "conflict") return "conflict";
       if (outcome !== "request") return "unchanged";
-      if (!(await this.transition(job, state, "STOP_REQUESTED", { kind: "stop_requested" }))) return "unchanged";
+      if (!(await transition(this.runner, job, state, "STOP_REQUESTED", { kind: "stop_requested" }))) return "unchanged";
       await this.drive(job, state);
       return "requested";
     });
@@ -103,7 +102,7 @@ export class JobRunner extends DurableObject<Env> implements StepCoordinator {
 
   /** A job whose runner never took charge (it failed to load): stop it straight from D1. */
   private async stopUnstarted(jobId: number): Promise<StopResult> {
-    const row = await getJob(this.db, jobId);
+    const row = await getJob(this.runner.db, jobId);
     if (!row) return "not_found";
     const outcome = stopOutcome(row.status);
     if (outcome === "conflict") return "conflict";
@@ -113,7 +112,7 @@ export class JobRunner extends DurableObject<Env> implements StepCoordinator {
       ["STOPPING", "stopping"],
       ["STOPPED", "stopped"],
     ] as const) {
-      await this.mirror(jobId, to, { kind });
+      await mirror(this.runner, jobId, to, { kind });
     }
     return "requested";
   }
@@ -125,7 +124,7 @@ export class JobRunner extends DurableObject<Env> implements StepCoordinator {
    * stay SCHEDULED and block every later deploy of its manifest.
    */
   async poke(jobId?: number, stepSize?: number, maxAttempts?: number): Promise<void> {
-    const state = await this.storage.state();
+    const state = await this.runner.storage.state();
     if (!state) {
       if (jobId !== undefined) await this.start(jobId, stepSize, maxAttempts);
     } else if (!isTerminal(state.status) && (await this.ctx.storage.getAlarm()) === null) {
@@ -135,8 +134,8 @@ export class JobRunner extends DurableObject<Env> implements StepCoordinator {
 
   override async alarm(): Promise<void> {
     await this.serial(async () => {
-      const job = await this.storage.job();
-      const state = await this.storage.state();
+      const job = await this.runner.storage.job();
+      const state = await this.runner.storage.state();
       if (job && state) await this.drive(job, state);
     });
   }
@@ -146,13 +145,13 @@ export class JobRunner extends DurableObject<Env> implements StepCoordinator {
   /** A step's current lease claims it, again too when its message is redelivered (its first consumer may have died). */
   claimStep(stepId: number, lease: string): Promise<StepContext | null> {
     return this.serial(async () => {
-      const job = await this.storage.job();
-      const state = await this.storage.state();
-      const step = this.storage.step(stepId);
+      const job = await this.runner.storage.job();
+      const state = await this.runner.storage.state();
+      const step = this.runner.storage.step(stepId);
       if (!job || !state || !isActive(state.status) || !step || step.lease !== lease || step.state === "waiting") return null;
-      this.storage.putStep({ ...step, state: "claimed", deadline: Date.now() + RUN_LEASE_MS });
-      await appendJobEvent(this.db, job.jobId, { kind: "step_started", detail: { range: step.range, attempt: step.attempt } });
-      await this.heartbeat(state);
+      this.runner.storage.putStep({ ...step, state: "claimed", deadline: Date.now() + RUN_LEASE_MS });
+      await appendJobEvent(this.runner.db, job.jobId, { kind: "step_started", detail: { range: step.range, attempt: step.attempt } });
+      await heartbeat(this.runner, state);
       return {
         jobId: job.jobId,
         stepId,
@@ -175,18 +174,18 @@ export class JobRunner extends DurableObject<Env> implements StepCoordinator {
    */
   completeStep(stepId: number, lease: string, result: StepResult): Promise<boolean> {
     return this.serial(async () => {
-      const job = await this.storage.job();
-      const state = await this.storage.state();
+      const job = await this.runner.storage.job();
+      const state = await this.runner.storage.state();
       if (!job || !state || isTerminal(state.status)) return false;
-      await this.recordFiles(job, result.files);
-      const step = this.storage.step(stepId);
+      await recordFiles(this.runner, job, result.files);
+      const step = this.runner.storage.step(stepId);
       if (!step) return false;
       const extracted = this.stepTables(job, state, step.range).every((table) => table.ranges.length === 0);
       if (step.lease !== lease && !extracted) return false;
-      this.storage.deleteStep(stepId);
+      this.runner.storage.deleteStep(stepId);
       state.forced = [...settleForced(state.forced, step.range)];
-      await this.storage.saveState(state);
-      await appendJobEvent(this.db, job.jobId, {
+      await this.runner.storage.saveState(state);
+      await appendJobEvent(this.runner.db, job.jobId, {
         kind: "step_completed",
         detail: {
           range: step.range,
@@ -204,22 +203,22 @@ export class JobRunner extends DurableObject<Env> implements StepCoordinator {
   /** Only the consumer that claimed the step with its current lease can fail it, once. */
   failStep(stepId: number, lease: string, failure: StepFailure): Promise<boolean> {
     return this.serial(async () => {
-      const job = await this.storage.job();
-      const state = await this.storage.state();
-      const step = this.storage.step(stepId);
+      const job = await this.runner.storage.job();
+      const state = await this.runner.storage.state();
+      const step = this.runner.storage.step(stepId);
       if (!job || !state || !step || step.lease !== lease || step.state !== "claimed") return false;
-      await appendJobEvent(this.db, job.jobId, {
+      await appendJobEvent(this.runner.db, job.jobId, {
         kind: "step_failed",
         detail: { range: step.range, reason: failure.reason, attempt: step.attempt, retryable: failure.retryable },
       });
       if (!isActive(state.status)) {
         // Stopping: nothing is retried.
-        this.storage.deleteStep(stepId);
+        this.runner.storage.deleteStep(stepId);
       } else if (failure.retryable && step.attempt < job.maxAttempts) {
-        this.storage.putStep({ ...step, state: "waiting", deadline: Date.now() + retryDelay(step.attempt) });
+        this.runner.storage.putStep({ ...step, state: "waiting", deadline: Date.now() + retryDelay(step.attempt) });
       } else {
         const reason = `step ${step.range.start}..=${step.range.end} failed after ${step.attempt} attempt(s): ${failure.reason}`;
-        await this.fail(job, state, reason);
+        await failJob(this.runner, job, state, reason);
         return true;
       }
       await this.drive(job, state);
@@ -229,8 +228,8 @@ export class JobRunner extends DurableObject<Env> implements StepCoordinator {
 
   claimProbe(lease: string): Promise<ProbeContext | null> {
     return this.serial(async () => {
-      const job = await this.storage.job();
-      const state = await this.storage.state();
+      const job = await this.runner.storage.job();
+      const state = await this.runner.storage.state();
       if (!job || !state || state.probe?.lease !== lease || !isActive(state.status)) return null;
       return {
         jobId: job.jobId,
@@ -244,8 +243,8 @@ export class JobRunner extends DurableObject<Env> implements StepCoordinator {
 
   completeProbe(lease: string, result: ProbeResult): Promise<boolean> {
     return this.serial(async () => {
-      const job = await this.storage.job();
-      const state = await this.storage.state();
+      const job = await this.runner.storage.job();
+      const state = await this.runner.storage.state();
       if (!job || !state || !isActive(state.status) || state.probe?.lease !== lease) return false;
       state.probe = null;
       state.probeFailures = 0;
@@ -255,7 +254,7 @@ export class JobRunner extends DurableObject<Env> implements StepCoordinator {
       if (state.end === undefined && result.head !== null) {
         const resolved = resolveEndBlock(job.endBlock, { start: job.startBlock, latest: result.head });
         if (!resolved.ok) {
-          await this.fail(job, state, resolved.reason);
+          await failJob(this.runner, job, state, resolved.reason);
           return true;
         }
         state.end = resolved.end.kind === "continuous" ? null : resolved.end.block;
@@ -268,12 +267,12 @@ export class JobRunner extends DurableObject<Env> implements StepCoordinator {
 
   failProbe(lease: string, failure: StepFailure): Promise<boolean> {
     return this.serial(async () => {
-      const job = await this.storage.job();
-      const state = await this.storage.state();
+      const job = await this.runner.storage.job();
+      const state = await this.runner.storage.state();
       const probe = state?.probe;
       if (!job || !state || !isActive(state.status) || !probe || probe.lease !== lease) return false;
       if (!failure.retryable || probe.attempt >= job.maxAttempts) {
-        await this.fail(job, state, `reading the chain head failed after ${probe.attempt} attempt(s): ${failure.reason}`);
+        await failJob(this.runner, job, state, `reading the chain head failed after ${probe.attempt} attempt(s): ${failure.reason}`);
         return true;
       }
       state.probe = null;
@@ -291,7 +290,7 @@ export class JobRunner extends DurableObject<Env> implements StepCoordinator {
     const now = Date.now();
     if (state.status === "SCHEDULED" && !(await this.prepare(job, state))) return;
     if (state.status === "STOP_REQUESTED") {
-      if (!(await this.transition(job, state, "STOPPING", { kind: "stopping" }))) return;
+      if (!(await transition(this.runner, job, state, "STOPPING", { kind: "stopping" }))) return;
     }
     if (state.status === "STOPPING") {
       await this.drain(job, state, now);
@@ -301,23 +300,23 @@ export class JobRunner extends DurableObject<Env> implements StepCoordinator {
       await this.ctx.storage.deleteAlarm();
       return;
     }
-    await this.heartbeat(state);
+    await heartbeat(this.runner, state);
     this.reclaimExpired(now);
     // The end is known unless it is "latest" or "-N" and no head has been read yet.
     if (state.end !== undefined) {
-      const busy = this.storage.steps();
+      const busy = this.runner.storage.steps();
       const plan = planJob({
         startBlock: job.startBlock,
         end: state.end,
         head: state.head,
-        tables: job.locations.map((location) => this.storage.segments(location.locationId)),
+        tables: job.locations.map((location) => this.runner.storage.segments(location.locationId)),
         forced: state.forced,
         busy: busy.map((step) => step.range),
         stepSize: job.stepSize,
         parallelism: job.parallelism,
       });
       if (plan.complete) {
-        await this.transition(job, state, "COMPLETED", { kind: "completed" });
+        await transition(this.runner, job, state, "COMPLETED", { kind: "completed" });
         await this.ctx.storage.deleteAlarm();
         return;
       }
@@ -331,7 +330,7 @@ export class JobRunner extends DurableObject<Env> implements StepCoordinator {
     }
     const probeAt = this.nextProbeAt(state);
     if (probeAt !== null && probeAt <= now) await this.sendProbe(job, state, now);
-    await this.storage.saveState(state);
+    await this.runner.storage.saveState(state);
     await this.scheduleAlarm(state, now);
   }
 
@@ -341,44 +340,44 @@ export class JobRunner extends DurableObject<Env> implements StepCoordinator {
    * are consistent. What cannot succeed on retry fails the job at once.
    */
   private async prepare(job: RunnerJob, state: RunnerState): Promise<boolean> {
-    const providers = await listProvidersFor(this.db, job.datasetKind, job.network);
+    const providers = await listProvidersFor(this.runner.db, job.datasetKind, job.network);
     const provider = selectProvider(providers, { kind: job.datasetKind, network: job.network }, envVariables(this.env));
     if (!provider.ok) {
-      await this.fail(job, state, provider.message);
+      await failJob(this.runner, job, state, provider.message);
       return false;
     }
     if (job.datasetKind !== "evm-rpc") {
-      await this.fail(job, state, `extraction of ${job.datasetKind} datasets is not supported yet; only evm-rpc is`);
+      await failJob(this.runner, job, state, `extraction of ${job.datasetKind} datasets is not supported yet; only evm-rpc is`);
       return false;
     }
     if (!needsChainHead(job.endBlock)) {
       const resolved = resolveEndBlock(job.endBlock, { start: job.startBlock });
       if (!resolved.ok) {
-        await this.fail(job, state, resolved.reason);
+        await failJob(this.runner, job, state, resolved.reason);
         return false;
       }
       state.end = resolved.end.kind === "continuous" ? null : resolved.end.block;
     }
     if (job.locations.length === 0) {
       // Another deploy took over every location: there is nothing left for this job to write.
-      if (await this.transition(job, state, "RUNNING", { kind: "running" })) {
-        await this.transition(job, state, "COMPLETED", { kind: "completed", detail: { reason: "no locations to write" } });
+      if (await transition(this.runner, job, state, "RUNNING", { kind: "running" })) {
+        await transition(this.runner, job, state, "COMPLETED", { kind: "completed", detail: { reason: "no locations to write" } });
       }
       return false;
     }
     for (const location of job.locations) {
-      const report = await checkLocationConsistency(this.db, this.env.BUCKET, { id: location.locationId, path: location.path });
+      const report = await checkLocationConsistency(this.runner.db, this.env.BUCKET, { id: location.locationId, path: location.path });
       if (report.missingObjects.length > 0) {
         const reason = `table ${location.table} is corrupted: ${report.missingObjects.length} registered file(s) are missing from R2, e.g. ${report.missingObjects[0]}`;
-        await this.fail(job, state, reason);
+        await failJob(this.runner, job, state, reason);
         return false;
       }
-      for (const segment of await listFileSegments(this.db, location.locationId)) {
-        this.storage.addSegment(location.locationId, segment);
+      for (const segment of await listFileSegments(this.runner.db, location.locationId)) {
+        this.runner.storage.addSegment(location.locationId, segment);
       }
-      await this.saveProgress(job, location.locationId);
+      await saveProgress(this.runner, job, location.locationId);
     }
-    return this.transition(job, state, "RUNNING", { kind: "running" });
+    return transition(this.runner, job, state, "RUNNING", { kind: "running" });
   }
 
   /**
@@ -387,24 +386,24 @@ export class JobRunner extends DurableObject<Env> implements StepCoordinator {
    * STOPPED once the claimed steps have reported or their leases ran out.
    */
   private async drain(job: RunnerJob, state: RunnerState, now: number): Promise<void> {
-    for (const step of this.storage.steps()) {
-      if (step.state !== "claimed" || step.deadline <= now) this.storage.deleteStep(step.id);
+    for (const step of this.runner.storage.steps()) {
+      if (step.state !== "claimed" || step.deadline <= now) this.runner.storage.deleteStep(step.id);
     }
     state.probe = null;
-    const running = this.storage.steps();
+    const running = this.runner.storage.steps();
     if (running.length === 0) {
-      await this.transition(job, state, "STOPPED", { kind: "stopped" });
+      await transition(this.runner, job, state, "STOPPED", { kind: "stopped" });
       await this.ctx.storage.deleteAlarm();
       return;
     }
-    await this.storage.saveState(state);
+    await this.runner.storage.saveState(state);
     await this.ctx.storage.setAlarm(Math.min(...running.map((step) => step.deadline)));
   }
 
   /** Steps whose lease ran out are handed out again right away. */
   private reclaimExpired(now: number): void {
-    for (const step of this.storage.steps()) {
-      if (step.state !== "waiting" && step.deadline <= now) this.storage.putStep({ ...step, state: "waiting", deadline: now });
+    for (const step of this.runner.storage.steps()) {
+      if (step.state !== "waiting" && step.deadline <= now) this.runner.storage.putStep({ ...step, state: "waiting", deadline: now });
     }
   }
 
@@ -425,13 +424,13 @@ export class JobRunner extends DurableObject<Env> implements StepCoordinator {
     const lease = crypto.randomUUID();
     const blocks = state.tipBlocks.length > 0 || state.end !== null ? state.tipBlocks : this.tipEnds(job);
     state.probe = { lease, deadline: now + PROBE_LEASE_MS, blocks, attempt: state.probeFailures + 1 };
-    await this.storage.saveState(state);
+    await this.runner.storage.saveState(state);
     await this.env.STEPS.send({ kind: "probe", jobId: job.jobId, lease } satisfies StepMessage);
   }
 
   private async handOut(job: RunnerJob, id: number, range: BlockRange, attempt: number, now: number): Promise<void> {
     const lease = crypto.randomUUID();
-    this.storage.putStep({ id, range, attempt, lease, state: "leased", deadline: now + QUEUE_LEASE_MS });
+    this.runner.storage.putStep({ id, range, attempt, lease, state: "leased", deadline: now + QUEUE_LEASE_MS });
     await this.env.STEPS.send({ kind: "extract", jobId: job.jobId, stepId: id, lease } satisfies StepMessage);
   }
 
@@ -439,7 +438,7 @@ export class JobRunner extends DurableObject<Env> implements StepCoordinator {
   private tipEnds(job: RunnerJob): number[] {
     const ends = new Set<number>();
     for (const location of job.locations) {
-      const canonical = canonicalChain(this.storage.segments(location.locationId), job.startBlock);
+      const canonical = canonicalChain(this.runner.storage.segments(location.locationId), job.startBlock);
       const last = canonical[canonical.length - 1];
       if (last) ends.add(last.range.end);
     }
@@ -459,7 +458,7 @@ export class JobRunner extends DurableObject<Env> implements StepCoordinator {
     const node = { head, hashes: new Map(Object.entries(state.tipHashes).map(([k, v]) => [Number(k), v])) };
     const wanted = new Set<number>();
     for (const location of job.locations) {
-      const canonical: readonly Segment[] = canonicalChain(this.storage.segments(location.locationId), job.startBlock);
+      const canonical: readonly Segment[] = canonicalChain(this.runner.storage.segments(location.locationId), job.startBlock);
       if ((canonical.at(-1)?.range.end ?? -1) > head) continue;
       const check = checkTip(canonical, node);
       if (check.status === "needHashes") for (const block of check.blocks) wanted.add(block);
@@ -475,75 +474,18 @@ export class JobRunner extends DurableObject<Env> implements StepCoordinator {
       table: location.table,
       locationId: location.locationId,
       path: location.path,
-      ranges: tableMissing(range, this.storage.segments(location.locationId), state.forced),
+      ranges: tableMissing(range, this.runner.storage.segments(location.locationId), state.forced),
     }));
-  }
-
-  /** Adds reported files to their tables (registered data counts whoever reports it) and refreshes those tables' progress. */
-  private async recordFiles(job: RunnerJob, files: readonly StepFile[]): Promise<void> {
-    const touched = new Set<number>();
-    for (const file of files) {
-      this.storage.addSegment(file.locationId, {
-        fileId: file.fileId,
-        range: file.range,
-        hash: file.hash,
-        prevHash: file.prevHash,
-        network: file.network,
-        objectSize: file.bytes,
-      });
-      touched.add(file.locationId);
-    }
-    for (const locationId of touched) await this.saveProgress(job, locationId);
-  }
-
-  private async saveProgress(job: RunnerJob, locationId: number): Promise<void> {
-    await saveLocationProgress(this.db, job.jobId, locationId, tableProgress(this.storage.segments(locationId), job.startBlock));
-  }
-
-  private async heartbeat(state: RunnerState): Promise<void> {
-    const now = Date.now();
-    if (now - state.lastHeartbeat < HEARTBEAT_MS) return;
-    state.lastHeartbeat = now;
-    await this.storage.saveState(state);
-    const job = await this.storage.job();
-    if (job) await heartbeatWorker(this.db, jobNodeId(job.jobId));
   }
 
   /** Wakes the runner at the first step deadline or when the head is due, whichever comes first. */
   private async scheduleAlarm(state: RunnerState, now: number): Promise<void> {
-    const times = this.storage.steps().map((step) => step.deadline);
+    const times = this.runner.storage.steps().map((step) => step.deadline);
     const probeAt = this.nextProbeAt(state);
     if (probeAt !== null) times.push(probeAt);
     if (times.length === 0) await this.ctx.storage.deleteAlarm();
     else await this.ctx.storage.setAlarm(Math.max(now, Math.min(...times)));
   }
-
-  private async fail(job: RunnerJob, state: RunnerState, reason: string): Promise<void> {
-    state.probe = null;
-    await this.transition(job, state, "FAILED", { kind: "failed", detail: { reason } }, reason);
-    this.storage.clearSteps();
-    await this.ctx.storage.deleteAlarm();
-  }
-
-  /**
-   * Compare-and-set of the job's status, mirrored to D1 with its event. When D1
-   * disagrees (the row changed or vanished), the runner adopts D1's status.
-   */
-  private async transition(job: RunnerJob, state: RunnerState, to: JobStatus, event: JobEvent, reason?: string): Promise<boolean> {
-    const result = await transitionJob(this.db, job.jobId, JOB_TRANSITIONS[to], to, { event, ...(reason === undefined ? {} : { reason }) });
-    state.status = result.status ?? "FAILED";
-    await this.storage.saveState(state);
-    return result.applied;
-  }
-
-  /** A transition for a job the runner never loaded. */
-  private async mirror(jobId: number, to: JobStatus, event: JobEvent, reason?: string): Promise<void> {
-    await transitionJob(this.db, jobId, JOB_TRANSITIONS[to], to, { event, ...(reason === undefined ? {} : { reason }) });
-  }
-}
-
-function isActive(status: JobStatus): boolean {
-  return status === "RUNNING";
 }
 
 /** The runner of a job: one Durable Object per job id. */
