@@ -1,35 +1,24 @@
 import { DurableObject } from "cloudflare:workers";
-import { type BlockRange, union } from "../src/domain/block-range";
-import { type Segment, canonicalChain, checkTip } from "../src/domain/canonical-chain";
 import { needsChainHead, resolveEndBlock } from "../src/domain/end-block";
 import { isTerminal, stopOutcome } from "../src/domain/job";
 import { DEFAULT_MAX_ATTEMPTS, DEFAULT_STEP_SIZE } from "../src/domain/job-settings";
-import { planJob, settleForced, tableMissing } from "../src/domain/job-plan";
+import { planJob } from "../src/domain/job-plan";
 import { selectProvider } from "../src/domain/provider";
-import type {
-  ProbeContext,
-  ProbeResult,
-  StepContext,
-  StepCoordinator,
-  StepFailure,
-  StepMessage,
-  StepResult,
-  StepTable,
-} from "../src/domain/steps";
+import type { ProbeContext, ProbeResult, StepContext, StepCoordinator, StepFailure, StepResult } from "../src/domain/steps";
 import { workerMetadataFromVersion } from "../src/domain/worker";
 import { type Env, envVariables } from "../src/env";
 import { checkLocationConsistency } from "../src/store/consistency";
 import { openDb } from "../src/store/db";
 import { listFileSegments } from "../src/store/files";
-import { appendJobEvent } from "../src/store/job-events";
 import { getJob, jobNodeId } from "../src/store/jobs";
 import { listProvidersFor } from "../src/store/providers";
 import { registerWorker } from "../src/store/workers";
 import { loadJobSetup } from "./job-setup";
-import { heartbeat, recordFiles, saveProgress } from "./progress";
-import { type RunnerContext, isActive } from "./runner-context";
+import { nextProbeAt, onProbeClaim, onProbeFailure, onProbeResult, sendProbe } from "./probes";
+import { heartbeat, saveProgress } from "./progress";
+import type { ReportOutcome, RunnerContext } from "./runner-context";
 import { type RunnerJob, type RunnerState, RunnerStorage } from "./runner-storage";
-import { HEAD_POLL_MS, PROBE_LEASE_MS, QUEUE_LEASE_MS, RUN_LEASE_MS, retryDelay } from "./runner-timing";
+import { handOut, onStepClaim, onStepFailure, onStepResult, reclaimExpired } from "./steps";
 import { failJob, mirror, transition } from "./transitions";
 
 export type StopResult = "requested" | "unchanged" | "not_found" | "conflict";
@@ -133,154 +122,49 @@ export class JobRunner extends DurableObject<Env> implements StepCoordinator {
   }
 
   override async alarm(): Promise<void> {
-    await this.serial(async () => {
+    await this.withJob(undefined, (job, state) => this.drive(job, state));
+  }
+
+  /** Runs `work` on the job one mutation at a time, or answers `absent` when the runner holds no job. */
+  private withJob<T>(absent: T, work: (job: RunnerJob, state: RunnerState) => Promise<T>): Promise<T> {
+    return this.serial(async () => {
       const job = await this.runner.storage.job();
       const state = await this.runner.storage.state();
-      if (job && state) await this.drive(job, state);
+      return job && state ? work(job, state) : absent;
     });
+  }
+
+  /** Whether a consumer's report was taken; one that leaves the job running moves it forward. */
+  private async settle(job: RunnerJob, state: RunnerState, report: Promise<ReportOutcome>): Promise<boolean> {
+    const outcome = await report;
+    if (outcome === "recorded") await this.drive(job, state);
+    return outcome !== "refused";
   }
 
   // ---- consumers ---------------------------------------------------------
 
-  /** A step's current lease claims it, again too when its message is redelivered (its first consumer may have died). */
   claimStep(stepId: number, lease: string): Promise<StepContext | null> {
-    return this.serial(async () => {
-      const job = await this.runner.storage.job();
-      const state = await this.runner.storage.state();
-      const step = this.runner.storage.step(stepId);
-      if (!job || !state || !isActive(state.status) || !step || step.lease !== lease || step.state === "waiting") return null;
-      this.runner.storage.putStep({ ...step, state: "claimed", deadline: Date.now() + RUN_LEASE_MS });
-      await appendJobEvent(this.runner.db, job.jobId, { kind: "step_started", detail: { range: step.range, attempt: step.attempt } });
-      await heartbeat(this.runner, state);
-      return {
-        jobId: job.jobId,
-        stepId,
-        attempt: step.attempt,
-        range: step.range,
-        datasetKind: job.datasetKind,
-        network: job.network,
-        finalizedOnly: job.finalizedOnly,
-        tables: this.stepTables(job, state, step.range),
-      };
-    });
+    return this.withJob(null, (job, state) => onStepClaim(this.runner, job, state, stepId, lease));
   }
 
-  /**
-   * Records a step's files and completes the step. A report of an expired
-   * lease still counts its files (they are registered data), but completes
-   * the step only if that leaves none of the step's blocks missing; otherwise
-   * the current lease still has work to do. A step completes once: a second
-   * report finds it gone. A job that has ended takes no more reports.
-   */
   completeStep(stepId: number, lease: string, result: StepResult): Promise<boolean> {
-    return this.serial(async () => {
-      const job = await this.runner.storage.job();
-      const state = await this.runner.storage.state();
-      if (!job || !state || isTerminal(state.status)) return false;
-      await recordFiles(this.runner, job, result.files);
-      const step = this.runner.storage.step(stepId);
-      if (!step) return false;
-      const extracted = this.stepTables(job, state, step.range).every((table) => table.ranges.length === 0);
-      if (step.lease !== lease && !extracted) return false;
-      this.runner.storage.deleteStep(stepId);
-      state.forced = [...settleForced(state.forced, step.range)];
-      await this.runner.storage.saveState(state);
-      await appendJobEvent(this.runner.db, job.jobId, {
-        kind: "step_completed",
-        detail: {
-          range: step.range,
-          files: result.files.length,
-          rows: result.files.reduce((sum, f) => sum + f.rows, 0),
-          bytes: result.files.reduce((sum, f) => sum + f.bytes, 0),
-          duration_ms: Math.round(result.durationMs),
-        },
-      });
-      await this.drive(job, state);
-      return true;
-    });
+    return this.withJob(false, (job, state) => this.settle(job, state, onStepResult(this.runner, job, state, stepId, lease, result)));
   }
 
-  /** Only the consumer that claimed the step with its current lease can fail it, once. */
   failStep(stepId: number, lease: string, failure: StepFailure): Promise<boolean> {
-    return this.serial(async () => {
-      const job = await this.runner.storage.job();
-      const state = await this.runner.storage.state();
-      const step = this.runner.storage.step(stepId);
-      if (!job || !state || !step || step.lease !== lease || step.state !== "claimed") return false;
-      await appendJobEvent(this.runner.db, job.jobId, {
-        kind: "step_failed",
-        detail: { range: step.range, reason: failure.reason, attempt: step.attempt, retryable: failure.retryable },
-      });
-      if (!isActive(state.status)) {
-        // Stopping: nothing is retried.
-        this.runner.storage.deleteStep(stepId);
-      } else if (failure.retryable && step.attempt < job.maxAttempts) {
-        this.runner.storage.putStep({ ...step, state: "waiting", deadline: Date.now() + retryDelay(step.attempt) });
-      } else {
-        const reason = `step ${step.range.start}..=${step.range.end} failed after ${step.attempt} attempt(s): ${failure.reason}`;
-        await failJob(this.runner, job, state, reason);
-        return true;
-      }
-      await this.drive(job, state);
-      return true;
-    });
+    return this.withJob(false, (job, state) => this.settle(job, state, onStepFailure(this.runner, job, state, stepId, lease, failure)));
   }
 
   claimProbe(lease: string): Promise<ProbeContext | null> {
-    return this.serial(async () => {
-      const job = await this.runner.storage.job();
-      const state = await this.runner.storage.state();
-      if (!job || !state || state.probe?.lease !== lease || !isActive(state.status)) return null;
-      return {
-        jobId: job.jobId,
-        datasetKind: job.datasetKind,
-        network: job.network,
-        finalizedOnly: job.finalizedOnly,
-        blocks: state.probe.blocks,
-      };
-    });
+    return this.withJob(null, async (job, state) => onProbeClaim(job, state, lease));
   }
 
   completeProbe(lease: string, result: ProbeResult): Promise<boolean> {
-    return this.serial(async () => {
-      const job = await this.runner.storage.job();
-      const state = await this.runner.storage.state();
-      if (!job || !state || !isActive(state.status) || state.probe?.lease !== lease) return false;
-      state.probe = null;
-      state.probeFailures = 0;
-      state.head = result.head;
-      state.headAt = Date.now();
-      for (const [block, hash] of Object.entries(result.hashes)) state.tipHashes[Number(block)] = hash;
-      if (state.end === undefined && result.head !== null) {
-        const resolved = resolveEndBlock(job.endBlock, { start: job.startBlock, latest: result.head });
-        if (!resolved.ok) {
-          await failJob(this.runner, job, state, resolved.reason);
-          return true;
-        }
-        state.end = resolved.end.kind === "continuous" ? null : resolved.end.block;
-      }
-      if (state.end === null) this.checkForReorg(job, state);
-      await this.drive(job, state);
-      return true;
-    });
+    return this.withJob(false, (job, state) => this.settle(job, state, onProbeResult(this.runner, job, state, lease, result)));
   }
 
   failProbe(lease: string, failure: StepFailure): Promise<boolean> {
-    return this.serial(async () => {
-      const job = await this.runner.storage.job();
-      const state = await this.runner.storage.state();
-      const probe = state?.probe;
-      if (!job || !state || !isActive(state.status) || !probe || probe.lease !== lease) return false;
-      if (!failure.retryable || probe.attempt >= job.maxAttempts) {
-        await failJob(this.runner, job, state, `reading the chain head failed after ${probe.attempt} attempt(s): ${failure.reason}`);
-        return true;
-      }
-      state.probe = null;
-      state.probeFailures = probe.attempt;
-      state.probeNotBefore = Date.now() + retryDelay(probe.attempt);
-      await this.drive(job, state);
-      return true;
-    });
+    return this.withJob(false, (job, state) => this.settle(job, state, onProbeFailure(this.runner, job, state, lease, failure)));
   }
 
   // ---- the state machine -------------------------------------------------
@@ -301,7 +185,7 @@ export class JobRunner extends DurableObject<Env> implements StepCoordinator {
       return;
     }
     await heartbeat(this.runner, state);
-    this.reclaimExpired(now);
+    reclaimExpired(this.runner.storage, now);
     // The end is known unless it is "latest" or "-N" and no head has been read yet.
     if (state.end !== undefined) {
       const busy = this.runner.storage.steps();
@@ -321,15 +205,15 @@ export class JobRunner extends DurableObject<Env> implements StepCoordinator {
         return;
       }
       for (const waiting of busy.filter((step) => step.state === "waiting" && step.deadline <= now)) {
-        await this.handOut(job, waiting.id, waiting.range, waiting.attempt + 1, now);
+        await handOut(this.runner, job, waiting.id, waiting.range, waiting.attempt + 1, now);
       }
       for (const range of plan.steps) {
         const id = state.nextStepId++;
-        await this.handOut(job, id, range, 1, now);
+        await handOut(this.runner, job, id, range, 1, now);
       }
     }
-    const probeAt = this.nextProbeAt(state);
-    if (probeAt !== null && probeAt <= now) await this.sendProbe(job, state, now);
+    const probeAt = nextProbeAt(state);
+    if (probeAt !== null && probeAt <= now) await sendProbe(this.runner, job, state, now);
     await this.runner.storage.saveState(state);
     await this.scheduleAlarm(state, now);
   }
@@ -400,88 +284,10 @@ export class JobRunner extends DurableObject<Env> implements StepCoordinator {
     await this.ctx.storage.setAlarm(Math.min(...running.map((step) => step.deadline)));
   }
 
-  /** Steps whose lease ran out are handed out again right away. */
-  private reclaimExpired(now: number): void {
-    for (const step of this.runner.storage.steps()) {
-      if (step.state !== "waiting" && step.deadline <= now) this.runner.storage.putStep({ ...step, state: "waiting", deadline: now });
-    }
-  }
-
-  /**
-   * When the head must be read next: at once before the first head and while
-   * the tip check waits for hashes, then every poll interval (not before a
-   * failed probe's backoff ends); null once a finite job's head has reached
-   * its end. A probe in flight is sent again when its lease runs out.
-   */
-  private nextProbeAt(state: RunnerState): number | null {
-    if (state.probe) return state.probe.deadline;
-    if (typeof state.end === "number" && state.head !== null && state.head >= state.end) return null;
-    const due = state.headAt === 0 || state.tipBlocks.length > 0 ? 0 : state.headAt + HEAD_POLL_MS;
-    return Math.max(due, state.probeNotBefore);
-  }
-
-  private async sendProbe(job: RunnerJob, state: RunnerState, now: number): Promise<void> {
-    const lease = crypto.randomUUID();
-    const blocks = state.tipBlocks.length > 0 || state.end !== null ? state.tipBlocks : this.tipEnds(job);
-    state.probe = { lease, deadline: now + PROBE_LEASE_MS, blocks, attempt: state.probeFailures + 1 };
-    await this.runner.storage.saveState(state);
-    await this.env.STEPS.send({ kind: "probe", jobId: job.jobId, lease } satisfies StepMessage);
-  }
-
-  private async handOut(job: RunnerJob, id: number, range: BlockRange, attempt: number, now: number): Promise<void> {
-    const lease = crypto.randomUUID();
-    this.runner.storage.putStep({ id, range, attempt, lease, state: "leased", deadline: now + QUEUE_LEASE_MS });
-    await this.env.STEPS.send({ kind: "extract", jobId: job.jobId, stepId: id, lease } satisfies StepMessage);
-  }
-
-  /** The last block of each table's canonical chain: the first hashes a tip check asks for. */
-  private tipEnds(job: RunnerJob): number[] {
-    const ends = new Set<number>();
-    for (const location of job.locations) {
-      const canonical = canonicalChain(this.runner.storage.segments(location.locationId), job.startBlock);
-      const last = canonical[canonical.length - 1];
-      if (last) ends.add(last.range.end);
-    }
-    return [...ends];
-  }
-
-  /**
-   * For a continuous job: compares each table's newest files with the node's
-   * hashes and forces re-extraction after a reorg. A table whose files reach
-   * past the node's head is left alone for now: the node may only lag behind
-   * the one that served the step (providers sit behind load balancers), and
-   * would make good files look stale; the check runs once the head caught up.
-   */
-  private checkForReorg(job: RunnerJob, state: RunnerState): void {
-    const head = state.head;
-    if (head === null) return;
-    const node = { head, hashes: new Map(Object.entries(state.tipHashes).map(([k, v]) => [Number(k), v])) };
-    const wanted = new Set<number>();
-    for (const location of job.locations) {
-      const canonical: readonly Segment[] = canonicalChain(this.runner.storage.segments(location.locationId), job.startBlock);
-      if ((canonical.at(-1)?.range.end ?? -1) > head) continue;
-      const check = checkTip(canonical, node);
-      if (check.status === "needHashes") for (const block of check.blocks) wanted.add(block);
-      if (check.status === "reorged" && check.reextract) state.forced = [...union(state.forced, [check.reextract])];
-    }
-    state.tipBlocks = [...wanted].sort((a, b) => a - b);
-    if (state.tipBlocks.length === 0) state.tipHashes = {};
-  }
-
-  /** Each table's share of a step: the step's blocks it does not have yet (tables may progress apart). */
-  private stepTables(job: RunnerJob, state: RunnerState, range: BlockRange): StepTable[] {
-    return job.locations.map((location) => ({
-      table: location.table,
-      locationId: location.locationId,
-      path: location.path,
-      ranges: tableMissing(range, this.runner.storage.segments(location.locationId), state.forced),
-    }));
-  }
-
   /** Wakes the runner at the first step deadline or when the head is due, whichever comes first. */
   private async scheduleAlarm(state: RunnerState, now: number): Promise<void> {
     const times = this.runner.storage.steps().map((step) => step.deadline);
-    const probeAt = this.nextProbeAt(state);
+    const probeAt = nextProbeAt(state);
     if (probeAt !== null) times.push(probeAt);
     if (times.length === 0) await this.ctx.storage.deleteAlarm();
     else await this.ctx.storage.setAlarm(Math.max(now, Math.min(...times)));
