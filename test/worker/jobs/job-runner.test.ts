@@ -1,8 +1,8 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { eq } from "drizzle-orm";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import { HEAD_POLL_MS, PROBE_LEASE_MS, QUEUE_LEASE_MS, RUN_LEASE_MS } from "../../../durable-objects/job-runner";
 import type { RunnerStep } from "../../../durable-objects/runner-storage";
+import { HEAD_POLL_MS, PROBE_LEASE_MS, QUEUE_LEASE_MS, RUN_LEASE_MS } from "../../../durable-objects/runner-timing";
 import { type BlockRange, normalize } from "../../../src/domain/block-range";
 import { locationObjectPrefix } from "../../../src/store/r2-layout";
 import { locationProgress } from "../../../src/store/schema";

@@ -1,0 +1,39 @@
+/** Keeps D1's view of a working job current: each table's progress and the runner's worker heartbeat. */
+import { tableProgress } from "../src/domain/canonical-chain";
+import type { StepFile } from "../src/domain/steps";
+import { jobNodeId } from "../src/store/jobs";
+import { saveLocationProgress } from "../src/store/progress";
+import { heartbeatWorker } from "../src/store/workers";
+import type { RunnerContext } from "./runner-context";
+import type { RunnerJob, RunnerState } from "./runner-storage";
+import { HEARTBEAT_MS } from "./runner-timing";
+
+/** Adds reported files to their tables (registered data counts whoever reports it) and refreshes those tables' progress. */
+export async function recordFiles(runner: RunnerContext, job: RunnerJob, files: readonly StepFile[]): Promise<void> {
+  const touched = new Set<number>();
+  for (const file of files) {
+    runner.storage.addSegment(file.locationId, {
+      fileId: file.fileId,
+      range: file.range,
+      hash: file.hash,
+      prevHash: file.prevHash,
+      network: file.network,
+      objectSize: file.bytes,
+    });
+    touched.add(file.locationId);
+  }
+  for (const locationId of touched) await saveProgress(runner, job, locationId);
+}
+
+export async function saveProgress(runner: RunnerContext, job: RunnerJob, locationId: number): Promise<void> {
+  await saveLocationProgress(runner.db, job.jobId, locationId, tableProgress(runner.storage.segments(locationId), job.startBlock));
+}
+
+export async function heartbeat(runner: RunnerContext, state: RunnerState): Promise<void> {
+  const now = Date.now();
+  if (now - state.lastHeartbeat < HEARTBEAT_MS) return;
+  state.lastHeartbeat = now;
+  await runner.storage.saveState(state);
+  const job = await runner.storage.job();
+  if (job) await heartbeatWorker(runner.db, jobNodeId(job.jobId));
+}

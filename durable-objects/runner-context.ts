@@ -1,0 +1,25 @@
+/** What the parts of a JobRunner share, so each can live in a module of its own. */
+import type { JobStatus } from "../src/domain/job";
+import type { Env } from "../src/env";
+import type { Db } from "../src/store/db";
+import type { RunnerStorage } from "./runner-storage";
+
+export interface RunnerContext {
+  readonly storage: RunnerStorage;
+  /** The Durable Object's own storage, for its alarm: the runner's only clock. */
+  readonly alarms: Pick<DurableObjectStorage, "setAlarm" | "deleteAlarm">;
+  readonly db: Db;
+  readonly env: Env;
+}
+
+/**
+ * What became of a consumer's report: `refused` (a stale lease, or a job that
+ * no longer takes it), `recorded` (the job goes on, so it is driven forward)
+ * or `failedJob` (the report ended the job, so there is nothing to drive).
+ */
+export type ReportOutcome = "refused" | "recorded" | "failedJob";
+
+/** Claims, retries and probes are for a RUNNING job only; a stopping one just lets claimed steps finish. */
+export function isActive(status: JobStatus): boolean {
+  return status === "RUNNING";
+}

@@ -1,0 +1,124 @@
+/** Extraction steps: handing them out with leases, and the consumers' claims and reports. */
+import type { BlockRange } from "../src/domain/block-range";
+import { isTerminal } from "../src/domain/job";
+import { settleForced, tableMissing } from "../src/domain/job-plan";
+import type { StepContext, StepFailure, StepMessage, StepResult, StepTable } from "../src/domain/steps";
+import { appendJobEvent } from "../src/store/job-events";
+import { heartbeat, recordFiles } from "./progress";
+import { type ReportOutcome, type RunnerContext, isActive } from "./runner-context";
+import type { RunnerJob, RunnerState, RunnerStorage } from "./runner-storage";
+import { QUEUE_LEASE_MS, RUN_LEASE_MS, retryDelay } from "./runner-timing";
+import { failJob } from "./transitions";
+
+export async function handOut(runner: RunnerContext, job: RunnerJob, id: number, range: BlockRange, attempt: number, now: number): Promise<void> {
+  const lease = crypto.randomUUID();
+  runner.storage.putStep({ id, range, attempt, lease, state: "leased", deadline: now + QUEUE_LEASE_MS });
+  await runner.env.STEPS.send({ kind: "extract", jobId: job.jobId, stepId: id, lease } satisfies StepMessage);
+}
+
+/** Steps whose lease ran out are handed out again right away. */
+export function reclaimExpired(storage: RunnerStorage, now: number): void {
+  for (const step of storage.steps()) {
+    if (step.state !== "waiting" && step.deadline <= now) storage.putStep({ ...step, state: "waiting", deadline: now });
+  }
+}
+
+/** A step's current lease claims it, again too when its message is redelivered (its first consumer may have died). */
+export async function onStepClaim(
+  runner: RunnerContext,
+  job: RunnerJob,
+  state: RunnerState,
+  stepId: number,
+  lease: string,
+): Promise<StepContext | null> {
+  const step = runner.storage.step(stepId);
+  if (!isActive(state.status) || !step || step.lease !== lease || step.state === "waiting") return null;
+  runner.storage.putStep({ ...step, state: "claimed", deadline: Date.now() + RUN_LEASE_MS });
+  await appendJobEvent(runner.db, job.jobId, { kind: "step_started", detail: { range: step.range, attempt: step.attempt } });
+  await heartbeat(runner, state);
+  return {
+    jobId: job.jobId,
+    stepId,
+    attempt: step.attempt,
+    range: step.range,
+    datasetKind: job.datasetKind,
+    network: job.network,
+    finalizedOnly: job.finalizedOnly,
+    tables: stepTables(runner.storage, job, state, step.range),
+  };
+}
+
+/**
+ * Records a step's files and completes the step. A report of an expired
+ * lease still counts its files (they are registered data), but completes
+ * the step only if that leaves none of the step's blocks missing; otherwise
+ * the current lease still has work to do. A step completes once: a second
+ * report finds it gone. A job that has ended takes no more reports.
+ */
+export async function onStepResult(
+  runner: RunnerContext,
+  job: RunnerJob,
+  state: RunnerState,
+  stepId: number,
+  lease: string,
+  result: StepResult,
+): Promise<ReportOutcome> {
+  if (isTerminal(state.status)) return "refused";
+  await recordFiles(runner, job, result.files);
+  const step = runner.storage.step(stepId);
+  if (!step) return "refused";
+  const extracted = stepTables(runner.storage, job, state, step.range).every((table) => table.ranges.length === 0);
+  if (step.lease !== lease && !extracted) return "refused";
+  runner.storage.deleteStep(stepId);
+  state.forced = [...settleForced(state.forced, step.range)];
+  await runner.storage.saveState(state);
+  await appendJobEvent(runner.db, job.jobId, {
+    kind: "step_completed",
+    detail: {
+      range: step.range,
+      files: result.files.length,
+      rows: result.files.reduce((sum, f) => sum + f.rows, 0),
+      bytes: result.files.reduce((sum, f) => sum + f.bytes, 0),
+      duration_ms: Math.round(result.durationMs),
+    },
+  });
+  return "recorded";
+}
+
+/** Only the consumer that claimed the step with its current lease can fail it, once. */
+export async function onStepFailure(
+  runner: RunnerContext,
+  job: RunnerJob,
+  state: RunnerState,
+  stepId: number,
+  lease: string,
+  failure: StepFailure,
+): Promise<ReportOutcome> {
+  const step = runner.storage.step(stepId);
+  if (!step || step.lease !== lease || step.state !== "claimed") return "refused";
+  await appendJobEvent(runner.db, job.jobId, {
+    kind: "step_failed",
+    detail: { range: step.range, reason: failure.reason, attempt: step.attempt, retryable: failure.retryable },
+  });
+  if (!isActive(state.status)) {
+    // Stopping: nothing is retried.
+    runner.storage.deleteStep(stepId);
+  } else if (failure.retryable && step.attempt < job.maxAttempts) {
+    runner.storage.putStep({ ...step, state: "waiting", deadline: Date.now() + retryDelay(step.attempt) });
+  } else {
+    const reason = `step ${step.range.start}..=${step.range.end} failed after ${step.attempt} attempt(s): ${failure.reason}`;
+    await failJob(runner, job, state, reason);
+    return "failedJob";
+  }
+  return "recorded";
+}
+
+/** Each table's share of a step: the step's blocks it does not have yet (tables may progress apart). */
+function stepTables(storage: RunnerStorage, job: RunnerJob, state: RunnerState, range: BlockRange): StepTable[] {
+  return job.locations.map((location) => ({
+    table: location.table,
+    locationId: location.locationId,
+    path: location.path,
+    ranges: tableMissing(range, storage.segments(location.locationId), state.forced),
+  }));
+}
