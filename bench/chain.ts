@@ -24,10 +24,16 @@ export interface BenchChain {
   stop(): Promise<void>;
 }
 
-/** Starts anvil and seeds BENCH_CHAIN; stops the node again if seeding fails. */
+/**
+ * Starts anvil and seeds BENCH_CHAIN; stops the node again if seeding fails.
+ * Without --prune-history anvil writes the states of old blocks to
+ * ~/.foundry/anvil/tmp (about 850 MB for BENCH_CHAIN) and leaves them there
+ * when stopped; the benches read blocks and receipts only, which it keeps
+ * either way.
+ */
 export async function startBenchChain(): Promise<BenchChain> {
   const began = performance.now();
-  const node: AnvilNode = await startAnvil();
+  const node: AnvilNode = await startAnvil(["--prune-history"]);
   try {
     const { head } = await seedBulkChain(node.url, BENCH_CHAIN);
     const seedSeconds = (performance.now() - began) / 1000;
