@@ -81,7 +81,10 @@ async function datasetTables(bucket: R2Bucket, resolved: ResolvedRevision): Prom
   return parsed?.ok ? Object.keys(parsed.manifest.tables).sort() : [];
 }
 
-function toTableProgress(table: string, row: TableProgressRow | undefined): z.output<typeof TableProgressSchema> {
+/** One table's progress as the API answers it. */
+export type TableProgress = z.output<typeof TableProgressSchema>;
+
+function toTableProgress(table: string, row: TableProgressRow | undefined): TableProgress {
   return {
     table_name: table,
     current_block: row?.currentBlock ?? null,

@@ -1,20 +1,11 @@
 import { describe, expect, it } from "vitest";
+import type { TableProgress } from "../../../src/api/progress";
 import { saveLocationProgress } from "../../../src/store/progress";
 import { db, seedJob, seedLocation } from "../seed-rows";
 import { api, expectError, READ, withoutToken } from "./api-client";
 import { canonicalOf, derivedManifest, rawManifest, register } from "./registry-support";
 
 const BASE = "/datasets/_/d/versions/1.0.0";
-
-interface TableProgress {
-  table_name: string;
-  current_block: number | null;
-  start_block: number | null;
-  job_id: number | null;
-  job_status: string | null;
-  files_count: number;
-  total_size_bytes: number;
-}
 
 function nothingSynced(table: string): TableProgress {
   return { table_name: table, current_block: null, start_block: null, job_id: null, job_status: null, files_count: 0, total_size_bytes: 0 };

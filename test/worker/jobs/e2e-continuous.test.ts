@@ -17,11 +17,11 @@ import {
   setupDataset,
   stop,
   TABLES,
-  type TableProgress,
   verifyLocationFiles,
   waitFor,
   waitForJob,
 } from "./e2e-support";
+import type { TableProgress } from "../../../src/api/progress";
 
 const { harnessUrl } = harness();
 const cleanups: Array<() => Promise<void>> = [];

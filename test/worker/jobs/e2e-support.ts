@@ -20,6 +20,7 @@ import type { NozzleMetadata } from "../../../src/domain/parquet-file";
 import { readParquetFooter, readParquetRows } from "../../../src/parquet";
 import { openDb } from "../../../src/store/db";
 import { scheduleJob } from "../../../src/store/scheduling";
+import type { TableProgress } from "../../../src/api/progress";
 import { fetchWorker } from "../fetch-worker";
 
 const ADMIN = { authorization: "Bearer test-admin-token" };
@@ -328,16 +329,6 @@ export function expectTiled(files: readonly FileInfo[], start: number, end: numb
     next = range.end + 1;
   }
   expect(next - 1, `${what}: file ranges ${JSON.stringify(ranges)}`).toBe(end);
-}
-
-export interface TableProgress {
-  table_name: string;
-  current_block: number | null;
-  start_block: number | null;
-  job_id: number | null;
-  job_status: string | null;
-  files_count: number;
-  total_size_bytes: number;
 }
 
 export async function progressOf(dataset: Dataset): Promise<TableProgress[]> {
