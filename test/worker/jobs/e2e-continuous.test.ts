@@ -4,6 +4,7 @@
  * files, each block once; a stop ends it.
  */
 import { afterEach, describe, expect, it } from "vitest";
+import type { TableProgress } from "../../../src/api/progress";
 import { startFreshNode } from "../../support/fault-control";
 import { harness } from "../../support/provided-context";
 import { rawRpc } from "../extract/evm-rpc-helpers";
@@ -21,7 +22,6 @@ import {
   waitFor,
   waitForJob,
 } from "./e2e-support";
-import type { TableProgress } from "../../../src/api/progress";
 
 const { harnessUrl } = harness();
 const cleanups: Array<() => Promise<void>> = [];
