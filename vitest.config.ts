@@ -1,14 +1,92 @@
+import path from "node:path";
+import { defineWorkersProject, readD1Migrations } from "@cloudflare/vitest-pool-workers/config";
 import { defineConfig } from "vitest/config";
+import { loadSharedFixtures } from "./test/support/shared-fixtures";
 
 /**
- * Two projects: `worker` runs inside workerd with local D1, R2, Durable
- * Objects and Queues; `node` runs pure logic and the checks that need Node
- * (DuckDB). Both share one anvil node started by the global setup.
+ * One project per kind of test, chosen by the test's folder:
+ * - `node`: pure logic and what needs Node (DuckDB, the dev server): test/domain, test/parquet, test/scripts.
+ * - `worker`: inside workerd with local D1, R2, Durable Objects and Queues: test/api, test/store, test/extract.
+ * - `jobs`: the JobRunner driven by hand (test/durable-objects), with test/durable-objects/runner-entry.ts as
+ *   the main module, so the messages the runner sends to STEPS reach a handler that only records them and the
+ *   tests play the consumer's part.
+ * - `e2e`: whole jobs through the HTTP API with the real Worker (src/index.ts), its queue consumer, the
+ *   JobRunner's alarms and anvil (test/e2e). Storage is not isolated per test: alarms and queue deliveries run
+ *   in the background and may outlive a test's last await, which isolated storage cannot pop; each test works
+ *   on a network, dataset and manifest of its own instead. Steps are 10 blocks so the seeded chain makes
+ *   several, and a failing step or head read is tried 4 times, so a provider that never works fails its job
+ *   in seconds rather than minutes.
+ * All share one anvil and fault proxy, started by the global setup (tests get their URLs with inject("evmRpcHarness")).
  */
-export default defineConfig({
-  test: {
-    // `worker-jobs`: the JobRunner driven by hand, without the real queue consumer (see vitest.jobs.config.ts).
-    // `worker-e2e`: whole jobs through the HTTP API with the real consumer, alarms and anvil (vitest.e2e.config.ts).
-    projects: ["./vitest.worker.config.ts", "./vitest.node.config.ts", "./vitest.jobs.config.ts", "./vitest.e2e.config.ts"],
-  },
+const GLOBAL_SETUP = ["./test/support/global-setup.ts"];
+const MIGRATIONS_SETUP = ["./test/support/workerd/apply-migrations.ts"];
+// CI machines have 2 cores; a generous bound keeps loaded runs from failing on time alone.
+const TEST_TIMEOUT_MS = 30_000;
+const TOKENS = { AMP_ADMIN_TOKEN: "test-admin-token", AMP_READ_TOKEN: "test-read-token" };
+
+export default defineConfig(async () => {
+  const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
+
+  /** The pool options every workerd project shares: wrangler.toml's bindings, one runtime, the migrations. */
+  function workerdPool(options: { isolatedStorage: boolean; main?: string; bindings: Record<string, unknown> }) {
+    return {
+      workers: {
+        singleWorker: true,
+        isolatedStorage: options.isolatedStorage,
+        ...(options.main ? { main: options.main } : {}),
+        wrangler: { configPath: "./wrangler.toml" },
+        miniflare: { bindings: { TEST_MIGRATIONS: migrations, ...options.bindings } },
+      },
+    };
+  }
+
+  return {
+    test: {
+      projects: [
+        {
+          test: {
+            name: "node",
+            testTimeout: TEST_TIMEOUT_MS,
+            include: ["test/domain/**/*.test.ts", "test/parquet/**/*.test.ts", "test/scripts/**/*.test.ts"],
+            environment: "node",
+            globalSetup: GLOBAL_SETUP,
+          },
+        },
+        defineWorkersProject({
+          test: {
+            name: "worker",
+            testTimeout: TEST_TIMEOUT_MS,
+            include: ["test/api/**/*.test.ts", "test/store/**/*.test.ts", "test/extract/**/*.test.ts"],
+            setupFiles: MIGRATIONS_SETUP,
+            globalSetup: GLOBAL_SETUP,
+            poolOptions: workerdPool({ isolatedStorage: true, bindings: { TEST_SHARED: loadSharedFixtures(), ...TOKENS } }),
+          },
+        }),
+        defineWorkersProject({
+          test: {
+            name: "jobs",
+            testTimeout: TEST_TIMEOUT_MS,
+            include: ["test/durable-objects/**/*.test.ts"],
+            setupFiles: MIGRATIONS_SETUP,
+            poolOptions: workerdPool({ isolatedStorage: true, main: "./test/durable-objects/runner-entry.ts", bindings: { TEST_SHARED: null } }),
+          },
+        }),
+        defineWorkersProject({
+          test: {
+            name: "e2e",
+            include: ["test/e2e/**/*.test.ts"],
+            setupFiles: MIGRATIONS_SETUP,
+            globalSetup: GLOBAL_SETUP,
+            // Real waits for real alarms and queue deliveries, on a loaded machine.
+            testTimeout: 180_000,
+            hookTimeout: 60_000,
+            poolOptions: workerdPool({
+              isolatedStorage: false,
+              bindings: { TEST_SHARED: null, ...TOKENS, AMP_STEP_SIZE: "10", AMP_STEP_MAX_ATTEMPTS: "4" },
+            }),
+          },
+        }),
+      ],
+    },
+  };
 });

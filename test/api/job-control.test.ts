@@ -1,0 +1,159 @@
+/**
+ * Deploy and stop at the API's edge: validation, 404s, the answer while a
+ * job of the manifest is active, and stops that the runner settles without
+ * running anything. Whole jobs (deploy -> COMPLETED, stops during steps) are
+ * in test/worker/jobs/e2e-*.test.ts, where alarms and queue deliveries may
+ * outlive a test.
+ */
+import { env } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import type { ErrorCode } from "../../src/api/errors";
+import { listJobEvents } from "../../src/store/job-events";
+import { getJob } from "../../src/store/jobs";
+import { db, seedJob } from "../support/workerd/seed-rows";
+import { api, expectError, postJson, READ, withoutToken } from "./api-client";
+import { canonicalOf, derivedManifest, rawManifest, register } from "./registry-support";
+
+const DEPLOY = "/datasets/_/d/versions/1.0.0/deploy";
+
+/** Every job and location row, to show that a refused deploy scheduled nothing. */
+async function scheduled(): Promise<unknown> {
+  const rows = async (table: string) => (await env.DB.prepare(`SELECT * FROM ${table} ORDER BY id`).all()).results;
+  return { jobs: await rows("jobs"), locations: await rows("locations"), events: await rows("job_events") };
+}
+
+describe("POST /datasets/{namespace}/{name}/versions/{revision}/deploy", () => {
+  it("answers the SCHEDULED or RUNNING job of the same manifest, whatever the body, and changes nothing", async () => {
+    const { hash } = await canonicalOf(rawManifest());
+    await register("_", "d", rawManifest(), "1.0.0");
+    for (const status of ["SCHEDULED", "RUNNING"] as const) {
+      const job = await seedJob(status, { manifestHash: hash });
+      const before = await scheduled();
+      for (const revision of ["1.0.0", "latest", "dev", hash]) {
+        const res = await postJson(`/datasets/_/d/versions/${revision}/deploy`, { end_block: "latest", parallelism: 4 });
+        expect(res.status, revision).toBe(202);
+        expect(await res.json()).toEqual({ job_id: job.id });
+      }
+      expect(await scheduled()).toEqual(before);
+      await env.DB.prepare("UPDATE jobs SET status = 'COMPLETED' WHERE id = ?").bind(job.id).run();
+    }
+  });
+
+  describe("refuses a bad body with 400 INVALID_BODY and schedules nothing", () => {
+    const bodies: [string, string][] = [
+      ["parallelism 0", '{"parallelism": 0}'],
+      ["negative parallelism", '{"parallelism": -1}'],
+      ["fractional parallelism", '{"parallelism": 1.5}'],
+      ["parallelism as a string", '{"parallelism": "2"}'],
+      ["parallelism null", '{"parallelism": null}'],
+      ["parallelism over 65535", '{"parallelism": 65536}'],
+      ["parallelism too large for JSON", '{"parallelism": 1e400}'],
+      ["end_block in capitals", '{"end_block": "Latest"}'],
+      ["end_block with a leading zero", '{"end_block": "01"}'],
+      ["end_block \"-0\"", '{"end_block": "-0"}'],
+      ["end_block -0", '{"end_block": -0}'],
+      ["end_block with a plus", '{"end_block": "+5"}'],
+      ["fractional end_block", '{"end_block": 1.5}'],
+      ["end_block above 2^53", '{"end_block": 9007199254740993}'],
+      ["end_block too large for JSON", '{"end_block": 1e400}'],
+      ["end_block true", '{"end_block": true}'],
+      ["end_block as an array", '{"end_block": [5]}'],
+      ["end_block as an object", '{"end_block": {"block": 5}}'],
+      ["an array body", "[]"],
+      ["a string body", '"latest"'],
+      ["a null body", "null"],
+      ["malformed JSON", '{"end_block":'],
+      ["a JSON content type with no bytes", ""],
+    ];
+    it.each(bodies)("%s", async (_, body) => {
+      await register("_", "d", rawManifest(), "1.0.0");
+      const before = await scheduled();
+      await expectError(await api(DEPLOY, { method: "POST", headers: { "content-type": "application/json" }, body }), 400, "INVALID_BODY");
+      expect(await scheduled()).toEqual(before);
+    });
+
+    it("a body that is not JSON", async () => {
+      await register("_", "d", rawManifest(), "1.0.0");
+      await expectError(await api(DEPLOY, { method: "POST", headers: { "content-type": "text/plain" }, body: "{}" }), 400, "INVALID_BODY");
+      expect(await scheduled()).toEqual({ jobs: [], locations: [], events: [] });
+    });
+  });
+
+  it("answers 404 DATASET_NOT_FOUND for an unknown dataset or revision", async () => {
+    await register("_", "d", rawManifest(), "1.0.0");
+    for (const path of ["/datasets/_/nothing/versions/1.0.0/deploy", "/datasets/_/d/versions/2.0.0/deploy", `/datasets/_/d/versions/${"0".repeat(64)}/deploy`]) {
+      await expectError(await postJson(path, { end_block: 10 }), 404, "DATASET_NOT_FOUND");
+    }
+    expect(await scheduled()).toEqual({ jobs: [], locations: [], events: [] });
+  });
+
+  it("answers 400 UNSUPPORTED_DATASET_KIND for a dataset that is not evm-rpc", async () => {
+    const firehose = { ...rawManifest(), kind: "firehose" };
+    await register("_", "fh", firehose, "1.0.0");
+    await register("_", "eth", rawManifest(), "1.0.0");
+    await register("_", "derived", derivedManifest("SELECT block_num FROM eth.blocks", { eth: "_/eth@1.0.0" }), "1.0.0");
+    for (const name of ["fh", "derived"]) {
+      await expectError(await postJson(`/datasets/_/${name}/versions/1.0.0/deploy`, {}), 400, "UNSUPPORTED_DATASET_KIND");
+    }
+    expect(await scheduled()).toEqual({ jobs: [], locations: [], events: [] });
+  });
+
+  it.each<[string, ErrorCode]>([
+    ["/datasets/A/d/versions/1.0.0/deploy", "INVALID_PATH"],
+    ["/datasets/_/d/versions/v1.0.0/deploy", "INVALID_PATH"],
+    ["/datasets/_/d/versions/%ZZ/deploy", "INVALID_PATH"],
+  ])("answers %s with 400 %s", async (path, code) => {
+    await expectError(await postJson(path, {}), 400, code);
+  });
+
+  it("answers 401 without a token and 403 to the read token, and schedules nothing", async () => {
+    await register("_", "d", rawManifest(), "1.0.0");
+    await expectError(await withoutToken(DEPLOY, { method: "POST" }), 401, "UNAUTHORIZED");
+    await expectError(await postJson(DEPLOY, { end_block: 10 }, { authorization: "Bearer wrong" }), 401, "UNAUTHORIZED");
+    await expectError(await postJson(DEPLOY, { end_block: 10 }, READ), 403, "FORBIDDEN");
+    expect(await scheduled()).toEqual({ jobs: [], locations: [], events: [] });
+  });
+});
+
+describe("PUT /jobs/{id}/stop", () => {
+  const stop = (id: number | string, headers: Record<string, string> = {}) => api(`/jobs/${id}/stop`, { method: "PUT", headers });
+  const eventKinds = async (id: number) => (await listJobEvents(db(), id, { limit: 100 })).items.map((event) => event.kind);
+
+  it("stops a SCHEDULED job whose runner never took charge: STOPPED at once, through every stage", async () => {
+    const job = await seedJob("SCHEDULED");
+    const res = await stop(job.id);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe("");
+    expect((await getJob(db(), job.id))?.status).toBe("STOPPED");
+    expect(await eventKinds(job.id)).toEqual(["stop_requested", "stopping", "stopped"]);
+  });
+
+  it.each(["STOP_REQUESTED", "STOPPING", "COMPLETED", "STOPPED", "FAILED"] as const)(
+    "answers 200 and changes nothing for a %s job (a stop under way, or an ended job)",
+    async (status) => {
+      const job = await seedJob(status);
+      expect((await stop(job.id)).status).toBe(200);
+      expect(await getJob(db(), job.id)).toMatchObject({ status, updatedAt: job.updatedAt });
+      expect(await eventKinds(job.id)).toEqual([]);
+    },
+  );
+
+  it("answers 500 UNEXPECTED_STATE_CONFLICT for a job in a status a stop cannot handle", async () => {
+    const job = await seedJob("UNKNOWN");
+    await expectError(await stop(job.id), 500, "UNEXPECTED_STATE_CONFLICT");
+    expect((await getJob(db(), job.id))?.status).toBe("UNKNOWN");
+  });
+
+  it("answers 404 JOB_NOT_FOUND for an absent job and 400 INVALID_JOB_ID for a bad id", async () => {
+    await expectError(await stop(4242), 404, "JOB_NOT_FOUND");
+    for (const id of ["0", "-1", "abc", "1.5", "9007199254740992"]) await expectError(await stop(id), 400, "INVALID_JOB_ID");
+  });
+
+  it("answers 401 without a token and 403 to the read token, and changes nothing", async () => {
+    const job = await seedJob("SCHEDULED");
+    await expectError(await withoutToken(`/jobs/${job.id}/stop`, { method: "PUT" }), 401, "UNAUTHORIZED");
+    await expectError(await stop(job.id, { authorization: "Bearer wrong" }), 401, "UNAUTHORIZED");
+    await expectError(await stop(job.id, READ), 403, "FORBIDDEN");
+    expect((await getJob(db(), job.id))?.status).toBe("SCHEDULED");
+  });
+});
