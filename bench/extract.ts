@@ -29,10 +29,10 @@
  * MB are MiB (2^20 bytes); rows are those of the three tables together.
  */
 import { type BlockRange } from "../src/domain/block-range";
-import { EVM_RPC_TABLE_NAMES } from "../src/domain/evm-rpc/tables";
+import { EVM_RPC_KIND_TABLES, EVM_RPC_TABLE_NAMES } from "../src/domain/dataset-kinds/evm-rpc";
 import { DEFAULT_STEP_SIZE } from "../src/domain/job-settings";
 import { EvmRpcClient, type EvmRpcProviderSettings, type ExtractedChunk } from "../src/extract/evm-rpc/client";
-import { type BlockSource, runExtractStep, type WrittenFile } from "../src/extract/step-runner";
+import { runExtractStep, type StepSource, type WrittenFile } from "../src/extract/step-runner";
 import { startBenchChain } from "./chain";
 import { startLocalR2 } from "./local-r2";
 import { rawFetch } from "./raw-fetch";
@@ -95,7 +95,7 @@ class MemorySampler {
 }
 
 /** The client, sampling memory at every chunk it hands to the step (before the step works on it). */
-function sampledSource(client: EvmRpcClient, memory: MemorySampler): BlockSource {
+function sampledSource(client: EvmRpcClient, memory: MemorySampler): StepSource {
   return {
     async *blocks(start: number, end: number): AsyncGenerator<ExtractedChunk> {
       for await (const chunk of client.blocks(start, end)) {
@@ -156,6 +156,7 @@ function runStep({ provider, bucket }: StepSetup, step: BlockRange, location: st
   const client = new EvmRpcClient(provider, { chunkBlocks: CHUNK_BLOCKS });
   return runExtractStep({
     client: memory ? sampledSource(client, memory) : client,
+    kindTables: EVM_RPC_KIND_TABLES,
     bucket,
     network: "anvil",
     range: step,

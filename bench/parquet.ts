@@ -13,7 +13,7 @@
  */
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { type EvmRpcTableName, EVM_RPC_TABLE_NAMES, fileFields } from "../src/domain/evm-rpc/tables";
+import { type EvmRpcTableName, EVM_RPC_TABLE_NAMES, fileFields } from "../src/domain/dataset-kinds/evm-rpc";
 import { type ColumnValues, FixedSizePartSink, type ParquetCompression, ParquetStreamWriter } from "../src/parquet";
 import { columnsOf, syntheticEvmRows } from "../test/support/evm-rows";
 

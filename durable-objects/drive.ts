@@ -3,10 +3,10 @@ import { planJob } from "../src/domain/job-plan";
 import { prepare } from "./job-start";
 import { drain } from "./job-stop";
 import { nextProbeAt, sendProbe } from "./probes";
-import { heartbeat } from "./progress";
+import { heartbeat } from "./progress-mirror";
 import type { RunnerContext } from "./runner-context";
 import type { RunnerJob, RunnerState } from "./runner-storage";
-import { handOut, reclaimExpired } from "./steps";
+import { handOut, reclaimExpired } from "./step-handout";
 import { transition } from "./transitions";
 
 /** Moves the job forward as far as it can go now, then sets the next alarm. */

@@ -1,16 +1,15 @@
 import { DurableObject } from "cloudflare:workers";
 import { isTerminal } from "../src/domain/job";
 import { DEFAULT_MAX_ATTEMPTS, DEFAULT_STEP_SIZE } from "../src/domain/job-settings";
-import type { ProbeContext, ProbeResult, StepContext, StepCoordinator, StepFailure, StepResult } from "../src/domain/steps";
-import type { Env } from "../src/env";
+import type { ProbeContext, ProbeResult, StepContext, StepCoordinator, StepFailure, StepResult } from "../src/domain/step-protocol";
 import { openDb } from "../src/store/db";
 import { drive } from "./drive";
 import { startJob } from "./job-start";
 import { type StopResult, stopStarted, stopUnstarted } from "./job-stop";
 import { onProbeClaim, onProbeFailure, onProbeResult } from "./probes";
-import type { ReportOutcome, RunnerContext } from "./runner-context";
+import type { ReportOutcome, RunnerContext, RunnerEnv } from "./runner-context";
 import { type RunnerJob, type RunnerState, RunnerStorage } from "./runner-storage";
-import { onStepClaim, onStepFailure, onStepResult } from "./steps";
+import { onStepClaim, onStepFailure, onStepResult } from "./step-handout";
 
 /**
  * One per job: the only writer of that job's state. It resolves the end block,
@@ -20,11 +19,11 @@ import { onStepClaim, onStepFailure, onStepResult } from "./steps";
  * All provider I/O happens in queue consumers (steps and probes), so the
  * runner only schedules and keeps books.
  */
-export class JobRunner extends DurableObject<Env> implements StepCoordinator {
+export class JobRunner extends DurableObject<RunnerEnv> implements StepCoordinator {
   private readonly runner: RunnerContext;
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(ctx: DurableObjectState, env: Env) {
+  constructor(ctx: DurableObjectState, env: RunnerEnv) {
     super(ctx, env);
     this.runner = { storage: new RunnerStorage(ctx.storage), alarms: ctx.storage, db: openDb(env.DB), env };
   }
@@ -115,7 +114,17 @@ export class JobRunner extends DurableObject<Env> implements StepCoordinator {
   }
 }
 
+/**
+ * The runner of a job as the queue consumer sees it. RPC's result types turn
+ * tuples into plain arrays (a Decimal128 field's [precision, scale]), which
+ * structured clone does not: the values arrive as the runner sent them.
+ */
+export function stepCoordinator(namespace: DurableObjectNamespace, jobId: number): StepCoordinator {
+  return jobRunnerStub(namespace, jobId) as unknown as StepCoordinator;
+}
+
 /** The runner of a job: one Durable Object per job id. */
-export function jobRunnerStub(namespace: DurableObjectNamespace<JobRunner>, jobId: number): DurableObjectStub<JobRunner> {
-  return namespace.get(namespace.idFromName(`job-${jobId}`));
+export function jobRunnerStub(namespace: DurableObjectNamespace, jobId: number): DurableObjectStub<JobRunner> {
+  // wrangler.toml binds the namespace to the JobRunner class; the binding's type cannot say so without src/env.ts naming this layer.
+  return namespace.get(namespace.idFromName(`job-${jobId}`)) as unknown as DurableObjectStub<JobRunner>;
 }

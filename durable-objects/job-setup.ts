@@ -1,4 +1,5 @@
 /** Reads what a JobRunner needs about its job from D1 and R2 when the job starts. */
+import { datasetKind } from "../src/domain/dataset-kinds/registry";
 import { parseDumpDescriptor } from "../src/domain/job";
 import type { JobSettings } from "../src/domain/job-settings";
 import { parseManifest } from "../src/domain/manifest/parse";
@@ -33,7 +34,9 @@ export async function loadJobSetup(db: Db, bucket: R2Bucket, jobId: number, sett
   const parsed = parseManifest(json);
   if (!parsed.ok) return fail(`manifest ${row.manifestHash}: ${parsed.message}`);
   const manifest = parsed.manifest;
-  if (manifest.kind === "manifest") return fail("derived datasets (kind manifest) are not extracted by amp-edge yet");
+  const kind = datasetKind(manifest.kind);
+  if (kind.cannotRun !== null) return fail(kind.cannotRun);
+  const chain = kind.chain(manifest);
   const locations = await listJobLocations(db, jobId);
   return {
     ok: true,
@@ -41,9 +44,11 @@ export async function loadJobSetup(db: Db, bucket: R2Bucket, jobId: number, sett
       jobId,
       manifestHash: row.manifestHash,
       datasetKind: manifest.kind,
-      network: manifest.network,
-      startBlock: manifest.start_block,
-      finalizedOnly: manifest.finalized_blocks_only,
+      kindTables: kind.tables(manifest),
+      provider: null,
+      network: chain.network,
+      startBlock: chain.startBlock,
+      finalizedOnly: chain.finalizedOnly,
       endBlock: descriptor.job.endBlock,
       parallelism: descriptor.job.maxWriters,
       stepSize: settings.stepSize,

@@ -1,16 +1,16 @@
 /** The start of a job: the runner takes charge of it, then SCHEDULED → RUNNING once it can run. */
 import { needsChainHead, resolveEndBlock } from "../src/domain/end-block";
 import type { JobSettings } from "../src/domain/job-settings";
+import { datasetKind } from "../src/domain/dataset-kinds/registry";
 import { selectProvider } from "../src/domain/provider";
 import { workerMetadataFromVersion } from "../src/domain/worker";
-import { envVariables } from "../src/env";
 import { checkLocationConsistency } from "../src/store/consistency";
 import { listFileSegments } from "../src/store/files";
 import { jobNodeId } from "../src/store/jobs";
 import { listProvidersFor } from "../src/store/providers";
 import { registerWorker } from "../src/store/workers";
 import { loadJobSetup } from "./job-setup";
-import { saveProgress } from "./progress";
+import { saveProgress } from "./progress-mirror";
 import type { RunnerContext } from "./runner-context";
 import type { RunnerJob, RunnerState } from "./runner-storage";
 import { failJob, mirror, transition } from "./transitions";
@@ -46,15 +46,17 @@ export async function startJob(runner: RunnerContext, jobId: number, settings: J
  * are consistent. What cannot succeed on retry fails the job at once.
  */
 export async function prepare(runner: RunnerContext, job: RunnerJob, state: RunnerState): Promise<boolean> {
-  const providers = await listProvidersFor(runner.db, job.datasetKind, job.network);
-  const provider = selectProvider(providers, { kind: job.datasetKind, network: job.network }, envVariables(runner.env));
-  if (!provider.ok) {
-    await failJob(runner, job, state, provider.message);
-    return false;
-  }
-  if (job.datasetKind !== "evm-rpc") {
-    await failJob(runner, job, state, `extraction of ${job.datasetKind} datasets is not supported yet; only evm-rpc is`);
-    return false;
+  const providerKind = datasetKind(job.datasetKind).providerKind;
+  if (providerKind !== null && job.provider === null) {
+    const providers = await listProvidersFor(runner.db, providerKind, job.network);
+    const selected = selectProvider(providers, { kind: providerKind, network: job.network }, runner.env);
+    if (!selected.ok) {
+      await failJob(runner, job, state, selected.message);
+      return false;
+    }
+    // The registration as stored, placeholders and all: each consumer resolves it against its own vars.
+    job.provider = providers.find((provider) => provider.name === selected.provider.name) ?? null;
+    await runner.storage.save(job, state);
   }
   if (!needsChainHead(job.endBlock)) {
     const resolved = resolveEndBlock(job.endBlock, { start: job.startBlock });
@@ -83,5 +85,6 @@ export async function prepare(runner: RunnerContext, job: RunnerJob, state: Runn
     }
     await saveProgress(runner, job, location.locationId);
   }
-  return transition(runner, job, state, "RUNNING", { kind: "running" });
+  const provider = job.provider?.name;
+  return transition(runner, job, state, "RUNNING", { kind: "running", detail: provider === undefined ? {} : { provider } }, undefined, provider);
 }

@@ -1,6 +1,6 @@
 /** Probes: queue messages that read the chain head and the block hashes of the tip check for the runner. */
 import { resolveEndBlock } from "../src/domain/end-block";
-import type { ProbeContext, ProbeResult, StepFailure, StepMessage } from "../src/domain/steps";
+import type { ProbeContext, ProbeResult, StepFailure, StepMessage } from "../src/domain/step-protocol";
 import { type ReportOutcome, type RunnerContext, isActive } from "./runner-context";
 import type { RunnerJob, RunnerState } from "./runner-storage";
 import { HEAD_POLL_MS, PROBE_LEASE_MS, retryDelay } from "./runner-timing";
@@ -33,6 +33,7 @@ export function onProbeClaim(job: RunnerJob, state: RunnerState, lease: string):
   return {
     jobId: job.jobId,
     datasetKind: job.datasetKind,
+    provider: job.provider,
     network: job.network,
     finalizedOnly: job.finalizedOnly,
     blocks: state.probe.blocks,

@@ -1,15 +1,28 @@
 /** What the parts of a JobRunner share, so each can live in a module of its own. */
 import type { JobStatus } from "../src/domain/job";
-import type { Env } from "../src/env";
 import type { Db } from "../src/store/db";
 import type { RunnerStorage } from "./runner-storage";
+
+/**
+ * The bindings and vars a JobRunner uses, as wrangler.toml declares them for
+ * the Worker: a narrower view of its environment, so the runner depends on
+ * nothing above its layer.
+ */
+export type RunnerEnv = {
+  readonly DB: D1Database;
+  readonly BUCKET: R2Bucket;
+  readonly STEPS: Queue<unknown>;
+  readonly VERSION?: WorkerVersionMetadata;
+  /** Vars and secrets: the `${VAR}` placeholders of provider configs resolve against them. */
+  readonly [name: string]: unknown;
+};
 
 export interface RunnerContext {
   readonly storage: RunnerStorage;
   /** The Durable Object's own storage, for its alarm: the runner's only clock. */
   readonly alarms: Pick<DurableObjectStorage, "setAlarm" | "deleteAlarm">;
   readonly db: Db;
-  readonly env: Env;
+  readonly env: RunnerEnv;
 }
 
 /**

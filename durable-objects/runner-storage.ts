@@ -5,15 +5,26 @@
  */
 import type { BlockRange } from "../src/domain/block-range";
 import type { SizedSegment } from "../src/domain/canonical-chain";
+import type { KindTable } from "../src/domain/dataset-kinds/kind-definition";
 import type { EndBlock } from "../src/domain/end-block";
 import type { JobStatus } from "../src/domain/job";
+import type { DatasetKind } from "../src/domain/manifest/kinds";
+import type { JobProvider } from "../src/domain/step-protocol";
 import type { JobLocation } from "../src/store/scheduling";
 
 /** Fixed facts about the job, read once from D1 and R2 when it starts. */
 export interface RunnerJob {
   jobId: number;
   manifestHash: string;
-  datasetKind: string;
+  datasetKind: DatasetKind;
+  /** The tables the kind writes, with their columns: decided once, from the manifest, when the job starts. */
+  kindTables: readonly KindTable[];
+  /**
+   * The provider the job extracts from, as registered (`${VAR}` placeholders
+   * unresolved): chosen once, when the job goes RUNNING, and kept for the
+   * job's life even if the registration changes. Null until then.
+   */
+  provider: JobProvider | null;
   network: string;
   startBlock: number;
   finalizedOnly: boolean;

@@ -16,16 +16,28 @@ export async function transition(
   to: JobStatus,
   event: JobEvent,
   reason?: string,
+  providerName?: string,
 ): Promise<boolean> {
-  const result = await mirror(runner, job.jobId, to, event, reason);
+  const result = await mirror(runner, job.jobId, to, event, reason, providerName);
   state.status = result.status ?? "FAILED";
   await runner.storage.saveState(state);
   return result.applied;
 }
 
 /** A transition in D1 alone, for a job the runner never loaded. */
-export function mirror(runner: RunnerContext, jobId: number, to: JobStatus, event: JobEvent, reason?: string): Promise<TransitionResult> {
-  return transitionJob(runner.db, jobId, JOB_TRANSITIONS[to], to, { event, ...(reason === undefined ? {} : { reason }) });
+export function mirror(
+  runner: RunnerContext,
+  jobId: number,
+  to: JobStatus,
+  event: JobEvent,
+  reason?: string,
+  providerName?: string,
+): Promise<TransitionResult> {
+  return transitionJob(runner.db, jobId, JOB_TRANSITIONS[to], to, {
+    event,
+    ...(reason === undefined ? {} : { reason }),
+    ...(providerName === undefined ? {} : { providerName }),
+  });
 }
 
 export async function failJob(runner: RunnerContext, job: RunnerJob, state: RunnerState, reason: string): Promise<void> {

@@ -13,7 +13,7 @@ import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { EVM_RPC_TABLE_NAMES, type EvmRpcTableName } from "../src/domain/evm-rpc/tables";
+import { EVM_RPC_TABLE_NAMES, type EvmRpcTableName } from "../src/domain/dataset-kinds/evm-rpc";
 import { evmRpcManifest } from "../src/domain/manifest/evm-rpc";
 import { seedBulkChain, startAnvil } from "../test/support/anvil";
 import { type ApiAnswer, type DevServer, OFFLINE_WRANGLER_ENV, PROJECT_DIR, startDevServer } from "../test/support/dev-server";

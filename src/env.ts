@@ -1,12 +1,11 @@
-import type { JobRunner } from "../durable-objects/job-runner";
-
 /** The Worker's bindings and vars, as declared in wrangler.toml. */
 export interface Env {
   DB: D1Database;
   BUCKET: R2Bucket;
   /** The name of BUCKET's bucket, for location URLs. */
   BUCKET_NAME: string;
-  JOB_RUNNER: DurableObjectNamespace<JobRunner>;
+  /** The JobRunner Durable Objects: durable-objects/job-runner.ts's jobRunnerStub gives a typed stub. */
+  JOB_RUNNER: DurableObjectNamespace;
   STEPS: Queue<unknown>;
   VERSION?: WorkerVersionMetadata;
   /** Read and write token. */

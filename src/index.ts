@@ -1,7 +1,7 @@
-import { JobRunner, jobRunnerStub } from "../durable-objects/job-runner";
+import { JobRunner, jobRunnerStub, stepCoordinator } from "../durable-objects/job-runner";
 import { createApp } from "./api/app";
 import { jobSettings } from "./domain/job-settings";
-import type { StepCoordinator, StepMessage } from "./domain/steps";
+import type { StepCoordinator, StepMessage } from "./domain/step-protocol";
 import { workerMetadataFromVersion } from "./domain/worker";
 import { type Env, envVariables } from "./env";
 import { handleStepMessage } from "./extract/consumer";
@@ -43,7 +43,7 @@ export default {
       bucket: env.BUCKET,
       variables: envVariables(env),
       worker: { nodeId: consumerNodeId(), metadata: workerMetadataFromVersion(env.VERSION) },
-      coordinator: (jobId: number): StepCoordinator => jobRunnerStub(env.JOB_RUNNER, jobId),
+      coordinator: (jobId: number): StepCoordinator => stepCoordinator(env.JOB_RUNNER, jobId),
     };
     for (const message of batch.messages) {
       await handleStepMessage(message.body as StepMessage, deps);

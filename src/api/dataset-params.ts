@@ -1,6 +1,9 @@
 import { z } from "@hono/zod-openapi";
 import { formatRevision, isHash, isName, isNamespace, isVersion, parseRevision, type Revision } from "../domain/revision";
+import { kindTables } from "../domain/dataset-kinds/registry";
+import { parseManifest } from "../domain/manifest/parse";
 import type { Db } from "../store/db";
+import { readManifestObject } from "../store/manifests";
 import { type ResolvedRevision, resolveRevision } from "../store/revisions";
 import { ApiError } from "./errors";
 
@@ -29,7 +32,7 @@ const HashSchema = z
   .string()
   .refine(isHash, "hash must be 64 hex digits")
   .transform((hash) => hash.toLowerCase())
-  .openapi({ description: "Manifest hash: 64 hex digits (sha256 of the canonical manifest)", example: "2dbf16e8a4d1c526e3894441d1945040d51ea1b68d1c420e402be59b0646fcfa" });
+  .openapi({ description: "Manifest hash: 64 hex digits (sha256 of the canonical manifest)", example: "3d1c0c2d3d7c276e18bd92a09728ecd76ad8be05ebb30656c448859f3e5c22b9" });
 
 const RevisionSchema = z
   .string()
@@ -64,4 +67,22 @@ export async function resolveDatasetRevision(db: Db, params: { namespace: string
   const resolved = await resolveRevision(db, { namespace, name }, revision);
   if (!resolved) throw new ApiError("DATASET_NOT_FOUND", `dataset ${namespace}/${name} has no revision '${formatRevision(revision)}'`);
   return resolved;
+}
+
+/**
+ * The tables a job of the revision writes, as its kind says. Empty when the
+ * stored manifest cannot be read: a job then fails at its start with the
+ * reason, which the runner reads from the same object.
+ */
+export async function revisionTables(bucket: R2Bucket, resolved: ResolvedRevision): Promise<string[]> {
+  const text = await readManifestObject(bucket, resolved.hash);
+  if (text === null) return [];
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return [];
+  }
+  const parsed = parseManifest(json);
+  return parsed.ok ? kindTables(parsed.manifest).map((table) => table.name) : [];
 }

@@ -5,7 +5,7 @@ import { openDb } from "../store/db";
 import type { App } from "./app";
 import { DatasetParamsSchema, NameSchema, NamespaceSchema, VersionSchema } from "./dataset-params";
 import { ApiError } from "./errors";
-import { putValidManifest } from "./manifests";
+import { putValidManifest } from "./valid-manifest";
 import { errorContent, jsonContent, readRouteErrors, writeRouteErrors } from "./responses";
 import { jsonBody, validationHook } from "./validation";
 

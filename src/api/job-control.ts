@@ -1,15 +1,14 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { jobRunnerStub } from "../../durable-objects/job-runner";
 import { parseEndBlock } from "../domain/end-block";
-import { EVM_RPC_TABLE_NAMES } from "../domain/evm-rpc/tables";
 import { dumpDescriptor } from "../domain/job";
 import { jobSettings } from "../domain/job-settings";
 import { openDb } from "../store/db";
 import { scheduleJob } from "../store/scheduling";
 import type { App } from "./app";
-import { DatasetRevisionParamsSchema, resolveDatasetRevision } from "./dataset-params";
+import { DatasetRevisionParamsSchema, resolveDatasetRevision, revisionTables } from "./dataset-params";
 import { ApiError } from "./errors";
-import { JobIdParamsSchema, requireJob } from "./jobs";
+import { JobIdParamsSchema, requireJob } from "./job-info";
 import { errorContent, jsonContent, writeRouteErrors } from "./responses";
 import { jsonBody, validationHook } from "./validation";
 
@@ -60,7 +59,7 @@ const deployRoute = createRoute({
   },
   responses: {
     202: jsonContent(DeployResponseSchema, "Accepted: the job runs in the background"),
-    400: errorContent("Invalid path (INVALID_PATH), body (INVALID_BODY), or a dataset kind that cannot be extracted (UNSUPPORTED_DATASET_KIND)"),
+    400: errorContent("Invalid path (INVALID_PATH) or body (INVALID_BODY)"),
     404: errorContent("No such dataset or revision (DATASET_NOT_FOUND)"),
     ...writeRouteErrors,
     500: errorContent("The job could not be scheduled (SCHEDULER_ERROR), e.g. the AMP_STEP_SIZE or AMP_STEP_MAX_ATTEMPTS var is invalid"),
@@ -93,9 +92,6 @@ export function registerJobControlRoutes(app: App): void {
       const body = c.req.header("content-type") === undefined ? DeployRequestSchema.parse({}) : c.req.valid("json");
       const db = openDb(c.env.DB);
       const resolved = await resolveDatasetRevision(db, { namespace, name, revision });
-      if (resolved.kind !== "evm-rpc") {
-        throw new ApiError("UNSUPPORTED_DATASET_KIND", `datasets of kind ${resolved.kind} cannot be extracted yet; only evm-rpc datasets can`);
-      }
       // Checked before anything is written: a misconfigured Worker schedules nothing.
       const settings = jobSettings(c.env);
       if (!settings.ok) throw new ApiError("SCHEDULER_ERROR", settings.reason);
@@ -110,8 +106,7 @@ export function registerJobControlRoutes(app: App): void {
         manifestHash: resolved.hash,
         datasetNamespace: namespace,
         datasetName: name,
-        // The runtime's tables come from code, not from the manifest (reference §2.2).
-        tables: EVM_RPC_TABLE_NAMES,
+        tables: await revisionTables(c.env.BUCKET, resolved),
         bucketName: c.env.BUCKET_NAME,
         descriptor,
       });

@@ -1,44 +1,16 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { JOB_STATUSES, statusesForDeleteFilter } from "../domain/job";
-import { type Db, openDb } from "../store/db";
+import { statusesForDeleteFilter } from "../domain/job";
+import { openDb } from "../store/db";
 import { JOB_EVENT_KINDS, type JobEventRow, listJobEvents } from "../store/job-events";
-import { deleteJobsByStatus, deleteTerminalJob, getJob, type Job, jobNodeId, listJobs } from "../store/jobs";
+import { deleteJobsByStatus, deleteTerminalJob, listJobs } from "../store/jobs";
 import type { App } from "./app";
 import { ApiError } from "./errors";
-import { idPathParam } from "./id-params";
+import { JobIdParamsSchema, JobInfoSchema, requireJob, toJobInfo } from "./job-info";
 import { NextCursorSchema, pageQuery, pageRequest } from "./pagination";
 import { errorContent, jsonContent, readRouteErrors, writeRouteErrors } from "./responses";
 import { pathFirstHook, validationHook } from "./validation";
 
 /** Jobs as D1 mirrors them: list, read, delete, and each job's event timeline. Deploy and stop are in job-control.ts. */
-
-/** The spec's JobInfo plus `created_at`, `updated_at` and `failure_reason`, which issue 4 asks for. */
-export const JobInfoSchema = z
-  .object({
-    id: z.number().int().openapi({ example: 1 }),
-    created_at: z.string().openapi({ description: "RFC 3339 UTC", example: "2025-11-06T12:56:59.123Z" }),
-    updated_at: z.string().openapi({ description: "RFC 3339 UTC; the time of the last status change", example: "2025-11-06T12:57:10.456Z" }),
-    node_id: z.string().openapi({ description: "The JobRunner Durable Object that owns the job: `jobrunner-<id>`", example: "jobrunner-1" }),
-    status: z.enum(JOB_STATUSES),
-    descriptor: z.record(z.string(), z.unknown()).openapi({
-      description: "The job descriptor (reference §4.1)",
-      example: { Dump: { end_block: "100", max_writers: 1, dataset_namespace: "_", dataset_name: "eth_rpc", manifest_hash: "<64 hex>" } },
-    }),
-    failure_reason: z.string().optional().openapi({ description: "Why the job failed; present only when `status` is FAILED" }),
-  })
-  .openapi("JobInfo");
-
-export function toJobInfo(job: Job): z.output<typeof JobInfoSchema> {
-  return {
-    id: job.id,
-    created_at: job.createdAt,
-    updated_at: job.updatedAt,
-    node_id: jobNodeId(job.id),
-    status: job.status,
-    descriptor: job.descriptor,
-    ...(job.failureReason === null ? {} : { failure_reason: job.failureReason }),
-  };
-}
 
 const JobsResponseSchema = z.object({ jobs: z.array(JobInfoSchema), next_cursor: NextCursorSchema }).openapi("JobsResponse");
 
@@ -69,14 +41,6 @@ function toJobEvent(row: JobEventRow): z.output<typeof JobEventSchema> {
   return { id: row.id, kind: row.kind, detail: row.detail, created_at: row.createdAt };
 }
 
-export const JobIdParamsSchema = z.object({ id: idPathParam("id", "Job ID") });
-
-/** The job `id` names; 404 JOB_NOT_FOUND when there is none. */
-export async function requireJob(db: Db, id: number): Promise<Job> {
-  const job = await getJob(db, id);
-  if (!job) throw new ApiError("JOB_NOT_FOUND", `job ${id} not found`);
-  return job;
-}
 
 const JobsPageQuerySchema = pageQuery("last_job_id", "jobs");
 const EventsPageQuerySchema = pageQuery("last_event_id", "events");

@@ -5,7 +5,7 @@ import { deleteLocation, getLocationWithWriter, listLocations, type Location } f
 import type { App } from "./app";
 import { ApiError } from "./errors";
 import { idPathParam } from "./id-params";
-import { JobInfoSchema, toJobInfo } from "./jobs";
+import { JobInfoSchema, toJobInfo } from "./job-info";
 import { NextCursorSchema, pageQuery, pageRequest } from "./pagination";
 import { errorContent, jsonContent, readRouteErrors, writeRouteErrors } from "./responses";
 import { pathFirstHook, validationHook } from "./validation";

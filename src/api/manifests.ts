@@ -1,13 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { prepareManifest } from "../domain/manifest/parse";
 import { openDb } from "../store/db";
 import {
-  type CanonicalManifest,
   deleteManifestIfUnlinked,
   findManifest,
   listManifestVersionTags,
   pruneOrphanManifests,
-  putManifestObject,
   readManifestObject,
   registerManifest,
 } from "../store/manifests";
@@ -16,6 +13,7 @@ import { HashParamsSchema } from "./dataset-params";
 import { ApiError } from "./errors";
 import { errorContent, jsonContent, readRouteErrors, writeRouteErrors } from "./responses";
 import { storedJsonResponse } from "./stored-json";
+import { putValidManifest } from "./valid-manifest";
 import { jsonBody, validationHook } from "./validation";
 
 /** Manifests by hash, whether or not a dataset links them: store, read, list who tags them, delete, prune. */
@@ -115,22 +113,6 @@ const datasetsRoute = createRoute({
     ...readRouteErrors,
   },
 });
-
-/**
- * Validates manifest content and puts its canonical bytes to R2: the first
- * write of every registration, so a rejected manifest writes nothing and the
- * object exists before any D1 row names it.
- */
-export async function putValidManifest(bucket: R2Bucket, content: unknown): Promise<CanonicalManifest> {
-  const prepared = await prepareManifest(content);
-  if (!prepared.ok) throw new ApiError(prepared.code, prepared.message);
-  try {
-    await putManifestObject(bucket, prepared);
-  } catch (error) {
-    throw new ApiError("MANIFEST_STORAGE_ERROR", `could not store manifest ${prepared.hash}: ${String(error)}`);
-  }
-  return prepared;
-}
 
 export function registerManifestRoutes(app: App): void {
   app.openapi(

@@ -1,13 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { EVM_RPC_TABLE_NAMES } from "../domain/evm-rpc/tables";
-import { parseManifest } from "../domain/manifest/parse";
 import { formatRevision } from "../domain/revision";
 import { type Db, openDb } from "../store/db";
-import { readManifestObject } from "../store/manifests";
-import { listActiveTableProgress, type TableProgressRow } from "../store/progress";
+import { listActiveTableProgress, type TableProgressRow } from "../store/location-progress";
 import type { ResolvedRevision } from "../store/revisions";
 import type { App } from "./app";
-import { DatasetRevisionParamsSchema, resolveDatasetRevision } from "./dataset-params";
+import { DatasetRevisionParamsSchema, resolveDatasetRevision, revisionTables } from "./dataset-params";
 import { ApiError } from "./errors";
 import { errorContent, jsonContent, readRouteErrors } from "./responses";
 import { validationHook } from "./validation";
@@ -73,14 +70,6 @@ const tableProgressRoute = createRoute({
   },
 });
 
-/** The dataset's logical tables: from code for evm-rpc (reference §2.2), else from the manifest. */
-async function datasetTables(bucket: R2Bucket, resolved: ResolvedRevision): Promise<readonly string[]> {
-  if (resolved.kind === "evm-rpc") return EVM_RPC_TABLE_NAMES;
-  const text = await readManifestObject(bucket, resolved.hash);
-  const parsed = text === null ? null : parseManifest(JSON.parse(text));
-  return parsed?.ok ? Object.keys(parsed.manifest.tables).sort() : [];
-}
-
 /** One table's progress as the API answers it. */
 export type TableProgress = z.output<typeof TableProgressSchema>;
 
@@ -102,7 +91,7 @@ function toTableProgress(table: string, row: TableProgressRow | undefined): Tabl
  * table, never the file rows.
  */
 async function progressOf(db: Db, bucket: R2Bucket, resolved: ResolvedRevision) {
-  const tables = await datasetTables(bucket, resolved);
+  const tables = await revisionTables(bucket, resolved);
   const rows = new Map((await listActiveTableProgress(db, resolved.hash)).map((row) => [row.table, row]));
   return tables.map((table) => toTableProgress(table, rows.get(table)));
 }

@@ -13,6 +13,9 @@ export function isNodeId(value: string): boolean {
   return NODE_ID.test(value);
 }
 
+/** How often a working executor (a JobRunner or a queue consumer) refreshes its worker row's heartbeat. */
+export const WORKER_HEARTBEAT_MS = 10_000;
+
 const WORKER_METADATA_FIELDS = ["version", "commit_sha", "commit_timestamp", "build_date"] as const;
 
 /** A worker's build metadata; each field is "unknown" where it is not known. */

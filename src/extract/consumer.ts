@@ -4,29 +4,28 @@
  * R2), then report. A step delivered twice writes the same object keys and the
  * registration ignores rows that exist, so it leaves one file and one row.
  */
-import { classifyError } from "../domain/errors";
-import { type ResolvedProvider, selectProvider } from "../domain/provider";
-import type { ProbeContext, StepContext, StepCoordinator, StepFile, StepMessage } from "../domain/steps";
-import type { WorkerMetadata } from "../domain/worker";
+import { classifyError, FatalError } from "../domain/errors";
+import type { VariableSource } from "../domain/provider";
+import type { ProbeContext, StepContext, StepCoordinator, StepFile, StepMessage } from "../domain/step-protocol";
+import { WORKER_HEARTBEAT_MS, type WorkerMetadata } from "../domain/worker";
 import type { Db } from "../store/db";
 import { registerFile } from "../store/files";
-import { listProvidersFor } from "../store/providers";
 import { heartbeatWorker, registerWorker } from "../store/workers";
-import { EvmRpcClient } from "./evm-rpc/client";
+import type { BlockSource } from "./block-source";
+import { blockSourceFor } from "./block-sources";
 import { runExtractStep } from "./step-runner";
 
 export interface ConsumerDeps {
   db: Db;
   bucket: R2Bucket;
   /** Vars and secrets for `${VAR}` placeholders in provider configs. */
-  variables: Record<string, string>;
+  variables: VariableSource;
   /** This executor's worker identity. */
   worker: { nodeId: string; metadata: WorkerMetadata };
   /** The runner of a job. */
   coordinator(jobId: number): StepCoordinator;
 }
 
-const HEARTBEAT_MS = 5_000;
 let registeredAt = 0;
 let lastHeartbeat = 0;
 
@@ -36,29 +35,19 @@ async function heartbeat(deps: ConsumerDeps): Promise<void> {
   if (registeredAt === 0) {
     await registerWorker(deps.db, deps.worker.nodeId, deps.worker.metadata);
     registeredAt = lastHeartbeat = now;
-  } else if (now - lastHeartbeat >= HEARTBEAT_MS) {
+  } else if (now - lastHeartbeat >= WORKER_HEARTBEAT_MS) {
     lastHeartbeat = now;
     await heartbeatWorker(deps.db, deps.worker.nodeId);
   }
 }
 
-async function evmRpcClientFor(deps: ConsumerDeps, context: { datasetKind: string; network: string }): Promise<EvmRpcClient> {
-  const providers = await listProvidersFor(deps.db, context.datasetKind, context.network);
-  const resolution = selectProvider(providers, { kind: context.datasetKind, network: context.network }, deps.variables);
-  if (!resolution.ok) throw new ProviderUnavailable(resolution.message);
-  return new EvmRpcClient(evmRpcSettings(resolution.provider));
+/** The source the job's runner chose for it. */
+function sourceFor(deps: ConsumerDeps, context: ProbeContext | StepContext): BlockSource {
+  if (context.provider === null) throw new FatalError("invalid_provider", `job ${context.jobId} has no provider to read ${context.datasetKind} blocks from`);
+  return blockSourceFor(context.provider, deps.variables);
 }
-
-function evmRpcSettings(provider: ResolvedProvider) {
-  if (provider.kind !== "evm-rpc") throw new ProviderUnavailable(`a ${provider.kind} provider cannot serve an evm-rpc dataset`);
-  return provider.config;
-}
-
-/** No provider can serve the dataset any more (deleted, or its variables are gone): retrying will not help. */
-class ProviderUnavailable extends Error {}
 
 function failureOf(error: unknown) {
-  if (error instanceof ProviderUnavailable) return { reason: error.message, retryable: false };
   const classified = classifyError(error);
   return { reason: classified.message, retryable: classified.retryable };
 }
@@ -91,7 +80,7 @@ export async function handleStepMessage(message: StepMessage, deps: ConsumerDeps
 }
 
 async function probe(deps: ConsumerDeps, context: ProbeContext) {
-  const client = await evmRpcClientFor(deps, context);
+  const client = sourceFor(deps, context);
   const head = await client.head(context.finalizedOnly);
   const wanted = head === null ? [] : context.blocks.filter((block) => block <= head);
   const hashes = Object.fromEntries(await client.blockHashes(wanted));
@@ -99,8 +88,15 @@ async function probe(deps: ConsumerDeps, context: ProbeContext) {
 }
 
 async function extract(deps: ConsumerDeps, context: StepContext): Promise<StepFile[]> {
-  const client = await evmRpcClientFor(deps, context);
-  const written = await runExtractStep({ client, bucket: deps.bucket, network: context.network, range: context.range, tables: context.tables });
+  const client = sourceFor(deps, context);
+  const written = await runExtractStep({
+    client,
+    kindTables: context.kindTables,
+    bucket: deps.bucket,
+    network: context.network,
+    range: context.range,
+    tables: context.tables,
+  });
   const files: StepFile[] = [];
   for (const file of written) {
     const registered = await registerFile(deps.db, context.jobId, {

@@ -6,13 +6,12 @@
  * the range), or when it reaches the size cap. Registering the files is the
  * caller's job, after every object is complete.
  */
+import type { ArrowField } from "../domain/arrow";
 import { type BlockRange, contains } from "../domain/block-range";
+import type { KindTable } from "../domain/dataset-kinds/kind-definition";
 import { RetryableError } from "../domain/errors";
-import { type EvmRpcTableName, fileFields } from "../domain/evm-rpc/tables";
-import type { StepTable } from "../domain/steps";
-import type { ExtractedChunk } from "./evm-rpc/client";
-import type { TableColumns } from "./evm-rpc/columns";
-import type { BlockRef } from "./evm-rpc/rows";
+import type { StepTable } from "../domain/step-protocol";
+import type { BlockRef, BlockSource, TableColumns } from "./block-source";
 import { TableFile, type WrittenFile } from "./table-file";
 
 export type { WrittenFile } from "./table-file";
@@ -20,14 +19,13 @@ export type { WrittenFile } from "./table-file";
 /** Like the original's `writer.bytes` default: a file closes once it reaches 2 GiB. */
 export const DEFAULT_MAX_FILE_BYTES = 2 * 1024 ** 3;
 
-/** Where blocks come from: the evm-rpc client, or anything that reads a chain the same way. */
-export interface BlockSource {
-  blocks(start: number, end: number): AsyncIterable<ExtractedChunk>;
-  blockHashes(numbers: readonly number[]): Promise<Map<number, string>>;
-}
+/** What a step reads from its kind's source: the blocks, and the hash of a file's last block before it is read. */
+export type StepSource = Pick<BlockSource, "blocks" | "blockHashes">;
 
 export interface ExtractStepInput {
-  client: BlockSource;
+  client: StepSource;
+  /** The kind's tables, with the columns each file gets. */
+  kindTables: readonly KindTable[];
   bucket: R2Bucket;
   network: string;
   range: BlockRange;
@@ -35,10 +33,6 @@ export interface ExtractStepInput {
   maxFileBytes?: number;
   /** R2 multipart part size; files smaller than one part are put in one request. */
   partSize?: number;
-}
-
-function isEvmRpcTable(table: string): table is EvmRpcTableName {
-  return table === "blocks" || table === "transactions" || table === "logs";
 }
 
 /** Where each block's rows start in a chunk's table columns (rows are in block order). */
@@ -66,11 +60,12 @@ class TableWriter {
   readonly written: WrittenFile[] = [];
 
   constructor(
-    private readonly step: StepTable & { table: EvmRpcTableName },
+    private readonly step: StepTable,
+    private readonly fields: readonly ArrowField[],
     private readonly input: ExtractStepInput,
   ) {}
 
-  get table(): EvmRpcTableName {
+  get table(): string {
     return this.step.table;
   }
 
@@ -81,7 +76,7 @@ class TableWriter {
     for (let i = 0; i < blocks.length; i++) {
       const block = blocks[i] as BlockRef;
       const wanted = contains(this.step.ranges, block.number);
-      const linked = this.lastHash === null || block.parentHash === this.lastHash;
+      const linked = this.lastHash === null || block.parentHash === null || block.parentHash === this.lastHash;
       const full = this.file !== null && this.file.size >= (this.input.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES);
       if (this.file && (!wanted || !linked || full)) {
         await this.file.append(columns, offsets[runFrom] as number, offsets[i] as number, this.lastBlock(blocks, i));
@@ -109,7 +104,7 @@ class TableWriter {
     const end = rangeEndOf(this.step.ranges, block.number);
     return new TableFile({
       location: this.step,
-      fields: fileFields(this.step.table),
+      fields: this.fields,
       network: this.input.network,
       bucket: this.input.bucket,
       start: block.number,
@@ -137,6 +132,12 @@ class TableWriter {
   }
 }
 
+function tableOf(tables: Readonly<Record<string, TableColumns>>, table: string): TableColumns {
+  const columns = tables[table];
+  if (!columns) throw new Error(`the block source produced no rows for table ${table}`);
+  return columns;
+}
+
 /** Waits for every task, then fails with the first failure: nothing is left running when the step gives up. */
 async function allOf(tasks: readonly Promise<void>[]): Promise<void> {
   const failed = (await Promise.allSettled(tasks)).find((outcome) => outcome.status === "rejected");
@@ -148,13 +149,14 @@ export async function runExtractStep(input: ExtractStepInput): Promise<WrittenFi
   const writers = input.tables
     .filter((table) => table.ranges.length > 0)
     .map((table) => {
-      if (!isEvmRpcTable(table.table)) throw new Error(`table ${table.table} is not an evm-rpc table`);
-      return new TableWriter({ ...table, table: table.table }, input);
+      const fields = input.kindTables.find((kindTable) => kindTable.name === table.table)?.fields;
+      if (!fields) throw new Error(`table ${table.table} is not a table of this dataset kind`);
+      return new TableWriter(table, fields, input);
     });
   if (writers.length === 0) return [];
   try {
     for await (const chunk of input.client.blocks(input.range.start, input.range.end)) {
-      await allOf(writers.map((writer) => writer.feed(chunk.blocks, chunk.tables[writer.table] as unknown as TableColumns)));
+      await allOf(writers.map((writer) => writer.feed(chunk.blocks, tableOf(chunk.tables, writer.table))));
     }
     // The tables' last row groups and uploads go together: the uploads wait on R2, not on each other.
     await allOf(writers.map((writer) => writer.close()));

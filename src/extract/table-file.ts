@@ -7,7 +7,7 @@ import type { BlockRange } from "../domain/block-range";
 import { type NozzleMetadata, nozzleMetadata, parquetFileName } from "../domain/parquet-file";
 import { type ColumnValues, ParquetStreamWriter } from "../parquet";
 import { fileObjectKey } from "../store/r2-layout";
-import type { ColumnValue, TableColumns } from "./evm-rpc/columns";
+import type { ColumnValue, TableColumns } from "./block-source";
 import { R2ObjectUpload } from "./r2-upload";
 
 /** Rows gathered before a row group is encoded. */
@@ -138,7 +138,7 @@ export class TableFile {
     this.pending = null;
     this.pendingRows = 0;
     this.pendingBytes = 0;
-    // Each column holds only its field's value type (rows.ts builds them from the same table definitions).
+    // Each column holds only its field's value type: the kind's source builds them from the same table definitions.
     await this.writer.writeRowGroup(group as Record<string, ColumnValues>);
   }
 

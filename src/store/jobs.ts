@@ -14,6 +14,8 @@ export interface Job {
   status: JobStatus;
   /** Why the job failed; set by the transition to FAILED, null otherwise. */
   failureReason: string | null;
+  /** The provider chosen when the job started; null before, and for a job that never ran. */
+  providerName: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -77,6 +79,8 @@ export interface TransitionOptions {
   reason?: string;
   /** The timeline entry recording this transition; appended only if the transition applies. */
   event: JobEvent;
+  /** Stored as the job's provider (with the transition to RUNNING). */
+  providerName?: string;
 }
 
 /** Whether the transition applied, and the job's status after it (null when the job does not exist). */
@@ -114,7 +118,12 @@ export async function transitionJob(
     ),
     db
       .update(jobs)
-      .set({ status: to, updatedAt: now, ...(options.reason === undefined ? {} : { failureReason: options.reason }) })
+      .set({
+        status: to,
+        updatedAt: now,
+        ...(options.reason === undefined ? {} : { failureReason: options.reason }),
+        ...(options.providerName === undefined ? {} : { providerName: options.providerName }),
+      })
       .where(expected)
       .returning({ id: jobs.id }),
     db.select({ status: jobs.status }).from(jobs).where(eq(jobs.id, id)),

@@ -1,4 +1,4 @@
-import { and, desc, eq, isNull, notExists, notInArray, or, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, isNull, notExists, notInArray, or, sql } from "drizzle-orm";
 import { TERMINAL_STATUSES } from "../domain/job";
 import type { Db } from "./db";
 import { type Job, toJob } from "./jobs";
@@ -30,19 +30,21 @@ export async function getLocation(db: Db, id: number): Promise<Location | undefi
   return row;
 }
 
-function locationWithWriterQuery(db: Db, id: number) {
-  return db.select({ location: locations, writer: jobs }).from(locations).leftJoin(jobs, eq(jobs.id, locations.writer)).where(eq(locations.id, id));
+/*
+ * Two statements rather than a join: D1 answers a join's columns by name, and the names both tables share
+ * (id, manifest_hash, created_at) shift the joined job's values into the wrong fields.
+ */
+function locationQuery(db: Db, id: number) {
+  return db.select().from(locations).where(eq(locations.id, id));
 }
 
-type LocationWithWriterRow = Awaited<ReturnType<typeof locationWithWriterQuery>>[number];
-
-function toLocationWithWriter(row: LocationWithWriterRow): LocationWithWriter {
-  return { location: row.location, writer: row.writer && toJob(row.writer) };
+function writerOfLocationQuery(db: Db, id: number) {
+  return db.select().from(jobs).where(inArray(jobs.id, db.select({ writer: locations.writer }).from(locations).where(eq(locations.id, id))));
 }
 
 export async function getLocationWithWriter(db: Db, id: number): Promise<LocationWithWriter | undefined> {
-  const [row] = await locationWithWriterQuery(db, id);
-  return row && toLocationWithWriter(row);
+  const [[location], [writer]] = await db.batch([locationQuery(db, id), writerOfLocationQuery(db, id)]);
+  return location && { location, writer: writer ? toJob(writer) : null };
 }
 
 /** The active location (write target and default read target) of a logical table. */
@@ -95,21 +97,22 @@ function writerIsDoneOrAbsent(db: Db) {
  * the same precedence as the original (active before ongoing writer).
  */
 export async function beginLocationDeletion(db: Db, id: number, force: boolean): Promise<LocationDeletion | { outcome: "started"; location: Location }> {
-  const [marked, current] = await db.batch([
+  const [marked, current, writerRows] = await db.batch([
     db
       .update(locations)
       .set({ active: false })
       .where(and(eq(locations.id, id), force ? undefined : eq(locations.active, false), writerIsDoneOrAbsent(db)))
       .returning(),
-    locationWithWriterQuery(db, id),
+    locationQuery(db, id),
+    writerOfLocationQuery(db, id),
   ]);
   const [location] = marked;
   if (location) return { outcome: "started", location };
-  const [row] = current;
-  if (!row) return { outcome: "absent" };
-  const { location: refused, writer } = toLocationWithWriter(row);
+  const [refused] = current;
+  if (!refused) return { outcome: "absent" };
   if (refused.active && !force) return { outcome: "active" };
-  if (writer) return { outcome: "ongoing_writer", writer };
+  const [writer] = writerRows;
+  if (writer) return { outcome: "ongoing_writer", writer: toJob(writer) };
   throw new Error(`location ${id} could not be marked for deletion and no reason was found`);
 }
 

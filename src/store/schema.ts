@@ -78,6 +78,8 @@ export const jobs = sqliteTable(
     descriptor: text("descriptor", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
     status: text("status").notNull(),
     failureReason: text("failure_reason"),
+    /** The provider the job's runner chose when the job started; null until then, and for jobs that never ran. */
+    providerName: text("provider_name"),
     createdAt: timestamp("created_at"),
     updatedAt: timestamp("updated_at"),
   },

@@ -14,7 +14,7 @@ describe("POST /datasets", () => {
     expect(res.status).toBe(201);
     expect(await res.text()).toBe("");
 
-    expect(hash).toBe("2dbf16e8a4d1c526e3894441d1945040d51ea1b68d1c420e402be59b0646fcfa");
+    expect(hash).toBe("3d1c0c2d3d7c276e18bd92a09728ecd76ad8be05ebb30656c448859f3e5c22b9");
     expect(await (await env.BUCKET.get(`manifests/${hash}`))?.text()).toBe(canonical);
     const row = await env.DB.prepare("SELECT hash, path, kind, created_at FROM manifest_files").first<Record<string, string>>();
     expect(row).toMatchObject({ hash, path: hash, kind: "evm-rpc" });

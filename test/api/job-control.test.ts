@@ -2,7 +2,7 @@
  * Deploy and stop at the API's edge: validation, 404s, the answer while a
  * job of the manifest is active, and stops that the runner settles without
  * running anything. Whole jobs (deploy -> COMPLETED, stops during steps) are
- * in test/worker/jobs/e2e-*.test.ts, where alarms and queue deliveries may
+ * in test/e2e, where alarms and queue deliveries may
  * outlive a test.
  */
 import { env } from "cloudflare:test";
@@ -87,15 +87,26 @@ describe("POST /datasets/{namespace}/{name}/versions/{revision}/deploy", () => {
     expect(await scheduled()).toEqual({ jobs: [], locations: [], events: [] });
   });
 
-  it("answers 400 UNSUPPORTED_DATASET_KIND for a dataset that is not evm-rpc", async () => {
+  it("answers 202 for a kind that cannot be extracted, and the job fails at once with the kind's reason", async () => {
     const firehose = { ...rawManifest(), kind: "firehose" };
     await register("_", "fh", firehose, "1.0.0");
     await register("_", "eth", rawManifest(), "1.0.0");
     await register("_", "derived", derivedManifest("SELECT block_num FROM eth.blocks", { eth: "_/eth@1.0.0" }), "1.0.0");
-    for (const name of ["fh", "derived"]) {
-      await expectError(await postJson(`/datasets/_/${name}/versions/1.0.0/deploy`, {}), 400, "UNSUPPORTED_DATASET_KIND");
+    for (const [name, reason] of [
+      ["fh", /^firehose datasets cannot be extracted from a Worker: .*gRPC/],
+      ["derived", /^derived datasets \(kind manifest\) cannot be extracted yet/],
+    ] as const) {
+      const res = await postJson(`/datasets/_/${name}/versions/1.0.0/deploy`, {});
+      expect(res.status, name).toBe(202);
+      const { job_id } = await res.json<{ job_id: number }>();
+      const job = await (await api(`/jobs/${job_id}`)).json<{ status: string; failure_reason?: string; provider?: string }>();
+      expect(job.status, name).toBe("FAILED");
+      expect(job.failure_reason, name).toMatch(reason);
+      expect(job.provider, name).toBeUndefined();
+      const events = await listJobEvents(db(), job_id, { limit: 10 });
+      expect(events.items.map((event) => event.kind)).toEqual(["scheduled", "failed"]);
+      expect(events.items[1]!.detail).toEqual({ reason: job.failure_reason });
     }
-    expect(await scheduled()).toEqual({ jobs: [], locations: [], events: [] });
   });
 
   it.each<[string, ErrorCode]>([

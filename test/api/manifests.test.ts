@@ -17,7 +17,7 @@ describe("POST /manifests", () => {
     const res = await postJson("/manifests", manifest);
     expect(res.status).toBe(201);
     expect(await res.json()).toEqual({ hash });
-    expect(hash).toBe("2dbf16e8a4d1c526e3894441d1945040d51ea1b68d1c420e402be59b0646fcfa");
+    expect(hash).toBe("3d1c0c2d3d7c276e18bd92a09728ecd76ad8be05ebb30656c448859f3e5c22b9");
     const object = await env.BUCKET.get(`manifests/${hash}`);
     expect(await object?.text()).toBe(canonical);
     expect(object?.httpMetadata?.contentType).toBe("application/json");

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { TableProgress } from "../../src/api/progress";
-import { saveLocationProgress } from "../../src/store/progress";
+import { saveLocationProgress } from "../../src/store/location-progress";
 import { db, seedJob, seedLocation } from "../support/workerd/seed-rows";
 import { api, expectError, READ, withoutToken } from "./api-client";
 import { canonicalOf, derivedManifest, rawManifest, register } from "./registry-support";

@@ -5,7 +5,7 @@
  * the runner stored), so no real consumer may take the messages first.
  */
 import { JobRunner } from "../../durable-objects/job-runner";
-import type { StepMessage } from "../../src/domain/steps";
+import type { StepMessage } from "../../src/domain/step-protocol";
 import type { Env } from "../../src/env";
 
 export { JobRunner };

@@ -15,7 +15,7 @@ import type { EndBlock } from "../../src/domain/end-block";
 import { dumpDescriptor, type JobStatus } from "../../src/domain/job";
 import { evmRpcManifest } from "../../src/domain/manifest/evm-rpc";
 import { prepareManifest } from "../../src/domain/manifest/parse";
-import type { StepContext, StepFile } from "../../src/domain/steps";
+import type { StepContext, StepCoordinator, StepFile } from "../../src/domain/step-protocol";
 import { openDb } from "../../src/store/db";
 import { registerFile } from "../../src/store/files";
 import { listJobEvents } from "../../src/store/job-events";
@@ -42,6 +42,11 @@ export function advance(ms: number): void {
 }
 
 export type RunnerStub = DurableObjectStub<import("../../durable-objects/job-runner").JobRunner>;
+
+/** The runner as a consumer sees it: RPC's result types cannot express the contexts' tuples and recursive configs (see stepCoordinator). */
+export function asCoordinator(stub: RunnerStub): StepCoordinator {
+  return stub as unknown as StepCoordinator;
+}
 
 export interface Deployed {
   jobId: number;
@@ -149,7 +154,7 @@ export const mainChain = chain();
 export async function answerProbe(stub: RunnerStub, head: number | null, on: Chain = mainChain): Promise<{ blocks: readonly number[] }> {
   const probe = (await runnerState(stub)).probe;
   if (!probe) throw new Error("no probe is pending");
-  const context = await stub.claimProbe(probe.lease);
+  const context = await asCoordinator(stub).claimProbe(probe.lease);
   if (!context) throw new Error("the probe could not be claimed");
   const hashes = Object.fromEntries(context.blocks.filter((block) => head !== null && block <= head).map((block) => [block, on.hash(block)]));
   expect(await stub.completeProbe(probe.lease, { head, hashes })).toBe(true);
@@ -193,7 +198,7 @@ export async function writeFile(jobId: number, table: { table: string; locationI
 
 /** Claims a step with its current lease. */
 export async function claim(stub: RunnerStub, step: RunnerStep): Promise<StepContext> {
-  const context = await stub.claimStep(step.id, step.lease);
+  const context = await asCoordinator(stub).claimStep(step.id, step.lease);
   if (!context) throw new Error(`step ${step.id} could not be claimed`);
   return context;
 }

@@ -5,10 +5,10 @@
  * match their objects, progress, and the job's timeline.
  */
 import { describe, expect, it } from "vitest";
-import type { EvmRpcTableName } from "../../src/domain/evm-rpc/tables";
-import type { TableColumns } from "../../src/extract/evm-rpc/columns";
+import type { EvmRpcTableName } from "../../src/domain/dataset-kinds/evm-rpc";
+import type { TableColumns } from "../../src/extract/block-source";
 import { harness } from "../support/provided-context";
-import { extractRange } from "../extract/evm-rpc-helpers";
+import { extractRange } from "../extract/evm-rpc/helpers";
 import {
   type Dataset,
   deploy,

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { TableProgress } from "../../src/api/progress";
 import { startFreshNode } from "../support/fault-control";
 import { harness } from "../support/provided-context";
-import { rawRpc } from "../extract/evm-rpc-helpers";
+import { rawRpc } from "../extract/evm-rpc/helpers";
 import {
   deploy,
   expectTiled,

@@ -9,7 +9,7 @@
 import { createExecutionContext, createMessageBatch, env, getQueueResult } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
-import type { StepMessage } from "../../src/domain/steps";
+import type { StepMessage } from "../../src/domain/step-protocol";
 import { FaultScenario } from "../support/fault-control";
 import { harness } from "../support/provided-context";
 import {

@@ -12,7 +12,7 @@ import { env, runInDurableObject } from "cloudflare:test";
 import { expect } from "vitest";
 import { type JobRunner, jobRunnerStub } from "../../durable-objects/job-runner";
 import { type RunnerStep, RunnerStorage } from "../../durable-objects/runner-storage";
-import { EVM_RPC_TABLE_NAMES } from "../../src/domain/evm-rpc/tables";
+import { EVM_RPC_TABLE_NAMES } from "../../src/domain/dataset-kinds/evm-rpc";
 import { dumpDescriptor } from "../../src/domain/job";
 import { evmRpcManifest } from "../../src/domain/manifest/evm-rpc";
 import { prepareManifest } from "../../src/domain/manifest/parse";

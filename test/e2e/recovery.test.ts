@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
 import { parquetFileName } from "../../src/domain/parquet-file";
 import { harness } from "../support/provided-context";
-import { rawRpc } from "../extract/evm-rpc-helpers";
+import { rawRpc } from "../extract/evm-rpc/helpers";
 import {
   deploy,
   expectTiled,

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { fileFields } from "../../src/domain/evm-rpc/tables";
+import { fileFields } from "../../src/domain/dataset-kinds/evm-rpc";
 import {
   BufferSink,
   FixedSizePartSink,

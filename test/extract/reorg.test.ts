@@ -1,3 +1,4 @@
+import { EVM_RPC_KIND_TABLES } from "../../src/domain/dataset-kinds/evm-rpc";
 /**
  * A reorg on a real node: extract, replace the tip with `anvil_reorg`,
  * check the files against the node as a running job does, extract what that
@@ -10,7 +11,7 @@ import { EvmRpcClient } from "../../src/extract/evm-rpc/client";
 import { runExtractStep, type WrittenFile } from "../../src/extract/step-runner";
 import { startFreshNode } from "../support/fault-control";
 import { harness } from "../support/provided-context";
-import { rawRpc } from "./evm-rpc-helpers";
+import { rawRpc } from "./evm-rpc/helpers";
 
 const { harnessUrl } = harness();
 const PATH = "anvil/blocks/reorg-test/";
@@ -40,6 +41,7 @@ describe("a reorg of the tip", () => {
       client,
       bucket: env.BUCKET,
       network: "anvil",
+      kindTables: EVM_RPC_KIND_TABLES,
       range: { start, end },
       tables: [{ table: "blocks", locationId: 1, path: PATH, ranges: [{ start, end }] }],
     });

@@ -7,15 +7,16 @@
  */
 import { env } from "cloudflare:test";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fileFields, type EvmRpcTableName } from "../../src/domain/evm-rpc/tables";
+import { fileFields, type EvmRpcTableName } from "../../src/domain/dataset-kinds/evm-rpc";
 import { EvmRpcClient, type ExtractedChunk } from "../../src/extract/evm-rpc/client";
-import type { TableColumns } from "../../src/extract/evm-rpc/columns";
-import { type BlockSource, runExtractStep, type WrittenFile } from "../../src/extract/step-runner";
+import { EVM_RPC_KIND_TABLES } from "../../src/domain/dataset-kinds/evm-rpc";
+import type { TableColumns } from "../../src/extract/block-source";
+import { runExtractStep, type StepSource, type WrittenFile } from "../../src/extract/step-runner";
 import { readParquetFooter, readParquetRows } from "../../src/parquet";
 import { fileObjectKey } from "../../src/store/r2-layout";
 import { startFreshNode } from "../support/fault-control";
 import { harness } from "../support/provided-context";
-import { extractRange, type Extracted } from "./evm-rpc-helpers";
+import { extractRange, type Extracted } from "./evm-rpc/helpers";
 
 const { anvilUrl, chain, harnessUrl } = harness();
 const TABLES: EvmRpcTableName[] = ["blocks", "transactions", "logs"];
@@ -43,7 +44,7 @@ describe("runExtractStep", () => {
   });
 
   it("writes one file per table for a linked range, with the rows the client extracted", async () => {
-    const files = await runExtractStep({ client: new EvmRpcClient({ url: anvilUrl }), bucket: env.BUCKET, network: "anvil", range, tables: stepTables({}, range) });
+    const files = await runExtractStep({ client: new EvmRpcClient({ url: anvilUrl }), bucket: env.BUCKET, network: "anvil", kindTables: EVM_RPC_KIND_TABLES, range, tables: stepTables({}, range) });
     expect(files.map((file) => file.table).sort()).toEqual([...TABLES].sort());
     const endHash = expected.blocks.at(-1)!.hash;
     for (const file of files) {
@@ -75,6 +76,7 @@ describe("runExtractStep", () => {
       client: new EvmRpcClient({ url: anvilUrl }),
       bucket: env.BUCKET,
       network: "anvil",
+      kindTables: EVM_RPC_KIND_TABLES,
       range,
       tables: stepTables({ blocks: [{ start: 2, end: 4 }, { start: 7, end: range.end }], logs: [] }, range),
     });
@@ -89,7 +91,7 @@ describe("runExtractStep", () => {
 
   it("leaves the object of a step delivered twice as the first delivery wrote it", async () => {
     const run = () =>
-      runExtractStep({ client: new EvmRpcClient({ url: anvilUrl }), bucket: env.BUCKET, network: "anvil", range, tables: stepTables({}, range) });
+      runExtractStep({ client: new EvmRpcClient({ url: anvilUrl }), bucket: env.BUCKET, network: "anvil", kindTables: EVM_RPC_KIND_TABLES, range, tables: stepTables({}, range) });
     const first = await run();
     const second = await run();
     for (const file of first) {
@@ -116,7 +118,7 @@ describe("runExtractStep", () => {
       const mine = new EvmRpcClient({ url: anvilUrl });
       const theirs = new EvmRpcClient({ url: other.url });
       // Blocks 0..=split from the shared node, the rest from another chain: block split+1 does not link.
-      const spliced: BlockSource = {
+      const spliced: StepSource = {
         async *blocks(start, end): AsyncGenerator<ExtractedChunk> {
           yield* mine.blocks(start, Math.min(end, split));
           if (end > split) yield* theirs.blocks(Math.max(start, split + 1), end);
@@ -124,7 +126,7 @@ describe("runExtractStep", () => {
         blockHashes: (numbers) => mine.blockHashes(numbers),
       };
       const end = Math.min(range.end, 12);
-      const files = await runExtractStep({ client: spliced, bucket: env.BUCKET, network: "anvil", range: { start: 0, end }, tables: stepTables({}, { start: 0, end }) });
+      const files = await runExtractStep({ client: spliced, bucket: env.BUCKET, network: "anvil", kindTables: EVM_RPC_KIND_TABLES, range: { start: 0, end }, tables: stepTables({}, { start: 0, end }) });
       const theirBlocks = (await extractRange({ url: other.url }, split + 1, end)).blocks;
       expect(theirBlocks[0]!.parentHash).not.toBe(expected.blocks[split]!.hash);
       for (const table of TABLES) {

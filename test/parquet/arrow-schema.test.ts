@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { ArrowField } from "../../src/domain/arrow";
-import { EVM_RPC_TABLE_NAMES, fileFields } from "../../src/domain/evm-rpc/tables";
+import { EVM_RPC_TABLE_NAMES, fileFields } from "../../src/domain/dataset-kinds/evm-rpc";
 import {
   ArrowSchemaError,
   type ArrowFieldSpec,
@@ -11,10 +11,9 @@ import {
   encodeArrowSchema,
   readParquetFooter,
 } from "../../src/parquet";
-import { SHARED_DIR } from "../support/shared-fixtures";
+import { REFERENCE_PARQUET_DIR, referenceFileFields } from "../support/reference-parquet";
 
 /** The original's files for block 15,000,000 (../shared beside the checkout; absent in a user's clone). */
-const REFERENCE_DIR = path.join(SHARED_DIR, "fixtures/parquet/eth_rpc_15000000");
 
 describe("ARROW:schema encoding", () => {
   it.each(EVM_RPC_TABLE_NAMES)("round-trips the %s fields", (table) => {
@@ -58,20 +57,16 @@ describe("ARROW:schema encoding", () => {
   });
 });
 
-describe.skipIf(!existsSync(REFERENCE_DIR))("the reference files' ARROW:schema", () => {
+describe.skipIf(!existsSync(REFERENCE_PARQUET_DIR))("the reference files' ARROW:schema", () => {
   it.each(EVM_RPC_TABLE_NAMES)("decodes to the %s fields (names, types, nullability)", async (table) => {
-    const footer = await readParquetFooter(readFileSync(path.join(REFERENCE_DIR, `${table}.parquet`)));
-    const expected = fileFields(table).map((field) =>
-      // The reference transactions file predates `to` becoming nullable (§5.1: "FSB20, NULL").
-      table === "transactions" && field.name === "to" ? { ...field, nullable: false } : field,
-    );
-    expect(footer.arrowFields).toEqual(expected);
+    const footer = await readParquetFooter(readFileSync(path.join(REFERENCE_PARQUET_DIR, `${table}.parquet`)));
+    expect(footer.arrowFields).toEqual(referenceFileFields(table));
   });
 
   it("decodes what our encoder produces for the same table to the same fields as the reference", async () => {
-    const footer = await readParquetFooter(readFileSync(path.join(REFERENCE_DIR, "blocks.parquet")));
+    const footer = await readParquetFooter(readFileSync(path.join(REFERENCE_PARQUET_DIR, "blocks.parquet")));
     const reference = footer.arrowFields ?? [];
     expect(decodeArrowSchema(encodeArrowSchema(reference))).toEqual(reference);
-    expect(reference).toEqual(fileFields("blocks"));
+    expect(reference).toEqual(referenceFileFields("blocks"));
   });
 });

@@ -1,4 +1,4 @@
-import type { EvmRpcTableName } from "../../src/domain/evm-rpc/tables";
+import type { EvmRpcTableName } from "../../src/domain/dataset-kinds/evm-rpc";
 import { type EvmRows, type Row, syntheticEvmRows } from "../support/evm-rows";
 
 /**

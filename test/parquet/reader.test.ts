@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { fileFields } from "../../src/domain/evm-rpc/tables";
+import { fileFields } from "../../src/domain/dataset-kinds/evm-rpc";
 import {
   BufferSink,
   ParquetStreamWriter,
@@ -11,10 +11,9 @@ import {
   readParquetRows,
 } from "../../src/parquet";
 import { columnsOf, syntheticEvmRows } from "../support/evm-rows";
-import { SHARED_DIR } from "../support/shared-fixtures";
+import { REFERENCE_PARQUET_DIR, referenceFileFields } from "../support/reference-parquet";
 
 /** The original's files for block 15,000,000 (../shared beside the checkout; absent in a user's clone). */
-const REFERENCE_DIR = path.join(SHARED_DIR, "fixtures/parquet/eth_rpc_15000000");
 
 async function logsFile(blockCount = 40): Promise<{ bytes: Uint8Array; rows: ReturnType<typeof syntheticEvmRows>["logs"] }> {
   const rows = syntheticEvmRows({ startBlock: 500, blockCount, transactionsPerBlock: 10, logsPerTransaction: 2, seed: 21 }).logs;
@@ -64,8 +63,8 @@ describe("reading", () => {
   });
 });
 
-describe.skipIf(!existsSync(REFERENCE_DIR))("reading the original's files", () => {
-  const file = (table: string) => path.join(REFERENCE_DIR, `${table}.parquet`);
+describe.skipIf(!existsSync(REFERENCE_PARQUET_DIR))("reading the original's files", () => {
+  const file = (table: string) => path.join(REFERENCE_PARQUET_DIR, `${table}.parquet`);
 
   it("reads the reference footers: row counts, nozzle_metadata and Arrow fields", async () => {
     const expected = { blocks: 1, transactions: 348, logs: 719 };
@@ -75,7 +74,7 @@ describe.skipIf(!existsSync(REFERENCE_DIR))("reading the original's files", () =
       expect(footer.createdBy).toMatch(/^parquet-rs/);
       const meta = JSON.parse(footer.keyValueMetadata.nozzle_metadata ?? "null");
       expect(meta).toMatchObject({ table, ranges: [{ numbers: { start: 15_000_000, end: 15_000_000 }, network: "mainnet" }] });
-      expect(footer.arrowFields?.map((field) => field.name)).toEqual(fileFields(table as "blocks").map((field) => field.name));
+      expect(footer.arrowFields?.map((field) => field.name)).toEqual(referenceFileFields(table as "blocks").map((field) => field.name));
     }
   });
 

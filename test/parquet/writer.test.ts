@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fileFields } from "../../src/domain/evm-rpc/tables";
+import { fileFields } from "../../src/domain/dataset-kinds/evm-rpc";
 import {
   type ArrowFieldSpec,
   BufferSink,

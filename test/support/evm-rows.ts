@@ -1,4 +1,4 @@
-import { type EvmRpcTableName, fileFields } from "../../src/domain/evm-rpc/tables";
+import { type EvmRpcTableName, fileFields } from "../../src/domain/dataset-kinds/evm-rpc";
 import type { ColumnValues } from "../../src/parquet";
 
 /**
@@ -172,6 +172,8 @@ export function syntheticEvmRows(options: SyntheticOptions): EvmRows {
       receipt_root: random.bytes(32),
       logs_bloom: bloom,
       difficulty: 0n,
+      // Post-merge nodes stopped sending totalDifficulty; older ones send it.
+      total_difficulty: random.next() < 0.5 ? null : 58_750_003_716_598_352_816_469n,
       gas_limit: 30_000_000n,
       gas_used: cumulativeGas,
       extra_data: random.bytes(random.below(33)),

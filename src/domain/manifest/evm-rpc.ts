@@ -1,4 +1,4 @@
-import { EVM_RPC_TABLE_NAMES, EVM_RPC_TABLES } from "../evm-rpc/tables";
+import { EVM_RPC_TABLE_NAMES, EVM_RPC_TABLES } from "../dataset-kinds/evm-rpc";
 import type { RawManifest, RawTable } from "./kinds";
 
 export interface EvmRpcManifestOptions {

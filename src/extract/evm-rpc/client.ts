@@ -3,7 +3,8 @@ import { toQuantity } from "../../domain/hex";
 import { RateLimiter, Semaphore, sleep } from "../limits";
 import { emptyColumns, type EvmRpcColumns } from "./columns";
 import { JsonRpcTransport, MethodNotSupportedError, type RpcCall } from "./json-rpc";
-import { appendBlockRows, BlockInvalidError, type BlockRef } from "./rows";
+import type { BlockRef, BlockSource, SourceChunk } from "../block-source";
+import { appendBlockRows, BlockInvalidError } from "./rows";
 
 /** The evm-rpc provider fields of reference §5.8 that shape fetching. */
 export interface EvmRpcProviderSettings {
@@ -28,10 +29,8 @@ export interface EvmRpcClientOptions {
   chunkBlocks?: number;
 }
 
-/** A run of consecutive blocks, as refs and as table columns. */
-export interface ExtractedChunk {
-  /** In block order, one per block, empty blocks included. */
-  blocks: BlockRef[];
+/** A chunk with evm-rpc's typed columns; the step runner sees it as a SourceChunk. */
+export interface ExtractedChunk extends SourceChunk {
   tables: EvmRpcColumns;
 }
 
@@ -53,7 +52,7 @@ const DEFAULT_UNBATCHED_CHUNK = 100;
  * whose data does not add up (reference §5.2 validation) is fetched once
  * more; failing again is fatal.
  */
-export class EvmRpcClient {
+export class EvmRpcClient implements BlockSource {
   private readonly transport: JsonRpcTransport;
   private receiptsPerTx: boolean;
   private readonly chunkBlocks: number;

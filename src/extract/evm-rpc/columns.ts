@@ -1,17 +1,10 @@
-import { fileFields, type EvmRpcTableName } from "../../domain/evm-rpc/tables";
+import type { TableColumns } from "../block-source";
+import { fileFields, type EvmRpcTableName } from "../../domain/dataset-kinds/evm-rpc";
 
 /**
- * The columns handed to the Parquet layer: per table, one JS array per
- * column, keyed by column name, in the order of `fileFields(table)`
- * (`_block_num` first). Values by Arrow type:
- * - UInt64, Timestamp (ns), Decimal128 -> bigint
- * - UInt32, Int32 -> number
- * - Binary, FixedSizeBinary -> Uint8Array
- * - Boolean -> boolean
- * - a null in a nullable column -> null
- * All arrays of a table have the same length (its row count).
+ * evm-rpc's tables as typed columns (see TableColumns in ../block-source.ts
+ * for the value of each Arrow type), in the order of `fileFields(table)`.
  */
-export type ColumnValue = bigint | number | boolean | Uint8Array | null;
 
 type Bytes = Uint8Array[];
 type NullableBytes = (Uint8Array | null)[];
@@ -19,7 +12,7 @@ type U64 = bigint[];
 type NullableBig = (bigint | null)[];
 
 /** Keys and order as fileFields("blocks"). */
-export interface BlocksColumns {
+export type BlocksColumns = {
   _block_num: U64;
   block_num: U64;
   timestamp: U64;
@@ -32,6 +25,7 @@ export interface BlocksColumns {
   receipt_root: Bytes;
   logs_bloom: Bytes;
   difficulty: U64;
+  total_difficulty: NullableBig;
   gas_limit: U64;
   gas_used: U64;
   extra_data: Bytes;
@@ -42,10 +36,10 @@ export interface BlocksColumns {
   blob_gas_used: NullableBig;
   excess_blob_gas: NullableBig;
   parent_beacon_root: NullableBytes;
-}
+};
 
 /** Keys and order as fileFields("transactions"). */
-export interface TransactionsColumns {
+export type TransactionsColumns = {
   _block_num: U64;
   block_hash: Bytes;
   block_num: U64;
@@ -68,10 +62,10 @@ export interface TransactionsColumns {
   max_fee_per_blob_gas: NullableBig;
   from: Bytes;
   status: boolean[];
-}
+};
 
 /** Keys and order as fileFields("logs"). */
-export interface LogsColumns {
+export type LogsColumns = {
   _block_num: U64;
   block_hash: Bytes;
   block_num: U64;
@@ -85,16 +79,14 @@ export interface LogsColumns {
   topic2: NullableBytes;
   topic3: NullableBytes;
   data: Bytes;
-}
+};
 
-export interface EvmRpcColumns {
+export type EvmRpcColumns = {
   blocks: BlocksColumns;
   transactions: TransactionsColumns;
   logs: LogsColumns;
-}
+};
 
-/** Any table's columns, for code that goes by `fileFields(table)`. */
-export type TableColumns = Record<string, ColumnValue[]>;
 
 function emptyTableColumns(table: EvmRpcTableName): TableColumns {
   const columns: TableColumns = {};

@@ -8,6 +8,7 @@ import {
   hexToSafeInteger,
   quantityToBytes,
 } from "../../domain/hex";
+import type { BlockRef } from "../block-source";
 import { rowCount, truncateColumns, type EvmRpcColumns } from "./columns";
 
 /**
@@ -29,12 +30,6 @@ import { rowCount, truncateColumns, type EvmRpcColumns } from "./columns";
  * one block share its hash: consumers treat values as read-only.
  */
 
-/** A block as the unit of progress and reorg detection: hashes are 0x + lowercase hex. */
-export interface BlockRef {
-  number: number;
-  hash: string;
-  parentHash: string;
-}
 
 /** The node's data for a block is inconsistent or malformed. Worth one refetch. */
 export class BlockInvalidError extends RetryableError {
@@ -112,6 +107,8 @@ function appendRows(columns: EvmRpcColumns, requested: number, blockValue: unkno
   b.receipt_root.push(fixed(block, "receiptsRoot", 32));
   b.logs_bloom.push(fixed(block, "logsBloom", 256));
   b.difficulty.push(decimal(block, "difficulty"));
+  // Post-merge nodes stopped sending it; older ones (and anvil) still do.
+  b.total_difficulty.push(isAbsent(block.totalDifficulty) ? null : decimal(block, "totalDifficulty"));
   b.gas_limit.push(u64(block, "gasLimit"));
   b.gas_used.push(u64(block, "gasUsed"));
   b.extra_data.push(bytes(block, "extraData"));

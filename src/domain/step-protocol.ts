@@ -6,6 +6,21 @@
  * step was handed out again, or the job stopped) drops its work.
  */
 import type { BlockRange } from "./block-range";
+import type { KindTable } from "./dataset-kinds/kind-definition";
+import type { DatasetKind } from "./manifest/kinds";
+import type { ProviderKind } from "./provider/types";
+
+/**
+ * The provider a job's runner chose, as registered (`${VAR}` placeholders
+ * unresolved; each consumer resolves them against its own vars). Its config
+ * is plain JSON: RPC's types cannot carry the recursive ProviderConfig.
+ */
+export interface JobProvider {
+  readonly name: string;
+  readonly kind: ProviderKind;
+  readonly network: string;
+  readonly config: Readonly<Record<string, unknown>>;
+}
 
 export type StepMessage =
   | { readonly kind: "extract"; readonly jobId: number; readonly stepId: number; readonly lease: string }
@@ -27,7 +42,11 @@ export interface StepContext {
   readonly stepId: number;
   readonly attempt: number;
   readonly range: BlockRange;
-  readonly datasetKind: string;
+  readonly datasetKind: DatasetKind;
+  /** The job's provider as registered; null for a kind that reads no provider. */
+  readonly provider: JobProvider | null;
+  /** The tables of the job's kind, with the columns of their files. */
+  readonly kindTables: readonly KindTable[];
   readonly network: string;
   readonly finalizedOnly: boolean;
   readonly tables: readonly StepTable[];
@@ -36,7 +55,8 @@ export interface StepContext {
 /** What a consumer needs to know to run a probe. */
 export interface ProbeContext {
   readonly jobId: number;
-  readonly datasetKind: string;
+  readonly datasetKind: DatasetKind;
+  readonly provider: JobProvider | null;
   readonly network: string;
   readonly finalizedOnly: boolean;
   /** Blocks whose hashes the runner wants, to check its files against the node. */

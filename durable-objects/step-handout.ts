@@ -2,9 +2,9 @@
 import type { BlockRange } from "../src/domain/block-range";
 import { isTerminal } from "../src/domain/job";
 import { settleForced, tableMissing } from "../src/domain/job-plan";
-import type { StepContext, StepFailure, StepMessage, StepResult, StepTable } from "../src/domain/steps";
+import type { StepContext, StepFailure, StepMessage, StepResult, StepTable } from "../src/domain/step-protocol";
 import { appendJobEvent } from "../src/store/job-events";
-import { heartbeat, recordFiles } from "./progress";
+import { heartbeat, recordFiles } from "./progress-mirror";
 import { type ReportOutcome, type RunnerContext, isActive } from "./runner-context";
 import type { RunnerJob, RunnerState, RunnerStorage } from "./runner-storage";
 import { QUEUE_LEASE_MS, RUN_LEASE_MS, retryDelay } from "./runner-timing";
@@ -42,6 +42,8 @@ export async function onStepClaim(
     attempt: step.attempt,
     range: step.range,
     datasetKind: job.datasetKind,
+    provider: job.provider,
+    kindTables: job.kindTables,
     network: job.network,
     finalizedOnly: job.finalizedOnly,
     tables: stepTables(runner.storage, job, state, step.range),

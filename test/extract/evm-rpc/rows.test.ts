@@ -5,10 +5,10 @@
  * starts from a real block and its receipts, fetched from anvil.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { emptyColumns, type EvmRpcColumns } from "../../src/extract/evm-rpc/columns";
-import { appendBlockRows, BlockInvalidError } from "../../src/extract/evm-rpc/rows";
-import { harness } from "../support/provided-context";
-import { quantity, rawRpc, type Json } from "./evm-rpc-helpers";
+import { emptyColumns, type EvmRpcColumns } from "../../../src/extract/evm-rpc/columns";
+import { appendBlockRows, BlockInvalidError } from "../../../src/extract/evm-rpc/rows";
+import { harness } from "../../support/provided-context";
+import { quantity, rawRpc, type Json } from "./helpers";
 
 const { anvilUrl, chain } = harness();
 
@@ -189,6 +189,16 @@ describe("headers", () => {
     const b = convert(block, receipts).blocks;
     expect(b.nonce).toEqual([11581608188404422748n]);
     expect(b.difficulty).toEqual([13832157637341064n]);
+  });
+
+  it("total_difficulty is the node's totalDifficulty when it sends one, null when it does not", () => {
+    const { block, receipts } = sample("empty");
+    block.totalDifficulty = "0xc70d815d562d3cfa955";
+    expect(convert(block, receipts).blocks.total_difficulty).toEqual([58_750_003_716_598_352_816_469n]);
+    delete block.totalDifficulty;
+    expect(convert(block, receipts).blocks.total_difficulty).toEqual([null]);
+    block.totalDifficulty = null;
+    expect(convert(block, receipts).blocks.total_difficulty).toEqual([null]);
   });
 });
 

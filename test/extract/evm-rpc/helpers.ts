@@ -1,8 +1,9 @@
 /** Shared by the evm-rpc tests: raw JSON-RPC against a node, and whole ranges through the client. */
-import { fileFields, type EvmRpcTableName } from "../../src/domain/evm-rpc/tables";
-import { EvmRpcClient, type EvmRpcClientOptions, type EvmRpcProviderSettings } from "../../src/extract/evm-rpc/client";
-import { emptyColumns, type ColumnValue, type EvmRpcColumns, type TableColumns } from "../../src/extract/evm-rpc/columns";
-import type { BlockRef } from "../../src/extract/evm-rpc/rows";
+import { fileFields, type EvmRpcTableName } from "../../../src/domain/dataset-kinds/evm-rpc";
+import { EvmRpcClient, type EvmRpcClientOptions, type EvmRpcProviderSettings } from "../../../src/extract/evm-rpc/client";
+import type { ColumnValue, TableColumns } from "../../../src/extract/block-source";
+import { emptyColumns, type EvmRpcColumns } from "../../../src/extract/evm-rpc/columns";
+import type { BlockRef } from "../../../src/extract/block-source";
 
 export type Json = Record<string, unknown> & { [key: string]: any };
 

@@ -1,11 +1,11 @@
 import type { ArrowDataType, ArrowField } from "../arrow";
+import { BLOCK_NUM_FIELD, type DatasetKindDefinition, rawChain, type KindTable } from "./kind-definition";
 
 /**
  * The tables an evm-rpc dataset produces, with exactly the columns, order,
  * nullability and types of the original (reference §5.1). `_block_num` comes
  * first in every file; manifests list the fields without it.
  */
-const BLOCK_NUM_FIELD: ArrowField = { name: "_block_num", type: "UInt64", nullable: false };
 
 const u64: ArrowDataType = "UInt64";
 const u32: ArrowDataType = "UInt32";
@@ -30,6 +30,7 @@ export const EVM_RPC_TABLES = {
     req("receipt_root", hash32),
     req("logs_bloom", "Binary"),
     req("difficulty", currency),
+    opt("total_difficulty", currency),
     req("gas_limit", u64),
     req("gas_used", u64),
     req("extra_data", "Binary"),
@@ -88,3 +89,13 @@ export const EVM_RPC_TABLE_NAMES = Object.keys(EVM_RPC_TABLES) as EvmRpcTableNam
 export function fileFields(table: EvmRpcTableName): ArrowField[] {
   return [BLOCK_NUM_FIELD, ...EVM_RPC_TABLES[table]];
 }
+
+export const EVM_RPC_KIND_TABLES: readonly KindTable[] = EVM_RPC_TABLE_NAMES.map((name) => ({ name, fields: fileFields(name) }));
+
+export const EVM_RPC_KIND: DatasetKindDefinition = {
+  cannotRun: null,
+  providerKind: "evm-rpc",
+  // The runtime's tables come from code, whatever the manifest lists (reference §2.2).
+  chain: rawChain,
+  tables: () => EVM_RPC_KIND_TABLES,
+};

@@ -4,10 +4,10 @@
  * receipts, the fallback, the concurrency limit and the rate limit at work.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { EvmRpcClient } from "../../src/extract/evm-rpc/client";
-import { FaultScenario } from "../support/fault-control";
-import { harness } from "../support/provided-context";
-import { extractRange, rawRpc, type Extracted } from "./evm-rpc-helpers";
+import { EvmRpcClient } from "../../../src/extract/evm-rpc/client";
+import { FaultScenario } from "../../support/fault-control";
+import { harness } from "../../support/provided-context";
+import { extractRange, rawRpc, type Extracted } from "./helpers";
 
 const { anvilUrl, harnessUrl, chain } = harness();
 

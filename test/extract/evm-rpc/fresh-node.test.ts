@@ -4,10 +4,10 @@
  * blocks below it.
  */
 import { afterEach, expect, it } from "vitest";
-import { EvmRpcClient } from "../../src/extract/evm-rpc/client";
-import { startFreshNode } from "../support/fault-control";
-import { harness } from "../support/provided-context";
-import { extractRange, rawRpc } from "./evm-rpc-helpers";
+import { EvmRpcClient } from "../../../src/extract/evm-rpc/client";
+import { startFreshNode } from "../../support/fault-control";
+import { harness } from "../../support/provided-context";
+import { extractRange, rawRpc } from "./helpers";
 
 const { harnessUrl } = harness();
 const stops: Array<() => Promise<void>> = [];

@@ -6,11 +6,11 @@
  */
 import { hexToBigInt, hexToBytes, hexToNumber, pad, type Hex } from "viem";
 import { beforeAll, describe, expect, it } from "vitest";
-import { fileFields, type EvmRpcTableName } from "../../src/domain/evm-rpc/tables";
-import type { ColumnValue } from "../../src/extract/evm-rpc/columns";
-import { word } from "../support/log-emitter";
-import { harness } from "../support/provided-context";
-import { extractRange, quantity, rawRpc, rowsOf, type Extracted, type Json } from "./evm-rpc-helpers";
+import { fileFields, type EvmRpcTableName } from "../../../src/domain/dataset-kinds/evm-rpc";
+import type { ColumnValue } from "../../../src/extract/block-source";
+import { word } from "../../support/log-emitter";
+import { harness } from "../../support/provided-context";
+import { extractRange, quantity, rawRpc, rowsOf, type Extracted, type Json } from "./helpers";
 
 const { anvilUrl, chain } = harness();
 const NS = 1_000_000_000n;
@@ -38,6 +38,7 @@ function expectedRows(block: Json, receipts: Json[], chainId: bigint): Record<Ev
       receipt_root: bytes(block.receiptsRoot),
       logs_bloom: bytes(block.logsBloom),
       difficulty: hexToBigInt(block.difficulty),
+      total_difficulty: optional(block.totalDifficulty, hexToBigInt),
       gas_limit: hexToBigInt(block.gasLimit),
       gas_used: hexToBigInt(block.gasUsed),
       extra_data: bytes(block.extraData),

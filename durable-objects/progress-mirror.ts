@@ -1,12 +1,12 @@
 /** Keeps D1's view of a working job current: each table's progress and the runner's worker heartbeat. */
 import { tableProgress } from "../src/domain/canonical-chain";
-import type { StepFile } from "../src/domain/steps";
+import type { StepFile } from "../src/domain/step-protocol";
 import { jobNodeId } from "../src/store/jobs";
-import { saveLocationProgress } from "../src/store/progress";
+import { saveLocationProgress } from "../src/store/location-progress";
+import { WORKER_HEARTBEAT_MS } from "../src/domain/worker";
 import { heartbeatWorker } from "../src/store/workers";
 import type { RunnerContext } from "./runner-context";
 import type { RunnerJob, RunnerState } from "./runner-storage";
-import { HEARTBEAT_MS } from "./runner-timing";
 
 /** Adds reported files to their tables (registered data counts whoever reports it) and refreshes those tables' progress. */
 export async function recordFiles(runner: RunnerContext, job: RunnerJob, files: readonly StepFile[]): Promise<void> {
@@ -31,7 +31,7 @@ export async function saveProgress(runner: RunnerContext, job: RunnerJob, locati
 
 export async function heartbeat(runner: RunnerContext, state: RunnerState): Promise<void> {
   const now = Date.now();
-  if (now - state.lastHeartbeat < HEARTBEAT_MS) return;
+  if (now - state.lastHeartbeat < WORKER_HEARTBEAT_MS) return;
   state.lastHeartbeat = now;
   await runner.storage.saveState(state);
   const job = await runner.storage.job();

@@ -5,12 +5,12 @@
  * them longer.
  */
 import { describe, expect, it } from "vitest";
-import { ClassifiedError, FatalError, RetryableError } from "../../src/domain/errors";
-import { EvmRpcClient, type EvmRpcClientOptions, type EvmRpcProviderSettings } from "../../src/extract/evm-rpc/client";
-import { MethodNotSupportedError } from "../../src/extract/evm-rpc/json-rpc";
-import { FaultScenario } from "../support/fault-control";
-import { harness } from "../support/provided-context";
-import { drain, expectRejection, extractRange } from "./evm-rpc-helpers";
+import { ClassifiedError, FatalError, RetryableError } from "../../../src/domain/errors";
+import { EvmRpcClient, type EvmRpcClientOptions, type EvmRpcProviderSettings } from "../../../src/extract/evm-rpc/client";
+import { MethodNotSupportedError } from "../../../src/extract/evm-rpc/json-rpc";
+import { FaultScenario } from "../../support/fault-control";
+import { harness } from "../../support/provided-context";
+import { drain, expectRejection, extractRange } from "./helpers";
 
 const { anvilUrl, harnessUrl, chain } = harness();
 const FAST_RETRY = { retry: { maxAttempts: 4, baseDelayMs: 1, maxDelayMs: 5 } } satisfies EvmRpcClientOptions;

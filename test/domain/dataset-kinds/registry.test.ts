@@ -1,0 +1,67 @@
+import { describe, expect, it } from "vitest";
+import { BLOCK_NUM_FIELD, manifestTables } from "../../../src/domain/dataset-kinds/kind-definition";
+import { datasetKind, kindTables, runnableKinds } from "../../../src/domain/dataset-kinds/registry";
+import { evmRpcManifest } from "../../../src/domain/manifest/evm-rpc";
+import type { Manifest, RawManifest } from "../../../src/domain/manifest/kinds";
+
+const raw = (kind: RawManifest["kind"], tables: RawManifest["tables"]): Manifest => ({
+  kind,
+  network: "mainnet",
+  start_block: 7,
+  finalized_blocks_only: true,
+  tables,
+});
+
+const beaconTables: RawManifest["tables"] = {
+  blocks: {
+    network: "mainnet-beacon",
+    schema: { arrow: { fields: [{ name: "block_num", type: "UInt64", nullable: false }, { name: "graffiti", type: { FixedSizeBinary: 32 }, nullable: true }] } },
+  },
+};
+
+describe("the dataset-kind registry", () => {
+  it("has an answer for every kind, and says which kinds run here", () => {
+    for (const kind of ["evm-rpc", "eth-beacon", "firehose", "manifest"] as const) {
+      const definition = datasetKind(kind);
+      expect(definition.cannotRun === null || definition.cannotRun.length > 20, kind).toBe(true);
+    }
+    expect(runnableKinds()).toContain("evm-rpc");
+    expect(runnableKinds()).not.toContain("firehose");
+  });
+
+  it("evm-rpc: the tables of the code whatever the manifest lists, 23 blocks columns, _block_num first", () => {
+    const manifest: Manifest = { ...evmRpcManifest("anvil"), tables: {} };
+    const tables = kindTables(manifest);
+    expect(tables.map((table) => table.name)).toEqual(["blocks", "logs", "transactions"]);
+    for (const table of tables) expect(table.fields[0]).toEqual(BLOCK_NUM_FIELD);
+    const blocks = tables[0]!.fields.map((field) => field.name);
+    expect(blocks).toHaveLength(23); // reference §5.1: _block_num and 22 more
+    expect(blocks.slice(blocks.indexOf("difficulty"), blocks.indexOf("difficulty") + 3)).toEqual(["difficulty", "total_difficulty", "gas_limit"]);
+    expect(datasetKind("evm-rpc").providerKind).toBe("evm-rpc");
+    expect(datasetKind("evm-rpc").chain(evmRpcManifest("anvil", { startBlock: 5, finalizedBlocksOnly: true }))).toEqual({
+      network: "anvil",
+      startBlock: 5,
+      finalizedOnly: true,
+    });
+  });
+
+  it("firehose cannot run and says why in terms of the protocol", () => {
+    expect(datasetKind("firehose").cannotRun).toMatch(/HTTP\/2 with trailers/);
+    expect(datasetKind("firehose").providerKind).toBe("firehose");
+  });
+
+  it("a manifest's own tables get _block_num first, once, sorted by name", () => {
+    const withBlockNum: RawManifest["tables"] = {
+      z: { network: "n", schema: { arrow: { fields: [{ name: "_block_num", type: "UInt64", nullable: false }, { name: "x", type: "Utf8", nullable: true }] } } },
+      ...beaconTables,
+    };
+    const tables = manifestTables(raw("firehose", withBlockNum));
+    expect(tables.map((table) => table.name)).toEqual(["blocks", "z"]);
+    expect(tables[1]!.fields.map((field) => field.name)).toEqual(["_block_num", "x"]);
+    expect(tables[0]!.fields.map((field) => field.name)).toEqual(["_block_num", "block_num", "graffiti"]);
+  });
+
+  it("a raw kind follows its manifest's network and start", () => {
+    expect(datasetKind("firehose").chain(raw("firehose", beaconTables))).toEqual({ network: "mainnet", startBlock: 7, finalizedOnly: true });
+  });
+});
