@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { formatRevision, isHash, isName, isNamespace, isVersion, parseRevision, type Revision } from "../domain/revision";
 import { kindTables } from "../domain/dataset-kinds/registry";
+import type { Manifest } from "../domain/manifest/kinds";
 import { parseManifest } from "../domain/manifest/parse";
 import type { Db } from "../store/db";
 import { readManifestObject } from "../store/manifests";
@@ -55,6 +56,13 @@ export const DatasetRevisionParamsSchema = DatasetParamsSchema.extend({
   revision: RevisionSchema.openapi(pathParam("revision")),
 });
 
+export const DatasetTableParamsSchema = DatasetRevisionParamsSchema.extend({
+  table: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]*$/, "table must be a lowercase identifier")
+    .openapi({ param: { name: "table", in: "path" }, example: "blocks" }),
+});
+
 export const DatasetVersionParamsSchema = DatasetParamsSchema.extend({
   version: VersionSchema.openapi(pathParam("version")),
 });
@@ -70,19 +78,25 @@ export async function resolveDatasetRevision(db: Db, params: { namespace: string
 }
 
 /**
- * The tables a job of the revision writes, as its kind says. Empty when the
- * stored manifest cannot be read: a job then fails at its start with the
- * reason, which the runner reads from the same object.
+ * The parsed manifest of a revision, or null when the stored manifest cannot
+ * be read: a job then fails at its start with the reason, which the runner
+ * reads from the same object.
  */
-export async function revisionTables(bucket: R2Bucket, resolved: ResolvedRevision): Promise<string[]> {
+export async function revisionManifest(bucket: R2Bucket, resolved: ResolvedRevision): Promise<Manifest | null> {
   const text = await readManifestObject(bucket, resolved.hash);
-  if (text === null) return [];
+  if (text === null) return null;
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
-    return [];
+    return null;
   }
   const parsed = parseManifest(json);
-  return parsed.ok ? kindTables(parsed.manifest).map((table) => table.name) : [];
+  return parsed.ok ? parsed.manifest : null;
+}
+
+/** The tables a job of the revision writes, as its kind says; empty when the stored manifest cannot be read. */
+export async function revisionTables(bucket: R2Bucket, resolved: ResolvedRevision): Promise<string[]> {
+  const manifest = await revisionManifest(bucket, resolved);
+  return manifest ? kindTables(manifest).map((table) => table.name) : [];
 }

@@ -4,7 +4,7 @@ import { type Db, openDb } from "../store/db";
 import { listActiveTableProgress, type TableProgressRow } from "../store/location-progress";
 import type { ResolvedRevision } from "../store/revisions";
 import type { App } from "./app";
-import { DatasetRevisionParamsSchema, resolveDatasetRevision, revisionTables } from "./dataset-params";
+import { DatasetRevisionParamsSchema, DatasetTableParamsSchema, resolveDatasetRevision, revisionTables } from "./dataset-params";
 import { ApiError } from "./errors";
 import { errorContent, jsonContent, readRouteErrors } from "./responses";
 import { validationHook } from "./validation";
@@ -33,13 +33,6 @@ const DatasetProgressSchema = z
   })
   .openapi("DatasetProgress");
 
-const TableParamsSchema = DatasetRevisionParamsSchema.extend({
-  table: z
-    .string()
-    .regex(/^[a-z_][a-z0-9_]*$/, "table must be a lowercase identifier")
-    .openapi({ param: { name: "table", in: "path" }, example: "blocks" }),
-});
-
 const datasetProgressRoute = createRoute({
   method: "get",
   path: "/datasets/{namespace}/{name}/versions/{revision}/progress",
@@ -61,7 +54,7 @@ const tableProgressRoute = createRoute({
   tags: ["datasets"],
   operationId: "get_table_progress",
   summary: "Sync progress of one table of a dataset",
-  request: { params: TableParamsSchema },
+  request: { params: DatasetTableParamsSchema },
   responses: {
     200: jsonContent(TableProgressSchema, "The table's progress"),
     400: errorContent("Invalid path (INVALID_PATH)"),

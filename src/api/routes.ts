@@ -9,7 +9,8 @@ import { registerLocationRoutes } from "./locations";
 import { registerManifestRoutes } from "./manifests";
 import { registerProgressRoutes } from "./progress";
 import { registerProviderRoutes } from "./providers";
+import { registerTableFileRoutes } from "./table-files";
 import { registerWorkerRoutes } from "./workers";
 
 /** Every resource module of the API, in the order its routes are registered. */
-export const resourceRoutes: ((app: App) => void)[] = [registerHealthRoutes, registerProviderRoutes, registerDatasetRoutes, registerDatasetVersionRoutes, registerManifestRoutes, registerJobControlRoutes, registerProgressRoutes, registerJobRoutes, registerLocationRoutes, registerFileRoutes, registerWorkerRoutes];
+export const resourceRoutes: ((app: App) => void)[] = [registerHealthRoutes, registerProviderRoutes, registerDatasetRoutes, registerDatasetVersionRoutes, registerManifestRoutes, registerJobControlRoutes, registerProgressRoutes, registerTableFileRoutes, registerJobRoutes, registerLocationRoutes, registerFileRoutes, registerWorkerRoutes];

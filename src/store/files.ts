@@ -26,10 +26,10 @@ export async function listLocationFiles(db: Db, locationId: number, page: PageRe
   return toPage(rows, page.limit);
 }
 
-/** A file with its location's URL (join the two for the object's full URL). */
-export async function getFileWithUrl(db: Db, id: number): Promise<{ file: FileRow; url: string } | undefined> {
+/** A file with its location's URL (join the two for the object's full URL) and path (for its object key). */
+export async function getFileWithUrl(db: Db, id: number): Promise<{ file: FileRow; url: string; path: string } | undefined> {
   const [row] = await db
-    .select({ file: files, url: locations.url })
+    .select({ file: files, url: locations.url, path: locations.path })
     .from(files)
     .innerJoin(locations, eq(locations.id, files.locationId))
     .where(eq(files.id, id));
@@ -108,6 +108,34 @@ export async function registerFile(db: Db, jobId: number, file: NewFile): Promis
   if (inserted[0]) return { outcome: "inserted", id: inserted[0].id };
   if (existing[0]) return { outcome: "existed", id: existing[0].id };
   return { outcome: "refused" };
+}
+
+/** A file as a segment of its table's chain, with what a reader of the table needs to know of it. */
+export interface ChainFile extends SizedSegment {
+  fileName: string;
+  rowCount: number;
+  objectETag: string | null;
+}
+
+/** Every file of a location with its chain fields, in id order (the canonical chain is computed from them). */
+export async function listChainFiles(db: Db, locationId: number): Promise<ChainFile[]> {
+  const rows = await db
+    .select({
+      fileId: files.id,
+      fileName: files.fileName,
+      start: files.rangeStart,
+      end: files.rangeEnd,
+      hash: files.endHash,
+      prevHash: files.prevHash,
+      network: sql<string>`coalesce(json_extract(${files.metadata}, '$.ranges[0].network'), '')`,
+      rowCount: files.rowCount,
+      objectSize: files.objectSize,
+      objectETag: files.objectETag,
+    })
+    .from(files)
+    .where(eq(files.locationId, locationId))
+    .orderBy(asc(files.id));
+  return rows.map(({ start, end, ...file }) => ({ ...file, range: { start, end } }));
 }
 
 /** Every file of a location as a segment for canonical-chain computations, in id order. */

@@ -60,13 +60,22 @@ export function fileMetadata(fileName: string, start: number, end: number) {
   };
 }
 
-/** A file row, and its object in R2 unless `withObject` is false. */
-export async function seedFile(location: { id: number; path: string }, start: number, end: number, options: { withObject?: boolean } = {}) {
-  const fileName = `${String(start).padStart(9, "0")}-${String(end).padStart(9, "0")}-${end.toString(16).padStart(8, "0")}.parquet`;
+/**
+ * A file row, and its object in R2 unless `withObject` is false (`body`: its bytes). `hash` (the end block's,
+ * by default derived from `end`) and `prevHash` (default null) place it in its table's chain.
+ */
+export async function seedFile(
+  location: { id: number; path: string },
+  start: number,
+  end: number,
+  options: { withObject?: boolean; body?: Uint8Array | string; hash?: string; prevHash?: string | null } = {},
+) {
+  const endHash = options.hash ?? `0x${end.toString(16).padStart(64, "0")}`;
+  const fileName = `${String(start).padStart(9, "0")}-${String(end).padStart(9, "0")}-${endHash.slice(-8)}.parquet`;
   let objectSize: number | null = null;
   let objectETag: string | null = null;
   if (options.withObject ?? true) {
-    const object = (await env.BUCKET.put(fileObjectKey(location.path, fileName), `parquet ${start}-${end}`))!;
+    const object = (await env.BUCKET.put(fileObjectKey(location.path, fileName), options.body ?? `parquet ${start}-${end}`))!;
     objectSize = object.size;
     objectETag = object.etag;
   }
@@ -77,8 +86,8 @@ export async function seedFile(location: { id: number; path: string }, start: nu
       fileName,
       rangeStart: start,
       rangeEnd: end,
-      endHash: `0x${end.toString(16).padStart(64, "0")}`,
-      prevHash: null,
+      endHash,
+      prevHash: options.prevHash ?? null,
       rowCount: end - start + 1,
       objectSize,
       objectETag,
