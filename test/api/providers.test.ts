@@ -219,7 +219,7 @@ describe("auth", () => {
 describe("secrets are never shown", () => {
   const INFURA_KEY = "9aa3d95b3bc440fa88ea12eaa4456161";
   const ALCHEMY_KEY = "AbCdEfGhIjKlMnOpQrStUvWx12";
-  const secrets = ["fh-token-value", "hdr-key-value", "hunter2", "user-name", "pass-word", INFURA_KEY, ALCHEMY_KEY, "QuerySecret9", "frag-secret", "nested-cred"];
+  const secrets = ["fh-token-value", "hdr-key-value", "hunter2", "user-name", "pass-word", INFURA_KEY, ALCHEMY_KEY, "QuerySecret9", "frag-secret", "nested-cred", "SECRETKEY123", "QKEY987"];
 
   const providers = [
     { name: "firehose_token", kind: "firehose", network: "mainnet", url: "https://fh.example.com:443", token: "fh-token-value" },
@@ -233,6 +233,7 @@ describe("secrets are never shown", () => {
       fallback_urls: [`https://eth-mainnet.g.alchemy.com/v2/${ALCHEMY_KEY}`],
     },
     { name: "rpc_placeholders", kind: "evm-rpc", network: "base", url: "https://base.example.com/v3/${BASE_KEY}", api_key: "${BASE_KEY}" },
+    { name: "rpc_short_key", kind: "evm-rpc", network: "sepolia", url: "https://user:pw@rpc.example.org/v3/SECRETKEY123?apikey=QKEY987" },
   ];
 
   const expected = [
@@ -247,6 +248,7 @@ describe("secrets are never shown", () => {
       client: { password: "***", auth: { credential: "***", retries: "***" } },
       fallback_urls: ["https://eth-mainnet.g.alchemy.com/v2/***"],
     },
+    { name: "rpc_short_key", kind: "evm-rpc", network: "sepolia", url: "https://***:***@rpc.example.org/v3/***?apikey=***" },
   ];
 
   async function createAll() {

@@ -89,12 +89,40 @@ describe("URLs", () => {
 });
 
 describe("looksLikeApiKey", () => {
-  it("takes 16 or more key characters with a digit or mixed case", () => {
-    expect(looksLikeApiKey("9aa3d95b3bc440fa")).toBe(true);
+  it("takes 8 or more characters with a digit", () => {
+    expect(looksLikeApiKey("SECRETKEY123")).toBe(true);
+    expect(looksLikeApiKey("9aa3d95b")).toBe(true);
+    expect(looksLikeApiKey("9aa3d95b3bc440f")).toBe(true);
+    expect(looksLikeApiKey("9aa3d95b3bc440fa.json")).toBe(true);
+    expect(looksLikeApiKey("k3y.w1th~dots")).toBe(true);
+    expect(looksLikeApiKey("9aa3d95")).toBe(false); // 7 characters
+    expect(looksLikeApiKey("v3")).toBe(false);
+    expect(looksLikeApiKey("mainnet")).toBe(false);
+  });
+
+  it("takes any segment of 20 or more characters, digits or not", () => {
+    expect(looksLikeApiKey("abcdefghijklmnopqrst")).toBe(true);
+    expect(looksLikeApiKey("solemn-thrumming-bird")).toBe(true);
+    expect(looksLikeApiKey("abcdefghijklmnopqrs")).toBe(false); // 19 lower-case letters
+    expect(looksLikeApiKey("eth-mainnet-archive")).toBe(false); // 19, a route name
+  });
+
+  it("still takes 16 or more key characters mixing upper and lower case", () => {
     expect(looksLikeApiKey("AbCdEfGhIjKlMnOp")).toBe(true);
-    expect(looksLikeApiKey("9aa3d95b3bc440f")).toBe(false); // 15 characters
-    expect(looksLikeApiKey("abcdefghijklmnopqrstuvwxyz")).toBe(false); // a word, not a key
-    expect(looksLikeApiKey("9aa3d95b3bc440fa.json")).toBe(false);
+    expect(looksLikeApiKey("AbCdEfGhIjKlMnO")).toBe(false); // 15
+    expect(looksLikeApiKey("abcdefghijklmnop")).toBe(false); // one case: a word
+  });
+
+  it("keeps a placeholder, however long", () => {
+    expect(looksLikeApiKey("${INFURA_PROJECT_KEY_2024}")).toBe(false);
+  });
+});
+
+describe("the issue's example", () => {
+  it("shows no part of a short key in the path or query", () => {
+    expect(redactUrl("https://user:pw@rpc.example.org/v3/SECRETKEY123?apikey=QKEY987")).toBe("https://***:***@rpc.example.org/v3/***?apikey=***");
+    expect(redactUrl("https://rpc.example.org/SECRETKEY123/eth")).toBe("https://rpc.example.org/***/eth");
+    expect(redactUrl("https://rpc.example.org/v1/mainnet/aaaabbbbccccddddeeeeffff")).toBe("https://rpc.example.org/v1/mainnet/***");
   });
 });
 

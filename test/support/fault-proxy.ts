@@ -3,7 +3,8 @@
  * anvil: real HTTP traffic, with faults injected on request. Each test uses
  * its own scenario (a path segment), so tests do not see each other's faults
  * or request logs:
- *   POST   /rpc/<scenario>               JSON-RPC, forwarded to the node unless a fault applies
+ *   POST   /rpc/<scenario>[/<any>...]    JSON-RPC, forwarded to the node unless a fault applies (the rest of
+ *                                        the path and the query are ignored: room for an API key in the URL)
  *   POST   /control/<scenario>/faults    body: Fault[], appended to the scenario's queues
  *   GET    /control/<scenario>/log       ScenarioLog: every request the scenario saw
  *   POST   /nodes                        body: {"seed": boolean}; starts a fresh anvil -> FreshNode
@@ -54,7 +55,7 @@ export async function startFaultProxy(nodeUrl: string): Promise<FaultProxy> {
   async function handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
     const path = (request.url ?? "/").split("?")[0]!.split("/").filter(Boolean);
     const body = await readBody(request);
-    if (path[0] === "rpc" && path.length === 2 && request.method === "POST") return proxy(scenario(path[1]!), body, response);
+    if (path[0] === "rpc" && path.length >= 2 && request.method === "POST") return proxy(scenario(path[1]!), body, response);
     if (path[0] === "control" && path.length === 3) {
       const target = scenario(path[1]!);
       if (path[2] === "faults" && request.method === "POST") {

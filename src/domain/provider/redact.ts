@@ -10,10 +10,12 @@
  * 2. In every other string, each URL (`scheme://...`, anywhere in the string)
  *    is redacted piecewise: user and password of the userinfo, every query
  *    value (a query item without `=` as a whole), the fragment, and each path
- *    segment that looks like an API key (16 or more of `A-Z a-z 0-9 _ -`,
- *    with a digit or with both upper- and lower-case letters, as Infura's
- *    `/v3/<hex>` or Alchemy's `/v2/<key>`) become `***`. Scheme, host, port
- *    and the other path segments stay, so the endpoint remains recognisable.
+ *    segment that may be an API key become `***`: one of 8 or more characters
+ *    with a digit, one of 20 or more characters, and one of 16 or more of
+ *    `A-Z a-z 0-9 _ -` with both upper- and lower-case letters (Infura's
+ *    `/v3/<hex>`, Alchemy's `/v2/<key>`, a short `/SECRETKEY123`). Scheme,
+ *    host, port and the other path segments (`v3`, `eth`, `mainnet`,
+ *    `archive`) stay, so the endpoint remains recognisable.
  * 3. A value made only of `${VAR}` placeholders stays as it is, in secret
  *    fields and URLs alike: it names an environment variable and holds no
  *    secret. The value is substituted only when a job uses the provider and is
@@ -29,15 +31,20 @@ const SECRET_FIELD = /key|secret|passw|pwd|token|credential|auth|bearer|jwt|cook
 const URL_IN_TEXT = /[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s"'<>]*/g;
 const URL_PARTS = /^([A-Za-z][A-Za-z0-9+.-]*:\/\/)([^/?#]*)([^?#]*)(?:\?([^#]*))?(?:#(.*))?$/s;
 const KEY_ALPHABET = /^[A-Za-z0-9_-]{16,}$/;
+/** Route names are short words; a key is long or mixes digits in (a short key with a digit leaked before). */
+const KEY_WITH_DIGIT_MIN = 8;
+const KEY_ANY_MIN = 20;
 
 function isSecretFieldName(name: string): boolean {
   return SECRET_FIELD.test(name);
 }
 
-/** A path segment that is probably an API key rather than a route name. */
+/** A path segment that may be an API key rather than a route name. */
 export function looksLikeApiKey(segment: string): boolean {
-  if (!KEY_ALPHABET.test(segment)) return false;
-  return /\d/.test(segment) || (/[a-z]/.test(segment) && /[A-Z]/.test(segment));
+  if (isPlaceholderOnly(segment)) return false;
+  if (segment.length >= KEY_ANY_MIN) return true;
+  if (segment.length >= KEY_WITH_DIGIT_MIN && /\d/.test(segment)) return true;
+  return KEY_ALPHABET.test(segment) && /[a-z]/.test(segment) && /[A-Z]/.test(segment);
 }
 
 function redactPart(part: string): string {
