@@ -4,6 +4,7 @@ import type { Env } from "../env";
 import { requireAuth } from "./auth";
 import { renderDocsPage } from "./docs";
 import { ApiError, errorResponse } from "./errors";
+import { failureCode, failureCodes } from "./failure-codes";
 import { resourceRoutes } from "./routes";
 
 type AppEnv = { Bindings: Env };
@@ -33,6 +34,18 @@ function allowedMethods(app: App, path: string): string[] {
   return [...methods].sort();
 }
 
+type OpenApiDocument = ReturnType<App["getOpenAPI31Document"]>;
+
+/** The document with each endpoint's own 500 code (failure-codes.ts) in its 500 description. */
+function withFailureCodes(document: OpenApiDocument): OpenApiDocument {
+  for (const [endpoint, code] of failureCodes()) {
+    const [method = "", path = ""] = endpoint.split(" ");
+    const failure = document.paths?.[path]?.[method.toLowerCase() as "get"]?.responses?.["500"];
+    if (failure && "description" in failure) failure.description = `Unexpected failure, such as the database (${code})`;
+  }
+  return document;
+}
+
 export function createApp(): App {
   const app: App = new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
@@ -49,8 +62,9 @@ export function createApp(): App {
     description: "AMP_ADMIN_TOKEN (read and write) or AMP_READ_TOKEN (read only)",
   });
   const documentConfig = { openapi: "3.1.0", info: OPENAPI_INFO, security: [{ bearer: [] }] };
-  app.doc31("/openapi.json", documentConfig);
-  app.get("/docs", (c) => c.html(renderDocsPage(app.getOpenAPI31Document(documentConfig))));
+  const openApiDocument = () => withFailureCodes(app.getOpenAPI31Document(documentConfig));
+  app.get("/openapi.json", (c) => c.json(openApiDocument()));
+  app.get("/docs", (c) => c.html(renderDocsPage(openApiDocument())));
 
   app.notFound((c) => {
     const allowed = allowedMethods(app, c.req.path);
@@ -63,12 +77,16 @@ export function createApp(): App {
   });
 
   app.onError((error, c) => {
-    if (error instanceof ApiError) return errorResponse(error.code, error.message);
+    if (error instanceof ApiError) {
+      if (error.status >= 500 && error.cause !== undefined) console.error(`${error.code} on ${c.req.method} ${c.req.routePath}`, error.cause);
+      return errorResponse(error.code, error.message);
+    }
     if (error instanceof HTTPException && error.status < 500) {
       return errorResponse("INVALID_PATH", error.message || "bad request");
     }
-    console.error(`unhandled error on ${c.req.method} ${c.req.path}`, error);
-    return errorResponse("INTERNAL_ERROR", "internal error");
+    const code = failureCode(c.req.method, c.req.routePath);
+    console.error(`unexpected failure on ${c.req.method} ${c.req.routePath} (${code})`, error);
+    return errorResponse(code, "internal error");
   });
 
   return app;

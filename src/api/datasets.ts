@@ -118,7 +118,7 @@ export function registerDatasetRoutes(app: App): void {
       try {
         await registerDatasetWithManifest(db, c.env.BUCKET, stored, registration);
       } catch (error) {
-        throw new ApiError("MANIFEST_LINKING_ERROR", `could not register ${namespace}/${name}: ${String(error)}`);
+        throw new ApiError("MANIFEST_LINKING_ERROR", `could not register ${namespace}/${name}`, { cause: error });
       }
       return c.body(null, 201);
     },

@@ -54,17 +54,42 @@ const errorStatus = {
   SCHEDULER_ERROR: 500,
   UNEXPECTED_STATE_CONFLICT: 500,
   TABLE_NOT_FOUND: 404,
+  // an endpoint that fails unexpectedly (failure-codes.ts)
+  LIST_ALL_DATASETS_ERROR: 500,
+  STORE_ERROR: 500,
+  UNLINK_DATASET_MANIFESTS_ERROR: 500,
+  LIST_VERSION_TAGS_ERROR: 500,
+  RESOLVE_REVISION_ERROR: 500,
+  DELETE_VERSION_TAG_ERROR: 500,
+  GET_DATASET_ERROR: 500,
+  GET_DATASET_PROGRESS_ERROR: 500,
+  GET_TABLE_PROGRESS_ERROR: 500,
+  LIST_ORPHANED_MANIFESTS_ERROR: 500,
+  MANIFEST_RETRIEVAL_ERROR: 500,
+  MANIFEST_DELETE_ERROR: 500,
+  LIST_DATASET_TAGS_ERROR: 500,
+  LIST_JOBS_ERROR: 500,
+  DELETE_JOBS_BY_STATUS_ERROR: 500,
+  GET_JOB_ERROR: 500,
+  DELETE_JOB_ERROR: 500,
+  STOP_JOB_ERROR: 500,
+  LIST_JOB_EVENTS_ERROR: 500,
+  METADATA_DB_ERROR: 500,
+  METADATA_DB_LIST_ERROR: 500,
+  METADATA_DB_GET_BY_ID_ERROR: 500,
 } as const satisfies Record<string, ContentfulStatusCode>;
 
 export type ErrorCode = keyof typeof errorStatus;
 
 /** A failure the API answers as `{error_code, error_message}`. */
 export class ApiError extends Error {
+  /** `options.cause`, for a 500, is logged, never answered: a store's error may name its queries and values. */
   constructor(
     readonly code: ErrorCode,
     message: string,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
     this.name = "ApiError";
   }
 

@@ -122,7 +122,7 @@ export function registerManifestRoutes(app: App): void {
       try {
         await registerManifest(openDb(c.env.DB), c.env.BUCKET, stored);
       } catch (error) {
-        throw new ApiError("MANIFEST_REGISTRATION_ERROR", `could not register manifest ${stored.hash}: ${String(error)}`);
+        throw new ApiError("MANIFEST_REGISTRATION_ERROR", `could not register manifest ${stored.hash}`, { cause: error });
       }
       return c.json({ hash: stored.hash }, 201);
     },

@@ -13,7 +13,7 @@ export async function putValidManifest(bucket: R2Bucket, content: unknown): Prom
   try {
     await putManifestObject(bucket, prepared);
   } catch (error) {
-    throw new ApiError("MANIFEST_STORAGE_ERROR", `could not store manifest ${prepared.hash}: ${String(error)}`);
+    throw new ApiError("MANIFEST_STORAGE_ERROR", `could not store manifest ${prepared.hash}`, { cause: error });
   }
   return prepared;
 }
