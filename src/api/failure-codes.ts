@@ -20,6 +20,7 @@ const FAILURE_CODES = {
   "POST /datasets/{namespace}/{name}/versions/{revision}/deploy": "GET_DATASET_ERROR",
   "GET /datasets/{namespace}/{name}/versions/{revision}/progress": "GET_DATASET_PROGRESS_ERROR",
   "GET /datasets/{namespace}/{name}/versions/{revision}/tables/{table}/progress": "GET_TABLE_PROGRESS_ERROR",
+  "GET /datasets/{namespace}/{name}/versions/{revision}/tables/{table}/files": "LIST_TABLE_FILES_ERROR",
   "POST /manifests": "MANIFEST_REGISTRATION_ERROR",
   "DELETE /manifests": "LIST_ORPHANED_MANIFESTS_ERROR",
   "GET /manifests/{hash}": "MANIFEST_RETRIEVAL_ERROR",
@@ -40,6 +41,7 @@ const FAILURE_CODES = {
   "DELETE /locations/{id}": "METADATA_DB_ERROR",
   "GET /locations/{location_id}/files": "METADATA_DB_ERROR",
   "GET /files/{file_id}": "METADATA_DB_ERROR",
+  "GET /files/{file_id}/content": "METADATA_DB_ERROR",
   "GET /workers": "METADATA_DB_LIST_ERROR",
   "GET /workers/{id}": "METADATA_DB_GET_BY_ID_ERROR",
 } as const satisfies Record<string, ErrorCode>;
