@@ -1,5 +1,6 @@
 import { JobRunner, jobRunnerStub, stepCoordinator } from "../durable-objects/job-runner";
 import { createApp } from "./api/app";
+import { runDueSchedules } from "./api/schedule-sweep";
 import { jobSettings } from "./domain/job-settings";
 import type { StepCoordinator, StepMessage } from "./domain/step-protocol";
 import { workerMetadataFromVersion } from "./domain/worker";
@@ -51,7 +52,9 @@ export default {
     }
   },
 
-  async scheduled(_controller, env, ctx) {
+  async scheduled(controller, env, ctx) {
     ctx.waitUntil(reconcileJobs(env));
+    // The trigger's scheduled time, not the clock: a late run still claims the due times up to when it was meant to run.
+    ctx.waitUntil(runDueSchedules(env, new Date(controller.scheduledTime)));
   },
 } satisfies ExportedHandler<Env, StepMessage>;

@@ -78,6 +78,8 @@ const errorStatus = {
   METADATA_DB_ERROR: 500,
   METADATA_DB_LIST_ERROR: 500,
   METADATA_DB_GET_BY_ID_ERROR: 500,
+  // schedules
+  SCHEDULE_NOT_FOUND: 404,
 } as const satisfies Record<string, ContentfulStatusCode>;
 
 export type ErrorCode = keyof typeof errorStatus;

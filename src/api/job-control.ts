@@ -1,12 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { jobRunnerStub } from "../../durable-objects/job-runner";
 import { parseEndBlock } from "../domain/end-block";
-import { dumpDescriptor } from "../domain/job";
-import { jobSettings } from "../domain/job-settings";
 import { openDb } from "../store/db";
-import { scheduleJob } from "../store/scheduling";
 import type { App } from "./app";
-import { DatasetRevisionParamsSchema, resolveDatasetRevision, revisionTables } from "./dataset-params";
+import { DatasetRevisionParamsSchema } from "./dataset-params";
+import { deployRevision } from "./deploy-revision";
 import { ApiError } from "./errors";
 import { JobIdParamsSchema, requireJob } from "./job-info";
 import { errorContent, jsonContent, writeRouteErrors } from "./responses";
@@ -15,7 +13,7 @@ import { jsonBody, validationHook } from "./validation";
 /** What starts and stops a job's JobRunner: deploy and stop. */
 
 /** u16, as the original's `max_writers`; 0 is refused (DESIGN difference 6). */
-const MAX_PARALLELISM = 65_535;
+export const MAX_PARALLELISM = 65_535;
 
 const DeployRequestSchema = z
   .object({
@@ -90,27 +88,7 @@ export function registerJobControlRoutes(app: App): void {
       // A request without any body skips the validator (@hono/zod-openapi hands over `{}` as is), so the
       // schema's defaults are applied here: continuous, parallelism 1.
       const body = c.req.header("content-type") === undefined ? DeployRequestSchema.parse({}) : c.req.valid("json");
-      const db = openDb(c.env.DB);
-      const resolved = await resolveDatasetRevision(db, { namespace, name, revision });
-      // Checked before anything is written: a misconfigured Worker schedules nothing.
-      const settings = jobSettings(c.env);
-      if (!settings.ok) throw new ApiError("SCHEDULER_ERROR", settings.reason);
-      const descriptor = dumpDescriptor({
-        endBlock: body.end_block,
-        maxWriters: body.parallelism,
-        datasetNamespace: namespace,
-        datasetName: name,
-        manifestHash: resolved.hash,
-      });
-      const scheduled = await scheduleJob(db, {
-        manifestHash: resolved.hash,
-        datasetNamespace: namespace,
-        datasetName: name,
-        tables: await revisionTables(c.env.BUCKET, resolved),
-        bucketName: c.env.BUCKET_NAME,
-        descriptor,
-      });
-      if (scheduled.outcome === "scheduled") await jobRunnerStub(c.env.JOB_RUNNER, scheduled.jobId).start(scheduled.jobId, settings.settings.stepSize, settings.settings.maxAttempts);
+      const scheduled = await deployRevision(c.env, { namespace, name, revision, endBlock: body.end_block, parallelism: body.parallelism });
       return c.json({ job_id: scheduled.jobId }, 202);
     },
     validationHook({ param: "INVALID_PATH", json: "INVALID_BODY" }),

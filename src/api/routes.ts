@@ -9,8 +9,9 @@ import { registerLocationRoutes } from "./locations";
 import { registerManifestRoutes } from "./manifests";
 import { registerProgressRoutes } from "./progress";
 import { registerProviderRoutes } from "./providers";
+import { registerScheduleRoutes } from "./dataset-schedules";
 import { registerTableFileRoutes } from "./table-files";
 import { registerWorkerRoutes } from "./workers";
 
 /** Every resource module of the API, in the order its routes are registered. */
-export const resourceRoutes: ((app: App) => void)[] = [registerHealthRoutes, registerProviderRoutes, registerDatasetRoutes, registerDatasetVersionRoutes, registerManifestRoutes, registerJobControlRoutes, registerProgressRoutes, registerTableFileRoutes, registerJobRoutes, registerLocationRoutes, registerFileRoutes, registerWorkerRoutes];
+export const resourceRoutes: ((app: App) => void)[] = [registerHealthRoutes, registerProviderRoutes, registerDatasetRoutes, registerDatasetVersionRoutes, registerManifestRoutes, registerJobControlRoutes, registerScheduleRoutes, registerProgressRoutes, registerTableFileRoutes, registerJobRoutes, registerLocationRoutes, registerFileRoutes, registerWorkerRoutes];

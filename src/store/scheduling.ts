@@ -17,6 +17,8 @@ export interface JobToSchedule {
   tables: readonly string[];
   bucketName: string;
   descriptor: DumpJobDescriptor;
+  /** The schedule that deploys the job, named in its `scheduled` event; absent for a deploy by request. */
+  schedule?: Record<string, unknown>;
 }
 
 export type ScheduleOutcome = { outcome: "scheduled"; jobId: number } | { outcome: "existing"; jobId: number };
@@ -62,7 +64,7 @@ export async function scheduleJob(db: Db, job: JobToSchedule): Promise<ScheduleO
       // An active location of this table already exists: it is reused (resuming).
       .onConflictDoNothing();
   });
-  const scheduled = jobEventValues(0, { kind: "scheduled", detail: { descriptor: job.descriptor } });
+  const scheduled = jobEventValues(0, { kind: "scheduled", detail: { descriptor: job.descriptor, ...(job.schedule ? { schedule: job.schedule } : {}) } });
   try {
     const results = await db.batch([
       db

@@ -169,3 +169,35 @@ export const locationProgress = sqliteTable("location_progress", {
   totalSizeBytes: integer("total_size_bytes").notNull(),
   updatedAt: timestamp("updated_at"),
 });
+
+/**
+ * A cron schedule per dataset revision, as the revision was named (`latest`
+ * follows new versions). `next_run_at` is the due time the Cron trigger
+ * claims with a compare-and-set, so each due time deploys at most once.
+ */
+export const schedules = sqliteTable(
+  "schedules",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    namespace: text("namespace").notNull(),
+    name: text("name").notNull(),
+    revision: text("revision").notNull(),
+    cron: text("cron").notNull(),
+    timezone: text("timezone").notNull(),
+    /** The deploy's end_block as given: null, a string or an integer. */
+    endBlock: text("end_block", { mode: "json" }).$type<string | number | null>(),
+    parallelism: integer("parallelism").notNull(),
+    enabled: integer("enabled", { mode: "boolean" }).notNull(),
+    /** Null while disabled or once the expression never fires again. */
+    nextRunAt: text("next_run_at"),
+    /** The last due time claimed, what came of it, and the job it deployed or found running. */
+    lastDueAt: text("last_due_at"),
+    lastRunAt: text("last_run_at"),
+    lastOutcome: text("last_outcome"),
+    lastJobId: integer("last_job_id"),
+    lastMessage: text("last_message"),
+    createdAt: timestamp("created_at"),
+    updatedAt: timestamp("updated_at"),
+  },
+  (t) => [uniqueIndex("schedules_revision_idx").on(t.namespace, t.name, t.revision), index("schedules_due_idx").on(t.enabled, t.nextRunAt)],
+);

@@ -7,6 +7,7 @@
  */
 import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { evmRpcManifest } from "../../src/domain/manifest/evm-rpc";
 import { type DevServer, liveGroupMembers, startDevServer } from "../support/dev-server";
 
 describe("wrangler dev (scripts/dev.mjs)", () => {
@@ -46,6 +47,31 @@ describe("wrangler dev (scripts/dev.mjs)", () => {
     const response = await fetch(`${server.url}/__scheduled`);
     expect(response.status).toBe(200);
     await response.body?.cancel();
+  });
+
+  // `/__scheduled` runs the handler at the current time; miniflare's `/cdn-cgi/handler/scheduled` takes the time to run it at.
+  it("deploys a due schedule from the scheduled handler at a given time, once", async () => {
+    const manifest = evmRpcManifest("dev_sched_net", { startBlock: 0 });
+    expect((await server.request("POST", "/datasets", { namespace: "_", name: "dev_sched", version: "1.0.0", manifest })).status).toBe(201);
+    const set = await server.request("PUT", "/datasets/_/dev_sched/versions/latest/schedule", { cron: "0 * * * *", end_block: "latest" });
+    expect(set.status).toBe(201);
+    const due = Date.parse((set.body as { next_run_at: string }).next_run_at);
+    for (let run = 0; run < 2; run++) {
+      const response = await fetch(`${server.url}/cdn-cgi/handler/scheduled?cron=*+*+*+*+*&time=${due + 5_000}`);
+      expect(response.status).toBe(200);
+      await response.body?.cancel();
+    }
+    // The handler's work runs in waitUntil, after /__scheduled has answered.
+    type LastRun = { outcome: string | null; job_id: number; due_at: string } | null;
+    let lastRun: LastRun = null;
+    for (const deadline = Date.now() + 20_000; lastRun?.outcome == null && Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 200))) {
+      lastRun = ((await server.request("GET", "/datasets/_/dev_sched/versions/latest/schedule")).body as { last_run: LastRun }).last_run;
+    }
+    expect(lastRun).toMatchObject({ outcome: "deployed", due_at: new Date(due).toISOString() });
+    const jobs = (await server.request("GET", "/jobs")).body as { jobs: { id: number }[] };
+    expect(jobs.jobs.map((job) => job.id)).toEqual([lastRun!.job_id]);
+    const events = (await server.request("GET", `/jobs/${lastRun!.job_id}/events`)).body as { events: { kind: string; detail: Record<string, unknown> }[] };
+    expect(events.events[0]).toMatchObject({ kind: "scheduled", detail: { schedule: { name: "dev_sched", revision: "latest", due_at: new Date(due).toISOString() } } });
   });
 
   it("stops every process it started and removes its persist directory", async () => {
