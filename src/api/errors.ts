@@ -80,6 +80,10 @@ const errorStatus = {
   METADATA_DB_GET_BY_ID_ERROR: 500,
   // schedules
   SCHEDULE_NOT_FOUND: 404,
+  SET_SCHEDULE_ERROR: 500,
+  GET_SCHEDULE_ERROR: 500,
+  DELETE_SCHEDULE_ERROR: 500,
+  LIST_SCHEDULES_ERROR: 500,
 } as const satisfies Record<string, ContentfulStatusCode>;
 
 export type ErrorCode = keyof typeof errorStatus;

@@ -42,6 +42,10 @@ const FAILURE_CODES = {
   "GET /locations/{location_id}/files": "METADATA_DB_ERROR",
   "GET /files/{file_id}": "METADATA_DB_ERROR",
   "GET /files/{file_id}/content": "METADATA_DB_ERROR",
+  "PUT /datasets/{namespace}/{name}/versions/{revision}/schedule": "SET_SCHEDULE_ERROR",
+  "GET /datasets/{namespace}/{name}/versions/{revision}/schedule": "GET_SCHEDULE_ERROR",
+  "DELETE /datasets/{namespace}/{name}/versions/{revision}/schedule": "DELETE_SCHEDULE_ERROR",
+  "GET /schedules": "LIST_SCHEDULES_ERROR",
   "GET /workers": "METADATA_DB_LIST_ERROR",
   "GET /workers/{id}": "METADATA_DB_GET_BY_ID_ERROR",
 } as const satisfies Record<string, ErrorCode>;

@@ -32,6 +32,7 @@ const REQUESTS: Record<string, { query?: string; body?: unknown; params?: Record
   "GET /providers/{name}": { params: { name: "rpc_sample" } },
   "DELETE /providers/{name}": { params: { name: "rpc_sample" } },
   "DELETE /jobs": { query: "?status=terminal" },
+  "PUT /datasets/{namespace}/{name}/versions/{revision}/schedule": { body: { cron: "0 * * * *" } },
   "GET /workers/{id}": { params: { id: "worker-1" } },
 };
 
