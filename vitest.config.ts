@@ -42,6 +42,8 @@ export default defineConfig(async () => {
 
   return {
     test: {
+      // The Worker's structured log lines (one per job transition and step) would bury the test report.
+      onConsoleLog: (log: string) => !log.startsWith('{"level":'),
       projects: [
         {
           test: {

@@ -43,6 +43,7 @@ export async function loadJobSetup(db: Db, bucket: R2Bucket, jobId: number, sett
     job: {
       jobId,
       manifestHash: row.manifestHash,
+      dataset: `${descriptor.job.datasetNamespace}/${descriptor.job.datasetName}`,
       datasetKind: manifest.kind,
       kindTables: kind.tables(manifest),
       provider: null,

@@ -1,5 +1,8 @@
 /** Probes: queue messages that read the chain head and the block hashes of the tip check for the runner. */
 import { resolveEndBlock } from "../src/domain/end-block";
+import { logLine } from "../src/domain/log-line";
+import { recordChainHead } from "../src/store/chain-heads";
+import { appendJobEvent } from "../src/store/job-events";
 import type { ProbeContext, ProbeResult, StepFailure, StepMessage } from "../src/domain/step-protocol";
 import { type ReportOutcome, type RunnerContext, isActive } from "./runner-context";
 import type { RunnerJob, RunnerState } from "./runner-storage";
@@ -53,6 +56,7 @@ export async function onProbeResult(
   state.probeFailures = 0;
   state.head = result.head;
   state.headAt = Date.now();
+  if (result.head !== null) await recordChainHead(runner.db, { manifestHash: job.manifestHash, network: job.network, head: result.head });
   for (const [block, hash] of Object.entries(result.hashes)) state.tipHashes[Number(block)] = hash;
   if (state.end === undefined && result.head !== null) {
     const resolved = resolveEndBlock(job.endBlock, { start: job.startBlock, latest: result.head });
@@ -75,6 +79,9 @@ export async function onProbeFailure(
 ): Promise<ReportOutcome> {
   const probe = state.probe;
   if (!isActive(state.status) || !probe || probe.lease !== lease) return "refused";
+  const detail = { reason: failure.reason, error: failure.error, attempt: probe.attempt, retryable: failure.retryable };
+  await appendJobEvent(runner.db, job.jobId, { kind: "head_read_failed", detail });
+  console.log(logLine("head_read_failed", { job_id: job.jobId, dataset: job.dataset, provider: job.provider?.name, ...detail }));
   if (!failure.retryable || probe.attempt >= job.maxAttempts) {
     await failJob(runner, job, state, `reading the chain head failed after ${probe.attempt} attempt(s): ${failure.reason}`);
     return "failedJob";

@@ -16,6 +16,8 @@ import type { JobLocation } from "../src/store/scheduling";
 export interface RunnerJob {
   jobId: number;
   manifestHash: string;
+  /** `namespace/name`, for log lines. */
+  dataset: string;
   datasetKind: DatasetKind;
   /** The tables the kind writes, with their columns: decided once, from the manifest, when the job starts. */
   kindTables: readonly KindTable[];

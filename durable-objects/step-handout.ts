@@ -3,6 +3,7 @@ import type { BlockRange } from "../src/domain/block-range";
 import { isTerminal } from "../src/domain/job";
 import { settleForced, tableMissing } from "../src/domain/job-plan";
 import type { StepContext, StepFailure, StepMessage, StepResult, StepTable } from "../src/domain/step-protocol";
+import { logLine } from "../src/domain/log-line";
 import { appendJobEvent } from "../src/store/job-events";
 import { heartbeat, recordFiles } from "./progress-mirror";
 import { type ReportOutcome, type RunnerContext, isActive } from "./runner-context";
@@ -74,16 +75,15 @@ export async function onStepResult(
   runner.storage.deleteStep(stepId);
   state.forced = [...settleForced(state.forced, step.range)];
   await runner.storage.saveState(state);
-  await appendJobEvent(runner.db, job.jobId, {
-    kind: "step_completed",
-    detail: {
-      range: step.range,
-      files: result.files.length,
-      rows: result.files.reduce((sum, f) => sum + f.rows, 0),
-      bytes: result.files.reduce((sum, f) => sum + f.bytes, 0),
-      duration_ms: Math.round(result.durationMs),
-    },
-  });
+  const detail = {
+    range: step.range,
+    files: result.files.length,
+    rows: result.files.reduce((sum, f) => sum + f.rows, 0),
+    bytes: result.files.reduce((sum, f) => sum + f.bytes, 0),
+    duration_ms: Math.round(result.durationMs),
+  };
+  await appendJobEvent(runner.db, job.jobId, { kind: "step_completed", detail });
+  console.log(logLine("step_completed", { job_id: job.jobId, dataset: job.dataset, ...detail, attempt: step.attempt }));
   return "recorded";
 }
 
@@ -98,10 +98,9 @@ export async function onStepFailure(
 ): Promise<ReportOutcome> {
   const step = runner.storage.step(stepId);
   if (!step || step.lease !== lease || step.state !== "claimed") return "refused";
-  await appendJobEvent(runner.db, job.jobId, {
-    kind: "step_failed",
-    detail: { range: step.range, reason: failure.reason, attempt: step.attempt, retryable: failure.retryable },
-  });
+  const detail = { range: step.range, reason: failure.reason, error: failure.error, attempt: step.attempt, retryable: failure.retryable };
+  await appendJobEvent(runner.db, job.jobId, { kind: "step_failed", detail });
+  console.log(logLine("step_failed", { job_id: job.jobId, dataset: job.dataset, provider: job.provider?.name, ...detail }));
   if (!isActive(state.status)) {
     // Stopping: nothing is retried.
     runner.storage.deleteStep(stepId);

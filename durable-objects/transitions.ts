@@ -1,7 +1,8 @@
 /** The job's status changes: compare-and-set in D1, which keeps the job's event log, mirrored in the runner's state. */
 import { JOB_TRANSITIONS, type JobStatus } from "../src/domain/job";
 import type { JobEvent } from "../src/store/job-events";
-import { type TransitionResult, transitionJob } from "../src/store/jobs";
+import { logLine } from "../src/domain/log-line";
+import { type TransitionOptions, type TransitionResult, transitionJob } from "../src/store/jobs";
 import type { RunnerContext } from "./runner-context";
 import type { RunnerJob, RunnerState } from "./runner-storage";
 
@@ -18,26 +19,26 @@ export async function transition(
   reason?: string,
   providerName?: string,
 ): Promise<boolean> {
-  const result = await mirror(runner, job.jobId, to, event, reason, providerName);
+  const result = await transitionJob(runner.db, job.jobId, JOB_TRANSITIONS[to], to, transitionOptions(event, reason, providerName));
+  if (result.applied) logTransition(job.jobId, job.dataset, to, reason, providerName);
   state.status = result.status ?? "FAILED";
   await runner.storage.saveState(state);
   return result.applied;
 }
 
 /** A transition in D1 alone, for a job the runner never loaded. */
-export function mirror(
-  runner: RunnerContext,
-  jobId: number,
-  to: JobStatus,
-  event: JobEvent,
-  reason?: string,
-  providerName?: string,
-): Promise<TransitionResult> {
-  return transitionJob(runner.db, jobId, JOB_TRANSITIONS[to], to, {
-    event,
-    ...(reason === undefined ? {} : { reason }),
-    ...(providerName === undefined ? {} : { providerName }),
-  });
+export async function mirror(runner: RunnerContext, jobId: number, to: JobStatus, event: JobEvent, reason?: string): Promise<TransitionResult> {
+  const result = await transitionJob(runner.db, jobId, JOB_TRANSITIONS[to], to, transitionOptions(event, reason));
+  if (result.applied) logTransition(jobId, undefined, to, reason);
+  return result;
+}
+
+function transitionOptions(event: JobEvent, reason?: string, providerName?: string): TransitionOptions {
+  return { event, ...(reason === undefined ? {} : { reason }), ...(providerName === undefined ? {} : { providerName }) };
+}
+
+function logTransition(jobId: number, dataset: string | undefined, to: JobStatus, reason?: string, provider?: string): void {
+  console.log(logLine("job_transition", { job_id: jobId, dataset, to, reason, provider }));
 }
 
 export async function failJob(runner: RunnerContext, job: RunnerJob, state: RunnerState, reason: string): Promise<void> {

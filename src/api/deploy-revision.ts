@@ -1,6 +1,7 @@
 import { jobRunnerStub } from "../../durable-objects/job-runner";
 import type { EndBlock } from "../domain/end-block";
 import { dumpDescriptor } from "../domain/job";
+import { logLine } from "../domain/log-line";
 import { jobSettings } from "../domain/job-settings";
 import type { Revision } from "../domain/revision";
 import type { Env } from "../env";
@@ -48,6 +49,9 @@ export async function deployRevision(env: Env, deploy: RevisionDeploy): Promise<
     descriptor,
     ...(deploy.schedule ? { schedule: deploy.schedule } : {}),
   });
-  if (scheduled.outcome === "scheduled") await jobRunnerStub(env.JOB_RUNNER, scheduled.jobId).start(scheduled.jobId, settings.settings.stepSize, settings.settings.maxAttempts);
+  if (scheduled.outcome === "scheduled") {
+    console.log(logLine("job_transition", { job_id: scheduled.jobId, dataset: `${namespace}/${name}`, to: "SCHEDULED", by: deploy.schedule ? "schedule" : "request" }));
+    await jobRunnerStub(env.JOB_RUNNER, scheduled.jobId).start(scheduled.jobId, settings.settings.stepSize, settings.settings.maxAttempts);
+  }
   return scheduled;
 }

@@ -84,6 +84,8 @@ const errorStatus = {
   GET_SCHEDULE_ERROR: 500,
   DELETE_SCHEDULE_ERROR: 500,
   LIST_SCHEDULES_ERROR: 500,
+  // metrics
+  METRICS_ERROR: 500,
 } as const satisfies Record<string, ContentfulStatusCode>;
 
 export type ErrorCode = keyof typeof errorStatus;

@@ -46,6 +46,7 @@ const FAILURE_CODES = {
   "GET /datasets/{namespace}/{name}/versions/{revision}/schedule": "GET_SCHEDULE_ERROR",
   "DELETE /datasets/{namespace}/{name}/versions/{revision}/schedule": "DELETE_SCHEDULE_ERROR",
   "GET /schedules": "LIST_SCHEDULES_ERROR",
+  "GET /metrics": "METRICS_ERROR",
   "GET /workers": "METADATA_DB_LIST_ERROR",
   "GET /workers/{id}": "METADATA_DB_GET_BY_ID_ERROR",
 } as const satisfies Record<string, ErrorCode>;

@@ -18,7 +18,8 @@ const EVENT_KINDS_DOC = [
   "`scheduled`, `running`, `stop_requested`, `stopping`, `stopped`, `completed`: status changes (detail may carry context)",
   "`step_started` {range, attempt}",
   "`step_completed` {range, files, rows, bytes, duration_ms}",
-  "`step_failed` {range, reason, attempt, retryable}",
+  "`step_failed` {range, reason, error (its class: rate_limited, timeout, …), attempt, retryable}",
+  "`head_read_failed` {reason, error, attempt, retryable}: reading the chain head failed",
   "`failed` {reason}",
   "`range` is an inclusive block range {start, end}",
 ].join("; ");

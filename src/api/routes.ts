@@ -7,6 +7,7 @@ import { registerJobControlRoutes } from "./job-control";
 import { registerJobRoutes } from "./jobs";
 import { registerLocationRoutes } from "./locations";
 import { registerManifestRoutes } from "./manifests";
+import { registerMetricsRoutes } from "./metrics";
 import { registerProgressRoutes } from "./progress";
 import { registerProviderRoutes } from "./providers";
 import { registerScheduleRoutes } from "./dataset-schedules";
@@ -14,4 +15,4 @@ import { registerTableFileRoutes } from "./table-files";
 import { registerWorkerRoutes } from "./workers";
 
 /** Every resource module of the API, in the order its routes are registered. */
-export const resourceRoutes: ((app: App) => void)[] = [registerHealthRoutes, registerProviderRoutes, registerDatasetRoutes, registerDatasetVersionRoutes, registerManifestRoutes, registerJobControlRoutes, registerScheduleRoutes, registerProgressRoutes, registerTableFileRoutes, registerJobRoutes, registerLocationRoutes, registerFileRoutes, registerWorkerRoutes];
+export const resourceRoutes: ((app: App) => void)[] = [registerHealthRoutes, registerProviderRoutes, registerDatasetRoutes, registerDatasetVersionRoutes, registerManifestRoutes, registerJobControlRoutes, registerScheduleRoutes, registerProgressRoutes, registerTableFileRoutes, registerJobRoutes, registerLocationRoutes, registerFileRoutes, registerWorkerRoutes, registerMetricsRoutes];

@@ -1,5 +1,6 @@
 import { parseCronSchedule } from "../domain/cron-schedule";
 import { parseEndBlock } from "../domain/end-block";
+import { logLine } from "../domain/log-line";
 import { parseRevision } from "../domain/revision";
 import type { Env } from "../env";
 import { openDb } from "../store/db";
@@ -35,7 +36,7 @@ export async function runDueSchedules(env: Env, now: Date): Promise<ScheduleRun[
     const result = await deployDue(env, row, dueAt);
     await recordScheduleRun(db, row.id, result);
     const run = { schedule: `${row.namespace}/${row.name}@${row.revision}`, dueAt, ...result };
-    console.log(JSON.stringify({ event: "schedule_run", schedule: run.schedule, cron: row.cron, timezone: row.timezone, due_at: dueAt, outcome: run.outcome, job_id: run.jobId, message: run.message }));
+    console.log(logLine("schedule_run", { schedule: run.schedule, cron: row.cron, timezone: row.timezone, due_at: dueAt, outcome: run.outcome, job_id: run.jobId, message: run.message }));
     runs.push(run);
   }
   return runs;

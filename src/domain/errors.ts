@@ -25,6 +25,11 @@ export type ErrorReason =
   | "http_rejected"
   | "block_invalid_twice";
 
+/** Reasons that are the provider's doing, as opposed to an unforeseen failure of our own. */
+export function isProviderError(reason: string): boolean {
+  return reason !== "unexpected";
+}
+
 export abstract class ClassifiedError extends Error {
   abstract readonly retryable: boolean;
 

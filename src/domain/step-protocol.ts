@@ -7,6 +7,7 @@
  */
 import type { BlockRange } from "./block-range";
 import type { KindTable } from "./dataset-kinds/kind-definition";
+import type { ErrorReason } from "./errors";
 import type { DatasetKind } from "./manifest/kinds";
 import type { ProviderKind } from "./provider/types";
 
@@ -83,6 +84,8 @@ export interface StepResult {
 
 export interface StepFailure {
   readonly reason: string;
+  /** The class of the failure (`rate_limited`, `timeout`, …), a stable label for metrics. */
+  readonly error: ErrorReason;
   readonly retryable: boolean;
 }
 

@@ -49,7 +49,7 @@ function sourceFor(deps: ConsumerDeps, context: ProbeContext | StepContext): Blo
 
 function failureOf(error: unknown) {
   const classified = classifyError(error);
-  return { reason: classified.message, retryable: classified.retryable };
+  return { reason: classified.message, error: classified.reason, retryable: classified.retryable };
 }
 
 export async function handleStepMessage(message: StepMessage, deps: ConsumerDeps): Promise<void> {

@@ -1,5 +1,6 @@
 import { and, asc, eq } from "drizzle-orm";
 import type { BlockRange } from "../domain/block-range";
+import type { ErrorReason } from "../domain/errors";
 import { nowTimestamp } from "./clock";
 import type { Db } from "./db";
 import { type Page, type PageRequest, pastCursor, toPage } from "./page";
@@ -12,6 +13,7 @@ export const JOB_EVENT_KINDS = [
   "step_started",
   "step_completed",
   "step_failed",
+  "head_read_failed",
   "stop_requested",
   "stopping",
   "stopped",
@@ -30,7 +32,8 @@ export type JobEvent =
       kind: "step_completed";
       detail: { range: BlockRange; files: number; rows: number; bytes: number; duration_ms: number };
     }
-  | { kind: "step_failed"; detail: { range: BlockRange; reason: string; attempt: number; retryable: boolean } }
+  | { kind: "step_failed"; detail: { range: BlockRange; reason: string; error: ErrorReason; attempt: number; retryable: boolean } }
+  | { kind: "head_read_failed"; detail: { reason: string; error: ErrorReason; attempt: number; retryable: boolean } }
   | { kind: "failed"; detail: { reason: string } };
 
 export type JobEventRow = typeof jobEvents.$inferSelect;

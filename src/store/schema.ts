@@ -201,3 +201,14 @@ export const schedules = sqliteTable(
   },
   (t) => [uniqueIndex("schedules_revision_idx").on(t.namespace, t.name, t.revision), index("schedules_due_idx").on(t.enabled, t.nextRunAt)],
 );
+
+/**
+ * The chain head a manifest's job last read from its provider, for the lag
+ * of each table behind the head in GET /metrics. Written at every head read.
+ */
+export const chainHeads = sqliteTable("chain_heads", {
+  manifestHash: text("manifest_hash").primaryKey(),
+  network: text("network").notNull(),
+  headBlock: integer("head_block").notNull(),
+  observedAt: timestamp("observed_at"),
+});

@@ -261,7 +261,7 @@ describe("step failures", () => {
     await startRunning(stub, jobId, 100);
     const [first] = await runnerSteps(stub);
     await claim(stub, first!);
-    expect(await stub.failStep(first!.id, first!.lease, { reason: "rate limited", retryable: true })).toBe(true);
+    expect(await stub.failStep(first!.id, first!.lease, { reason: "rate limited", error: "rate_limited", retryable: true })).toBe(true);
 
     const [waiting] = await runnerSteps(stub);
     expect(waiting).toMatchObject({ id: first!.id, state: "waiting", attempt: 1 });
@@ -283,7 +283,7 @@ describe("step failures", () => {
     expect(await jobStatus(jobId)).toBe("COMPLETED");
 
     const failed = (await events(jobId)).find((event) => event.kind === "step_failed");
-    expect(failed!.detail).toEqual({ range: first!.range, reason: "rate limited", attempt: 1, retryable: true });
+    expect(failed!.detail).toEqual({ range: first!.range, reason: "rate limited", error: "rate_limited", attempt: 1, retryable: true });
   });
 
   it("fails the job on a fatal failure, with its reason in the events", async () => {
@@ -292,13 +292,13 @@ describe("step failures", () => {
     const [first, second] = await runnerSteps(stub);
     await claim(stub, first!);
     await claim(stub, second!);
-    expect(await stub.failStep(first!.id, first!.lease, { reason: "method not supported: eth_getBlockReceipts", retryable: false })).toBe(true);
+    expect(await stub.failStep(first!.id, first!.lease, { reason: "method not supported: eth_getBlockReceipts", error: "method_not_supported", retryable: false })).toBe(true);
 
     expect(await jobStatus(jobId)).toBe("FAILED");
     const reason = "step 0..=9 failed after 1 attempt(s): method not supported: eth_getBlockReceipts";
     expect((await jobRow(jobId)).failureReason).toBe(reason);
     expect((await events(jobId)).slice(-2).map((event) => [event.kind, event.detail])).toEqual([
-      ["step_failed", { range: first!.range, reason: "method not supported: eth_getBlockReceipts", attempt: 1, retryable: false }],
+      ["step_failed", { range: first!.range, reason: "method not supported: eth_getBlockReceipts", error: "method_not_supported", attempt: 1, retryable: false }],
       ["failed", { reason }],
     ]);
     expect(await runnerSteps(stub)).toEqual([]);
@@ -318,7 +318,7 @@ describe("step failures", () => {
       const [step] = await runnerSteps(stub);
       expect(step).toMatchObject({ state: "leased", attempt });
       await claim(stub, step!);
-      await stub.failStep(step!.id, step!.lease, { reason: "timeout", retryable: true });
+      await stub.failStep(step!.id, step!.lease, { reason: "timeout", error: "timeout", retryable: true });
       if ((await jobStatus(jobId)) === "FAILED") break;
       advance((await runnerSteps(stub))[0]!.deadline - Date.now());
       await fireAlarm(stub);
@@ -480,7 +480,7 @@ describe("stop", () => {
     const [first] = await runnerSteps(stub);
     await claim(stub, first!);
     await stub.requestStop(jobId);
-    expect(await stub.failStep(first!.id, first!.lease, { reason: "timeout", retryable: true })).toBe(true);
+    expect(await stub.failStep(first!.id, first!.lease, { reason: "timeout", error: "timeout", retryable: true })).toBe(true);
     await expectStatus(stub, jobId, "STOPPED");
     expect((await eventKinds(jobId)).slice(-3)).toEqual(["stopping", "step_failed", "stopped"]);
     expect(await runnerSteps(stub)).toEqual([]);
@@ -616,7 +616,7 @@ describe("a continuous job", () => {
     await fireAlarm(stub);
     const probe = (await runnerState(stub)).probe!;
     expect(await stub.claimProbe(probe.lease)).not.toBeNull();
-    expect(await stub.failProbe(probe.lease, { reason: "connection refused", retryable: true })).toBe(true);
+    expect(await stub.failProbe(probe.lease, { reason: "connection refused", error: "network", retryable: true })).toBe(true);
     const state = await runnerState(stub);
     expect(state.probe).toBeNull();
     expect(state.probeNotBefore).toBeGreaterThan(Date.now());
@@ -625,9 +625,13 @@ describe("a continuous job", () => {
     await fireAlarm(stub);
     const retried = (await runnerState(stub)).probe!;
     expect(retried.attempt).toBe(2);
-    expect(await stub.failProbe(retried.lease, { reason: "invalid provider url", retryable: false })).toBe(true);
+    expect(await stub.failProbe(retried.lease, { reason: "invalid provider url", error: "invalid_provider", retryable: false })).toBe(true);
     expect(await jobStatus(jobId)).toBe("FAILED");
     expect((await jobRow(jobId)).failureReason).toBe("reading the chain head failed after 2 attempt(s): invalid provider url");
+    expect((await events(jobId)).filter((event) => event.kind === "head_read_failed").map((event) => event.detail)).toEqual([
+      { reason: "connection refused", error: "network", attempt: 1, retryable: true },
+      { reason: "invalid provider url", error: "invalid_provider", attempt: 2, retryable: false },
+    ]);
   });
 
   it("does not take a node that lags behind its files for a reorg", async () => {

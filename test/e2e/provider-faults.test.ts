@@ -90,7 +90,8 @@ describe("a provider that never works", () => {
     expect(job.status).toBe("FAILED");
     expect(job.failure_reason).toMatch(new RegExp(`^reading the chain head failed after ${MAX_ATTEMPTS} attempt\\(s\\): HTTP 500 from 127\\.0\\.0\\.1:\\d+`));
     const events = await jobEvents(jobId);
-    expect(events.map((event) => event.kind)).toEqual(["scheduled", "running", "failed"]);
+    expect(events.map((event) => event.kind)).toEqual(["scheduled", "running", ...Array<string>(MAX_ATTEMPTS).fill("head_read_failed"), "failed"]);
+    for (const failed of events.filter((event) => event.kind === "head_read_failed")) expect(failed.detail).toMatchObject({ error: "server_error", retryable: true });
     expect(events.at(-1)?.detail).toEqual({ reason: job.failure_reason });
     // Each attempt is the client's 6 tries.
     expect((await scenario.log()).requests.length).toBe(MAX_ATTEMPTS * 6);
