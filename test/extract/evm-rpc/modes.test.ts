@@ -129,8 +129,9 @@ describe("evm-rpc fetching modes", () => {
     expect(new Set(heads)).toEqual(new Set([chain.head]));
     const times = (await scenario.log()).requests.map((request) => request.at).sort((a, b) => a - b);
     expect(times).toHaveLength(63);
-    // 60 tokens at once; the 61st, 62nd and 63rd wait for 1, 2 and 3 s of refill.
-    expect(times[62]! - times[0]!).toBeGreaterThanOrEqual(2900);
-    expect(times[61]! - times[0]!).toBeGreaterThanOrEqual(1900);
+    // 60 tokens at once; the 61st, 62nd and 63rd wait for 1, 2 and 3 s of refill. The times are the proxy's, so
+    // the first request may arrive late on a loaded machine: half a second of slack, where no limit would give ~0.
+    expect(times[62]! - times[0]!).toBeGreaterThanOrEqual(2500);
+    expect(times[61]! - times[0]!).toBeGreaterThanOrEqual(1500);
   });
 });
