@@ -40,6 +40,49 @@ export default defineConfig(async () => {
     };
   }
 
+  /**
+   * The reliability campaign (`npm run chaos`, scripts/chaos.mjs, which sets AMP_CHAOS=1; not in `npm test`):
+   * - `chaos-api`: the fuzzing campaign, alone in its storage, which its digests compare request by request.
+   * - `chaos-jobs`: whole jobs under faults, crashes, stops and reorgs, like e2e.
+   * - `chaos-dev`: `npm run dev` killed and restarted in the middle of a job (Node: it starts processes).
+   */
+  const chaosProjects = [
+    defineWorkersProject({
+      test: {
+        name: "chaos-api",
+        include: ["test/chaos/api/**/*.test.ts"],
+        setupFiles: MIGRATIONS_SETUP,
+        globalSetup: GLOBAL_SETUP,
+        testTimeout: 900_000,
+        poolOptions: workerdPool({ isolatedStorage: false, bindings: { TEST_SHARED: null, ...TOKENS } }),
+      },
+    }),
+    defineWorkersProject({
+      test: {
+        name: "chaos-jobs",
+        include: ["test/chaos/jobs/**/*.test.ts"],
+        setupFiles: MIGRATIONS_SETUP,
+        globalSetup: GLOBAL_SETUP,
+        testTimeout: 600_000,
+        hookTimeout: 60_000,
+        poolOptions: workerdPool({
+          isolatedStorage: false,
+          bindings: { TEST_SHARED: null, ...TOKENS, AMP_STEP_SIZE: "10", AMP_STEP_MAX_ATTEMPTS: "10" },
+        }),
+      },
+    }),
+    {
+      test: {
+        name: "chaos-dev",
+        include: ["test/chaos/dev/**/*.test.ts"],
+        environment: "node",
+        globalSetup: GLOBAL_SETUP,
+        testTimeout: 600_000,
+        hookTimeout: 120_000,
+      },
+    },
+  ];
+
   return {
     test: {
       // The Worker's structured log lines (one per job transition and step) would bury the test report.
@@ -88,6 +131,7 @@ export default defineConfig(async () => {
             }),
           },
         }),
+        ...(process.env.AMP_CHAOS === "1" ? chaosProjects : []),
       ],
     },
   };

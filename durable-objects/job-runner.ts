@@ -9,7 +9,7 @@ import { type StopResult, stopStarted, stopUnstarted } from "./job-stop";
 import { onProbeClaim, onProbeFailure, onProbeResult } from "./probes";
 import type { ReportOutcome, RunnerContext, RunnerEnv } from "./runner-context";
 import { type RunnerJob, type RunnerState, RunnerStorage } from "./runner-storage";
-import { onStepClaim, onStepFailure, onStepResult } from "./step-handout";
+import { onStepClaim, onStepFailure, onStepRenew, onStepResult } from "./step-handout";
 
 /**
  * One per job: the only writer of that job's state. It resolves the end block,
@@ -95,6 +95,10 @@ export class JobRunner extends DurableObject<RunnerEnv> implements StepCoordinat
 
   completeStep(stepId: number, lease: string, result: StepResult): Promise<boolean> {
     return this.withJob(false, (job, state) => this.settle(job, state, onStepResult(this.runner, job, state, stepId, lease, result)));
+  }
+
+  renewStep(stepId: number, lease: string): Promise<boolean> {
+    return this.withJob(false, async (_job, state) => onStepRenew(this.runner.storage, state, stepId, lease, Date.now()));
   }
 
   failStep(stepId: number, lease: string, failure: StepFailure): Promise<boolean> {

@@ -51,6 +51,14 @@ export async function onStepClaim(
   };
 }
 
+/** The claiming consumer's heartbeat: its current lease runs on while the job has not ended (a stopping job waits for it). */
+export function onStepRenew(storage: RunnerStorage, state: RunnerState, stepId: number, lease: string, now: number): boolean {
+  const step = storage.step(stepId);
+  if (isTerminal(state.status) || !step || step.lease !== lease || step.state !== "claimed") return false;
+  storage.putStep({ ...step, deadline: now + RUN_LEASE_MS });
+  return true;
+}
+
 /**
  * Records a step's files and completes the step. A report of an expired
  * lease still counts its files (they are registered data), but completes

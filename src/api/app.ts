@@ -5,6 +5,7 @@ import { requireAuth } from "./auth";
 import { renderDocsPage } from "./docs";
 import { ApiError, errorResponse } from "./errors";
 import { failureCode, failureCodes } from "./failure-codes";
+import { GENERIC_FAILURE } from "./responses";
 import { resourceRoutes } from "./routes";
 
 type AppEnv = { Bindings: Env };
@@ -41,7 +42,10 @@ function withFailureCodes(document: OpenApiDocument): OpenApiDocument {
   for (const [endpoint, code] of failureCodes()) {
     const [method = "", path = ""] = endpoint.split(" ");
     const failure = document.paths?.[path]?.[method.toLowerCase() as "get"]?.responses?.["500"];
-    if (failure && "description" in failure) failure.description = `Unexpected failure, such as the database (${code})`;
+    if (!failure || !("description" in failure)) continue;
+    // A route that documents a 500 of its own (deploy's SCHEDULER_ERROR) keeps it.
+    const own = failure.description === GENERIC_FAILURE ? "" : `${failure.description}; `;
+    failure.description = `${own}any other unexpected failure, such as the database: ${code}`;
   }
   return document;
 }

@@ -119,3 +119,8 @@ export function errorResponse(code: ErrorCode, message: string, headers?: Header
     headers: { "content-type": "application/json", ...headers },
   });
 }
+
+/** Whether a code is one this API answers (the fuzzing campaign checks every answer against the list). */
+export function isErrorCode(code: string): code is ErrorCode {
+  return Object.hasOwn(errorStatus, code);
+}

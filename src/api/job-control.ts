@@ -53,7 +53,14 @@ const deployRoute = createRoute({
   middleware: [jsonBody("INVALID_BODY", { optional: true })] as const,
   request: {
     params: DatasetRevisionParamsSchema,
-    body: { required: false, content: { "application/json": { schema: DeployRequestSchema } } },
+    // Required for the validator, though the body may be left out (jsonBody reads none as `{}`): with an optional
+    // body, @hono/zod-openapi skipped validation for a content type it does not know in that case
+    // (`APPLICATION/JSON`) and handed the handler a raw `{}`, which crashed the deploy with a 500.
+    body: {
+      required: true,
+      description: "May be left out entirely (no content-type, no bytes): continuous, parallelism 1",
+      content: { "application/json": { schema: DeployRequestSchema } },
+    },
   },
   responses: {
     202: jsonContent(DeployResponseSchema, "Accepted: the job runs in the background"),

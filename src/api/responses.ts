@@ -18,6 +18,9 @@ export function errorContent(description: string) {
   return jsonContent(ErrorResponseSchema, description);
 }
 
+/** The 500 of a route, until the app names its code (failure-codes.ts). */
+export const GENERIC_FAILURE = "Internal error";
+
 /**
  * The errors any route that reads may answer besides its own: auth failures
  * and an internal error. A route with a more specific 500 lists it after
@@ -26,7 +29,7 @@ export function errorContent(description: string) {
 export const readRouteErrors = {
   401: errorContent("Missing or invalid bearer token (UNAUTHORIZED)"),
   503: errorContent("No API token is configured (AUTH_NOT_CONFIGURED)"),
-  500: errorContent("Internal error"),
+  500: errorContent(GENERIC_FAILURE),
 } as const;
 
 /** The errors any route that writes may answer besides its own: also the read-only token's 403. */

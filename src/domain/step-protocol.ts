@@ -110,6 +110,12 @@ export interface StepCoordinator {
    * was already completed (a duplicate report) or still has work to do.
    */
   completeStep(stepId: number, lease: string, result: StepResult): Promise<boolean>;
+  /**
+   * The consumer still works on the step: its claim runs for another run
+   * lease from now. False when the lease is no longer current (the step was
+   * handed out again, completed, or the job ended): the work is then wasted.
+   */
+  renewStep(stepId: number, lease: string): Promise<boolean>;
   failStep(stepId: number, lease: string, failure: StepFailure): Promise<boolean>;
   claimProbe(lease: string): Promise<ProbeContext | null>;
   completeProbe(lease: string, result: ProbeResult): Promise<boolean>;

@@ -13,6 +13,7 @@ import { registerFile } from "../store/files";
 import { heartbeatWorker, registerWorker } from "../store/workers";
 import type { BlockSource } from "./block-source";
 import { blockSourceFor } from "./block-sources";
+import { renewWhileWorking } from "./claim-renewal";
 import { runExtractStep } from "./step-runner";
 
 export interface ConsumerDeps {
@@ -67,16 +68,25 @@ export async function handleStepMessage(message: StepMessage, deps: ConsumerDeps
   const context = await coordinator.claimStep(message.stepId, message.lease);
   if (!context) return;
   await heartbeat(deps);
+  const renewal = renewWhileWorking(() => Promise.all([coordinator.renewStep(message.stepId, message.lease), heartbeat(deps)]));
+  try {
+    await runClaimedStep(deps, coordinator, message.stepId, message.lease, context);
+  } finally {
+    renewal.stop();
+  }
+}
+
+async function runClaimedStep(deps: ConsumerDeps, coordinator: StepCoordinator, stepId: number, lease: string, context: StepContext): Promise<void> {
   const started = Date.now();
   let files: StepFile[];
   try {
     files = await extract(deps, context);
   } catch (error) {
-    await coordinator.failStep(message.stepId, message.lease, failureOf(error));
+    await coordinator.failStep(stepId, lease, failureOf(error));
     return;
   }
   await heartbeat(deps);
-  await coordinator.completeStep(message.stepId, message.lease, { files, durationMs: Date.now() - started });
+  await coordinator.completeStep(stepId, lease, { files, durationMs: Date.now() - started });
 }
 
 async function probe(deps: ConsumerDeps, context: ProbeContext) {

@@ -83,7 +83,7 @@ describe("the OpenAPI document", () => {
     expect(documented.filter((endpoint) => endpoint !== "GET /healthz").sort()).toEqual([...codes.keys()].sort());
     for (const [endpoint, code] of codes) {
       const [method = "", path = ""] = endpoint.split(" ");
-      expect(doc.paths[path]?.[method.toLowerCase()]?.responses["500"]?.description, endpoint).toContain(`(${code})`);
+      expect(doc.paths[path]?.[method.toLowerCase()]?.responses["500"]?.description, endpoint).toContain(`: ${code}`);
     }
   });
 });

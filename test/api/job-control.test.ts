@@ -79,6 +79,18 @@ describe("POST /datasets/{namespace}/{name}/versions/{revision}/deploy", () => {
     });
   });
 
+  it("reads the body whatever the case of its JSON content type (APPLICATION/JSON was a 500)", async () => {
+    await register("_", "fh", { ...rawManifest(), kind: "firehose" }, "1.0.0");
+    for (const type of ["APPLICATION/JSON", "Application/Json; charset=utf-8"]) {
+      const res = await api("/datasets/_/fh/versions/1.0.0/deploy", { method: "POST", headers: { "content-type": type }, body: '{"end_block": 5, "parallelism": 3}' });
+      expect(res.status, type).toBe(202);
+      const { job_id } = await res.json<{ job_id: number }>();
+      const job = await (await api(`/jobs/${job_id}`)).json<{ descriptor: { Dump: { end_block: string; max_writers: number } } }>();
+      expect(job.descriptor.Dump, type).toMatchObject({ end_block: "5", max_writers: 3 });
+    }
+    await expectError(await api(DEPLOY, { method: "POST", headers: { "content-type": "APPLICATION/JSON" }, body: '{"parallelism": 0}' }), 400, "INVALID_BODY");
+  });
+
   it("answers 404 DATASET_NOT_FOUND for an unknown dataset or revision", async () => {
     await register("_", "d", rawManifest(), "1.0.0");
     for (const path of ["/datasets/_/nothing/versions/1.0.0/deploy", "/datasets/_/d/versions/2.0.0/deploy", `/datasets/_/d/versions/${"0".repeat(64)}/deploy`]) {

@@ -12,7 +12,7 @@ import {
   totalLength,
   union,
 } from "../../src/domain/block-range";
-import { prng } from "./prng";
+import { prng } from "../support/prng";
 
 const r = (start: number, end: number): BlockRange => ({ start, end });
 

@@ -14,7 +14,7 @@ import {
   reorgRange,
   tableProgress,
 } from "../../src/domain/canonical-chain";
-import { prng } from "./prng";
+import { prng } from "../support/prng";
 
 /** A block hash per (block, branch): branches of a chain differ in every block hash. */
 const h = (block: number, branch: number): string =>

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { type BlockRange, difference, intersection, normalize, totalLength } from "../../src/domain/block-range";
 import { nextSteps } from "../../src/domain/step-plan";
-import { prng } from "./prng";
+import { prng } from "../support/prng";
 
 const r = (start: number, end: number): BlockRange => ({ start, end });
 

@@ -27,6 +27,7 @@ import {
   runnerSteps,
   runStep,
   schedule,
+  startRunning,
   TABLES,
   writeFile,
   writeStepFiles,
@@ -50,13 +51,6 @@ async function progressOf(locationId: number) {
 async function expectStatus(stub: RunnerStub, jobId: number, status: string): Promise<void> {
   expect(await jobStatus(jobId)).toBe(status);
   expect((await runnerState(stub)).status).toBe(status);
-}
-
-/** Starts the job's run: SCHEDULED → RUNNING on the first alarm, then answers its first probe. */
-async function startRunning(stub: RunnerStub, jobId: number, head: number): Promise<void> {
-  await fireAlarm(stub);
-  expect(await jobStatus(jobId)).toBe("RUNNING");
-  await answerProbe(stub, head);
 }
 
 /** Steps handed out and not claimed yet. */

@@ -210,3 +210,10 @@ export async function runStep(stub: RunnerStub, jobId: number, step: RunnerStep,
   expect(await stub.completeStep(step.id, step.lease, { files, durationMs: 5 })).toBe(true);
   return files;
 }
+
+/** Starts the job's run: SCHEDULED → RUNNING on the first alarm, then answers its first probe. */
+export async function startRunning(stub: RunnerStub, jobId: number, head: number): Promise<void> {
+  await fireAlarm(stub);
+  expect(await jobStatus(jobId)).toBe("RUNNING");
+  await answerProbe(stub, head);
+}
