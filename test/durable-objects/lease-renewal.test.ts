@@ -87,7 +87,7 @@ describe("a consumer that renews its claim", () => {
     expect(await stub.requestStop(jobId)).toBe("requested");
     // A stopping job waits for its claimed step, so the step may still renew.
     expect(await stub.renewStep(second!.id, second!.lease)).toBe(true);
-    await stub.failStep(second!.id, second!.lease, { reason: "stopped", retryable: true });
+    await stub.failStep(second!.id, second!.lease, { reason: "stopped", error: "timeout", retryable: true });
     expect(await jobStatus(jobId)).toBe("STOPPED");
     expect(await stub.renewStep(second!.id, second!.lease)).toBe(false);
   });
