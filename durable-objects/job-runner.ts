@@ -87,6 +87,24 @@ export class JobRunner extends DurableObject<RunnerEnv> implements StepCoordinat
     await this.withJob(undefined, (job, state) => drive(this.runner, job, state));
   }
 
+  /**
+   * Where the job is heading, for progress readers (`GET /jobs/{id}/progress`):
+   * null while the runner holds no job. It only reads, so it does not wait
+   * behind mutations.
+   */
+  async target(): Promise<JobTarget | null> {
+    const job = await this.runner.storage.job();
+    const state = await this.runner.storage.state();
+    if (!job || !state) return null;
+    return {
+      startBlock: job.startBlock,
+      continuous: job.endBlock.kind === "continuous",
+      endBlock: state.end ?? null,
+      head: state.head,
+      headAt: state.headAt === 0 ? null : state.headAt,
+    };
+  }
+
   // ---- consumers ---------------------------------------------------------
 
   claimStep(stepId: number, lease: string): Promise<StepContext | null> {
@@ -116,6 +134,20 @@ export class JobRunner extends DurableObject<RunnerEnv> implements StepCoordinat
   failProbe(lease: string, failure: StepFailure): Promise<boolean> {
     return this.withJob(false, (job, state) => this.settle(job, state, onProbeFailure(this.runner, job, state, lease, failure)));
   }
+}
+
+/** A job's block range as its runner knows it. */
+export interface JobTarget {
+  /** The first block the job extracts: the dataset's start block. */
+  startBlock: number;
+  /** Whether the job follows the head forever. */
+  continuous: boolean;
+  /** The last block it extracts, once resolved (a "latest" or "-N" end needs the first head); null for a continuous job or before. */
+  endBlock: number | null;
+  /** The chain head the runner read last; null before the first read. */
+  head: number | null;
+  /** When it read it (ms since epoch); null before the first read. */
+  headAt: number | null;
 }
 
 /**

@@ -36,6 +36,7 @@ const FAILURE_CODES = {
   "DELETE /jobs/{id}": "DELETE_JOB_ERROR",
   "PUT /jobs/{id}/stop": "STOP_JOB_ERROR",
   "GET /jobs/{id}/events": "LIST_JOB_EVENTS_ERROR",
+  "GET /jobs/{id}/progress": "GET_JOB_PROGRESS_ERROR",
   "GET /locations": "METADATA_DB_ERROR",
   "GET /locations/{id}": "METADATA_DB_ERROR",
   "DELETE /locations/{id}": "METADATA_DB_ERROR",

@@ -4,6 +4,7 @@ import { registerDatasetRoutes } from "./datasets";
 import { registerFileRoutes } from "./files";
 import { registerHealthRoutes } from "./health";
 import { registerJobControlRoutes } from "./job-control";
+import { registerJobProgressRoutes } from "./job-progress";
 import { registerJobRoutes } from "./jobs";
 import { registerLocationRoutes } from "./locations";
 import { registerManifestRoutes } from "./manifests";
@@ -15,4 +16,4 @@ import { registerTableFileRoutes } from "./table-files";
 import { registerWorkerRoutes } from "./workers";
 
 /** Every resource module of the API, in the order its routes are registered. */
-export const resourceRoutes: ((app: App) => void)[] = [registerHealthRoutes, registerProviderRoutes, registerDatasetRoutes, registerDatasetVersionRoutes, registerManifestRoutes, registerJobControlRoutes, registerScheduleRoutes, registerProgressRoutes, registerTableFileRoutes, registerJobRoutes, registerLocationRoutes, registerFileRoutes, registerWorkerRoutes, registerMetricsRoutes];
+export const resourceRoutes: ((app: App) => void)[] = [registerHealthRoutes, registerProviderRoutes, registerDatasetRoutes, registerDatasetVersionRoutes, registerManifestRoutes, registerJobControlRoutes, registerScheduleRoutes, registerProgressRoutes, registerTableFileRoutes, registerJobRoutes, registerJobProgressRoutes, registerLocationRoutes, registerFileRoutes, registerWorkerRoutes, registerMetricsRoutes];

@@ -1,4 +1,4 @@
-import { and, asc, eq, sql } from "drizzle-orm";
+import { and, asc, eq, type SQL, sql } from "drizzle-orm";
 import type { TableProgress } from "../domain/canonical-chain";
 import { nowTimestamp } from "./clock";
 import type { Db } from "./db";
@@ -43,9 +43,8 @@ export interface TableProgressRow {
   jobStatus: string | null;
 }
 
-/** Progress of every active location of a manifest, with its writer job (reference §9 step 6). */
-export async function listActiveTableProgress(db: Db, manifestHash: string): Promise<TableProgressRow[]> {
-  const rows = await db
+function tableProgressRows(db: Db, where: SQL | undefined) {
+  return db
     .select({
       table: locations.tableName,
       locationId: locations.id,
@@ -59,7 +58,17 @@ export async function listActiveTableProgress(db: Db, manifestHash: string): Pro
     .from(locations)
     .leftJoin(locationProgress, eq(locationProgress.locationId, locations.id))
     .leftJoin(jobs, eq(jobs.id, locations.writer))
-    .where(and(eq(locations.manifestHash, manifestHash), eq(locations.active, true)))
-    .orderBy(asc(locations.tableName));
-  return rows.map((row) => ({ ...row, filesCount: row.filesCount ?? 0, totalSizeBytes: row.totalSizeBytes ?? 0 }));
+    .where(where)
+    .orderBy(asc(locations.tableName))
+    .then((rows) => rows.map((row) => ({ ...row, filesCount: row.filesCount ?? 0, totalSizeBytes: row.totalSizeBytes ?? 0 })));
+}
+
+/** Progress of every active location of a manifest, with its writer job (reference §9 step 6). */
+export function listActiveTableProgress(db: Db, manifestHash: string): Promise<TableProgressRow[]> {
+  return tableProgressRows(db, and(eq(locations.manifestHash, manifestHash), eq(locations.active, true)));
+}
+
+/** Progress of the active locations job `jobId` writes (or wrote last). */
+export function listJobTableProgress(db: Db, jobId: number): Promise<TableProgressRow[]> {
+  return tableProgressRows(db, and(eq(locations.writer, jobId), eq(locations.active, true)));
 }

@@ -180,6 +180,21 @@ describe("end block resolution", () => {
     expect(await jobStatus(jobId)).toBe("COMPLETED");
   });
 
+  it("tells its target: start, the end once resolved, and the last head read", async () => {
+    const { stub } = await deploy({ endBlock: { kind: "latest" } });
+    await fireAlarm(stub);
+    expect(await stub.target()).toEqual({ startBlock: 0, continuous: false, endBlock: null, head: null, headAt: null });
+    await answerProbe(stub, 24);
+    expect(await stub.target()).toEqual({ startBlock: 0, continuous: false, endBlock: 24, head: 24, headAt: Date.now() });
+  });
+
+  it("tells a continuous job's target: no end, and the last head read", async () => {
+    const { stub } = await deploy({ endBlock: { kind: "continuous" }, startBlock: 3 });
+    await fireAlarm(stub);
+    await answerProbe(stub, 7);
+    expect(await stub.target()).toMatchObject({ startBlock: 3, continuous: true, endBlock: null, head: 7 });
+  });
+
   it('resolves "-N" as N blocks below the first head', async () => {
     const { jobId, stub } = await deploy({ endBlock: { kind: "latestMinus", offset: 5 }, parallelism: 5 });
     await startRunning(stub, jobId, 30);
