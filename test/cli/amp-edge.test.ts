@@ -279,6 +279,24 @@ describe("watching without a terminal, a continuous job, and cleaning up", () =>
     head += mined;
   });
 
+  it("sets, shows, lists and removes a schedule; a bad cron expression is the API's 400", async () => {
+    const reference = await registerDataset("hourly");
+    const saved = jsonOf<{ cron: string; timezone: string; end_block: string; parallelism: number; enabled: boolean; next_run_at: string }>(
+      await ok(["--json", "schedule", "set", reference, "--cron", "0 * * * *", "--timezone", "Europe/Berlin", "--parallelism", "2"]),
+    );
+    expect(saved).toMatchObject({ cron: "0 * * * *", timezone: "Europe/Berlin", end_block: "latest", parallelism: 2, enabled: true });
+    expect(new Date(saved.next_run_at).getUTCMinutes()).toBe(0);
+    const shown = (await ok(["schedule", "show", reference], reader())).stdout;
+    expect(shown).toMatch(/^dataset:\s+_\/hourly@1\.0\.0$/m);
+    expect(shown).toMatch(/^cron:\s+0 \* \* \* \*$/m);
+    expect(shown).toMatch(/^last_run:\s+-$/m);
+    expect((await ok(["schedule", "list"])).stdout).toMatch(/^_\/hourly@1\.0\.0\s+0 \* \* \* \*\s+Europe\/Berlin\s+true\s/m);
+    expect(jsonOf(await ok(["--json", "schedule", "set", reference, "--cron", "*/5 * * * *", "--disabled"]))).toMatchObject({ enabled: false, next_run_at: null });
+    expect(await cli(["schedule", "set", reference, "--cron", "61 * * * *"])).toMatchObject({ code: 1, stderr: expect.stringContaining("INVALID_BODY") });
+    await ok(["schedule", "rm", reference]);
+    expect(await cli(["schedule", "show", reference])).toMatchObject({ code: 1, stderr: expect.stringContaining("SCHEDULE_NOT_FOUND") });
+  });
+
   it("removes jobs, datasets, manifests and providers", async () => {
     const reference = await registerDataset("doomed");
     const hash = jsonOf<{ manifest_hash: string }>(await ok(["--json", "dataset", "inspect", reference])).manifest_hash;
