@@ -128,7 +128,7 @@ export default defineConfig(async () => {
             hookTimeout: 60_000,
             poolOptions: workerdPool({
               isolatedStorage: false,
-              bindings: { TEST_SHARED: null, ...TOKENS, AMP_STEP_SIZE: "10", AMP_STEP_MAX_ATTEMPTS: "4" },
+              bindings: { TEST_SHARED: loadSharedFixtures(), ...TOKENS, AMP_STEP_SIZE: "10", AMP_STEP_MAX_ATTEMPTS: "4" },
             }),
           },
         }),

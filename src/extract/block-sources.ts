@@ -7,6 +7,7 @@ import { FatalError } from "../domain/errors";
 import { type ProviderConfig, resolveProvider, type VariableSource } from "../domain/provider";
 import type { JobProvider } from "../domain/step-protocol";
 import type { BlockSource } from "./block-source";
+import { EthBeaconClient } from "./eth-beacon/beacon-client";
 import { EvmRpcClient } from "./evm-rpc/client";
 
 /** The job's provider, its `${VAR}` placeholders resolved against this consumer's vars, as a client. */
@@ -19,6 +20,7 @@ export function blockSourceFor(provider: JobProvider, variables: VariableSource)
     case "evm-rpc":
       return new EvmRpcClient(resolved.provider.config);
     case "eth-beacon":
+      return new EthBeaconClient(resolved.provider.config);
     case "firehose":
       throw new FatalError("invalid_provider", `${resolved.provider.kind} providers have no block source here`);
   }

@@ -12,6 +12,7 @@ import type { ArrowFieldSpec, ArrowTypeSpec } from "./arrow-types";
  * | Int32                        | INT32                                     |
  * | Boolean                      | BOOLEAN                                   |
  * | Binary                       | BYTE_ARRAY                                |
+ * | Utf8                         | BYTE_ARRAY, UTF8 / STRING                 |
  * | FixedSizeBinary(n)           | FIXED_LEN_BYTE_ARRAY(n)                   |
  * | Decimal128(p, s), 19<=p<=38  | FIXED_LEN_BYTE_ARRAY(len(p)), DECIMAL(p,s)|
  * | Timestamp(Nanosecond, tz)    | INT64, TIMESTAMP(NANOS, utc = tz != null) |
@@ -22,6 +23,7 @@ export type ColumnType =
   | { kind: "Int32" }
   | { kind: "Boolean" }
   | { kind: "Binary" }
+  | { kind: "Utf8" }
   | { kind: "FixedSizeBinary"; width: number }
   | { kind: "Decimal128"; precision: number; scale: number; width: number }
   | { kind: "Timestamp"; timezone: string | null };
@@ -39,6 +41,7 @@ export type ColumnType =
  * | Int32                                | integer number in i32 range (or Int32Array)   |
  * | Boolean                              | boolean                                       |
  * | Binary                               | Uint8Array                                    |
+ * | Utf8                                 | string                                        |
  * | FixedSizeBinary(n)                   | Uint8Array of exactly n bytes                 |
  *
  * Typed arrays hold no nulls, so they fit columns without nulls only. The
@@ -49,6 +52,7 @@ export type ColumnValues =
   | readonly (number | null)[]
   | readonly (boolean | null)[]
   | readonly (Uint8Array | null)[]
+  | readonly (string | null)[]
   | BigUint64Array
   | Uint32Array
   | Int32Array;
@@ -82,6 +86,7 @@ function columnTypeOf(name: string, type: ArrowTypeSpec): ColumnType {
       case "Int32":
       case "Boolean":
       case "Binary":
+      case "Utf8":
         return { kind: type };
     }
   } else if ("FixedSizeBinary" in type) {
@@ -119,6 +124,11 @@ function schemaElements(name: string, type: ColumnType, nullable: boolean): { el
       return { element: { name, repetition_type, type: "BOOLEAN" }, physical: { name, repetition_type, type: "BOOLEAN" } };
     case "Binary":
       return { element: { name, repetition_type, type: "BYTE_ARRAY" }, physical: { name, repetition_type, type: "BYTE_ARRAY" } };
+    case "Utf8":
+      return {
+        element: { name, repetition_type, type: "BYTE_ARRAY", converted_type: "UTF8", logical_type: { type: "STRING" } },
+        physical: { name, repetition_type, type: "BYTE_ARRAY" },
+      };
     case "FixedSizeBinary": {
       const element: SchemaElement = { name, repetition_type, type: "FIXED_LEN_BYTE_ARRAY", type_length: type.width };
       return { element, physical: element };

@@ -94,6 +94,8 @@ export function encodeColumn(column: ParquetColumn, values: ColumnValues, rows: 
       return encodeFixed(column, values, scratch, column.type.width);
     case "Binary":
       return encodeBinary(column, values, scratch);
+    case "Utf8":
+      return encodeBinary(column, utf8Values(column, values), scratch);
     case "Decimal128":
       return encodeDecimal(column, values, scratch, column.type.precision, column.type.width);
   }
@@ -313,6 +315,17 @@ function truncatedUpperBound(bytes: Uint8Array, limit: number): Uint8Array | und
     }
   }
   return undefined;
+}
+
+const utf8 = new TextEncoder();
+
+/** Strings as their UTF-8 bytes: a Utf8 column is a BYTE_ARRAY column of them, ordered bytewise as UTF-8 sorts. */
+function utf8Values(column: ParquetColumn, values: ColumnValues): (Uint8Array | null)[] {
+  return Array.from(values as ArrayLike<unknown>, (value, row) => {
+    if (value === null) return null;
+    if (typeof value !== "string") throw invalid(column, row, value, "a string");
+    return utf8.encode(value);
+  });
 }
 
 function encodeBinary(column: ParquetColumn, values: ColumnValues, scratch: Scratch): PlainColumn {

@@ -50,6 +50,10 @@ function enumIndex<T>(values: readonly T[], value: T, what: string): number {
 function writeLogicalType(w: CompactWriter, logicalType: LogicalType): void {
   w.structField(10);
   switch (logicalType.type) {
+    case "STRING":
+      w.structField(1);
+      w.structEnd();
+      break;
     case "DECIMAL":
       w.structField(5);
       w.i32(1, logicalType.scale);

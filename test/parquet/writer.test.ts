@@ -133,6 +133,32 @@ describe("writing files", () => {
     expect(stats[0]).toEqual({ lo: "-999999999999999999.99", hi: "999999999999999999.99", nulls: "1" });
   });
 
+  it("writes Utf8 columns as UTF-8 strings: BYTE_ARRAY annotated STRING, bytewise statistics", async () => {
+    const fields: ArrowFieldSpec[] = [
+      { name: "version", type: "Utf8", nullable: true },
+      { name: "name", type: "Utf8", nullable: false },
+    ];
+    const { bytes } = await writeFileWith(fields, [[["electra", null, "", "ünïcødé ✓"], ["a", "b", "c", "d"]]]);
+    expect((await readParquetRows(bytes)).map((row) => row.version)).toEqual(["electra", null, "", "ünïcødé ✓"]);
+    const file = await toFile(bytes);
+    expect(await duck.query(`SELECT version, typeof(version) AS t FROM read_parquet(${file})`)).toEqual([
+      { version: "electra", t: "VARCHAR" },
+      { version: null, t: "VARCHAR" },
+      { version: "", t: "VARCHAR" },
+      { version: "ünïcødé ✓", t: "VARCHAR" },
+    ]);
+    const schema = await duck.query(`SELECT type, converted_type, logical_type FROM parquet_schema(${file})`);
+    expect(schema[1]).toMatchObject({ type: "BYTE_ARRAY", converted_type: "UTF8", logical_type: "StringType()" });
+    const stats = await duck.query(`SELECT stats_min_value AS lo, stats_max_value AS hi, stats_null_count AS nulls FROM parquet_metadata(${file})`);
+    expect(stats[0]).toEqual({ lo: "", hi: "ünïcødé ✓", nulls: "1" });
+    await expect(new ParquetStreamWriter({ fields, sink: new BufferSink() }).writeRowGroup([["x"], [null]])).rejects.toThrow(
+      /column name, row 0: null in a non-nullable column/,
+    );
+    await expect(new ParquetStreamWriter({ fields, sink: new BufferSink() }).writeRowGroup([[new Uint8Array(1)], ["x"]])).rejects.toThrow(
+      /column version, row 0: expected a string/,
+    );
+  });
+
   it("writes uncompressed files on request", async () => {
     const rows = syntheticEvmRows({ startBlock: 1, blockCount: 5, transactionsPerBlock: 4, logsPerTransaction: 1, seed: 3 });
     const { bytes } = await writeFileWith(fileFields("transactions"), [columnsOf("transactions", rows.transactions)], {
@@ -283,7 +309,7 @@ describe("bad input", () => {
 
   it.each([
     [{ name: "x", type: "Float64", nullable: false }],
-    [{ name: "x", type: "Utf8", nullable: true }],
+    [{ name: "x", type: "LargeUtf8", nullable: true }],
     [{ name: "x", type: { Decimal128: [10, 2] }, nullable: false }],
     [{ name: "x", type: { Timestamp: ["Microsecond", "+00:00"] }, nullable: false }],
     [{ name: "x", type: { FixedSizeBinary: 0 }, nullable: false }],

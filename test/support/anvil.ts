@@ -2,8 +2,6 @@
  * A real Ethereum node for tests and benchmarks: anvil 1.4.4 from npm on
  * 127.0.0.1, plus the chains we seed it with (through viem). Node only.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import net from "node:net";
 import { fileURLToPath } from "node:url";
 import {
   createTestClient,
@@ -16,6 +14,7 @@ import {
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import type { SeededChain } from "./harness-types";
+import { freePort, startProcess } from "./local-process";
 import { EMIT_ALL, EMIT_THEN_REVERT, emitterCalldata, LOG_EMITTER_DEPLOY_CODE, word } from "./log-emitter";
 
 const ANVIL_BIN = fileURLToPath(new URL("../../node_modules/.bin/anvil", import.meta.url));
@@ -24,12 +23,6 @@ export interface AnvilNode {
   url: string;
   stop(): Promise<void>;
 }
-
-const running = new Set<ChildProcess>();
-// A crashed or interrupted test run must not leave nodes behind.
-process.once("exit", () => {
-  for (const child of running) child.kill("SIGKILL");
-});
 
 /**
  * Starts anvil on a free loopback port and resolves once it answers
@@ -51,32 +44,16 @@ export async function startAnvil(extraArgs: readonly string[] = []): Promise<Anv
 }
 
 async function launch(port: number, extraArgs: readonly string[]): Promise<AnvilNode> {
-  const child = spawn(ANVIL_BIN, ["--host", "127.0.0.1", "--port", String(port), "--order", "fifo", "--silent", ...extraArgs], {
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  running.add(child);
-  let stderr = "";
-  child.stderr?.on("data", (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString()).slice(-4000);
-  });
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const anvil = startProcess(ANVIL_BIN, ["--host", "127.0.0.1", "--port", String(port), "--order", "fifo", "--silent", ...extraArgs]);
   const url = `http://127.0.0.1:${port}`;
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
-      await exited;
-      clearTimeout(timer);
-    }
-    running.delete(child);
-  };
+  const stop = anvil.stop;
   const deadline = Date.now() + 20_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`anvil exited with code ${child.exitCode}: ${stderr}`);
+    if (anvil.child.exitCode !== null) throw new Error(`anvil exited with code ${anvil.child.exitCode}: ${anvil.stderr()}`);
     if (await answers(url)) return { url, stop };
     if (Date.now() > deadline) {
       await stop();
-      throw new Error(`anvil did not answer on ${url} within 20 s: ${stderr}`);
+      throw new Error(`anvil did not answer on ${url} within 20 s: ${anvil.stderr()}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
@@ -93,17 +70,6 @@ async function answers(url: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
 }
 
 interface Seeder {

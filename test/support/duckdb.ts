@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 
 /**
@@ -32,4 +35,18 @@ export async function openDuckDb(): Promise<DuckDb> {
 /** A path as a SQL string literal. */
 export function sqlString(text: string): string {
   return `'${text.replaceAll("'", "''")}'`;
+}
+
+/** Runs `sql` over one Parquet file given as bytes; `{file}` in the query stands for it. */
+export async function queryParquet(bytes: Uint8Array, sql: string): Promise<DuckRow[]> {
+  const dir = await mkdtemp(path.join(tmpdir(), "amp-duckdb-"));
+  const duck = await openDuckDb();
+  try {
+    const file = path.join(dir, "file.parquet");
+    await writeFile(file, bytes);
+    return await duck.query(sql.replaceAll("{file}", sqlString(file)));
+  } finally {
+    duck.close();
+    await rm(dir, { recursive: true, force: true });
+  }
 }

@@ -40,3 +40,30 @@ export async function startFreshNode(harnessUrl: string, options: { seed: boolea
     },
   };
 }
+
+/**
+ * One test's private route through the fault proxy to the shared Lodestar
+ * beacon node (started on first use; see lodestar.ts). `url` is a provider url.
+ */
+export class BeaconScenario extends FaultScenario {
+  readonly url: string;
+
+  constructor(harnessUrl: string, name: string = crypto.randomUUID()) {
+    super(harnessUrl, name);
+    this.url = `${harnessUrl}/beacon/${name}`;
+  }
+}
+
+/** The shared Lodestar beacon node's own url (no faults), starting it if no test did yet. */
+export async function beaconNodeUrl(harnessUrl: string): Promise<string> {
+  const response = await fetch(`${harnessUrl}/beacon-node`, { method: "POST" });
+  if (!response.ok) throw new Error(`could not start the beacon node: ${response.status} ${await response.text()}`);
+  return ((await response.json()) as { url: string }).url;
+}
+
+/** DuckDB (on the Node side) over one Parquet file: `{file}` in `sql` stands for it. */
+export async function duckDbQuery(harnessUrl: string, file: ArrayBuffer, sql: string): Promise<Record<string, unknown>[]> {
+  const response = await fetch(`${harnessUrl}/duckdb?sql=${encodeURIComponent(sql)}`, { method: "POST", body: file });
+  if (!response.ok) throw new Error(`duckdb: ${response.status} ${await response.text()}`);
+  return (await response.json()) as Record<string, unknown>[];
+}

@@ -9,12 +9,18 @@
  *   GET    /control/<scenario>/log       ScenarioLog: every request the scenario saw
  *   POST   /nodes                        body: {"seed": boolean}; starts a fresh anvil -> FreshNode
  *   DELETE /nodes/<id>                   stops it
+ *   POST   /beacon-node                  starts the shared Lodestar once (lodestar.ts) -> {"url"}
+ *   GET    /beacon/<scenario>/<path>     beacon API, forwarded to it unless a request fault applies
+ *   POST   /duckdb?sql=<query>           body: a Parquet file; the query's rows, `{file}` in it naming the file
  * Fresh nodes are for tests that change the chain (reorgs): workerd cannot
- * start processes, so it asks here.
+ * start processes, so it asks here. The beacon node starts only when a test
+ * asks for it, so runs without eth-beacon tests do not pay for it.
  */
 import http from "node:http";
 import { startAnvil, seedTestChain, type AnvilNode } from "./anvil";
 import type { CallFault, Fault, FreshNode, RequestFault, RequestRecord } from "./harness-types";
+import { startLodestar, type BeaconNode } from "./lodestar";
+import { queryParquet } from "./duckdb";
 
 interface Scenario {
   requestFaults: RequestFault[];
@@ -35,6 +41,13 @@ export async function startFaultProxy(nodeUrl: string): Promise<FaultProxy> {
   const scenarios = new Map<string, Scenario>();
   const nodes = new Map<string, AnvilNode>();
   let nextNode = 1;
+  let beacon: Promise<BeaconNode> | null = null;
+  const beaconNode = () => {
+    beacon ??= startLodestar();
+    // A failed start is not kept: the next test that asks tries again.
+    beacon.catch(() => (beacon = null));
+    return beacon;
+  };
 
   const scenario = (name: string): Scenario => {
     let found = scenarios.get(name);
@@ -54,8 +67,19 @@ export async function startFaultProxy(nodeUrl: string): Promise<FaultProxy> {
 
   async function handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
     const path = (request.url ?? "/").split("?")[0]!.split("/").filter(Boolean);
+    if (path[0] === "duckdb" && path.length === 1 && request.method === "POST") {
+      // DuckDB runs in Node only: workerd tests send it the files their jobs wrote.
+      const sql = new URL(request.url ?? "/", "http://proxy").searchParams.get("sql") ?? "";
+      return json(response, 200, await queryParquet(await readBytes(request), sql));
+    }
     const body = await readBody(request);
     if (path[0] === "rpc" && path.length >= 2 && request.method === "POST") return proxy(scenario(path[1]!), body, response);
+    if (path[0] === "beacon" && path.length >= 2 && request.method === "GET") {
+      const rawPath = (request.url ?? "/").split("?")[0]!;
+      const upstreamPath = rawPath.slice(rawPath.indexOf(path[1]!) + path[1]!.length);
+      return proxyBeacon(scenario(path[1]!), upstreamPath, response);
+    }
+    if (path[0] === "beacon-node" && path.length === 1 && request.method === "POST") return json(response, 200, { url: (await beaconNode()).url });
     if (path[0] === "control" && path.length === 3) {
       const target = scenario(path[1]!);
       if (path[2] === "faults" && request.method === "POST") {
@@ -101,26 +125,7 @@ export async function startFaultProxy(nodeUrl: string): Promise<FaultProxy> {
       record.batch = Array.isArray(parsed);
       record.methods = (Array.isArray(parsed) ? parsed : parsed ? [parsed] : []).map((call) => String(call.method));
 
-      const fault = takeRequestFault(s);
-      if (fault?.kind === "delay") await new Promise((resolve) => setTimeout(resolve, fault.ms));
-      if (fault?.kind === "disconnect") {
-        response.socket?.destroy();
-        return;
-      }
-      if (fault?.kind === "status") {
-        record.status = fault.status;
-        const headers: Record<string, string> = { "content-type": "application/json" };
-        if (fault.retryAfter !== undefined) headers["retry-after"] = fault.retryAfter;
-        response.writeHead(fault.status, headers);
-        response.end(JSON.stringify({ message: `injected HTTP ${fault.status}` }));
-        return;
-      }
-      if (fault?.kind === "garbage") {
-        record.status = 200;
-        response.writeHead(200, { "content-type": "application/json" });
-        response.end("<html>not json-rpc</html>");
-        return;
-      }
+      if (await answeredByFault(s, record, response)) return;
 
       const upstream = await fetch(nodeUrl, { method: "POST", headers: { "content-type": "application/json" }, body });
       let answer = await upstream.text();
@@ -128,6 +133,23 @@ export async function startFaultProxy(nodeUrl: string): Promise<FaultProxy> {
       record.status = upstream.status;
       response.writeHead(upstream.status, { "content-type": "application/json" });
       response.end(answer);
+    } finally {
+      s.inFlight--;
+    }
+  }
+
+  /** `upstreamPath` exactly as the client sent it after the scenario, so a doubled slash shows in the log. */
+  async function proxyBeacon(s: Scenario, upstreamPath: string, response: http.ServerResponse): Promise<void> {
+    const record: RequestRecord = { at: Date.now(), methods: [upstreamPath], batch: false, status: 0 };
+    s.requests.push(record);
+    s.inFlight++;
+    s.maxInFlight = Math.max(s.maxInFlight, s.inFlight);
+    try {
+      if (await answeredByFault(s, record, response)) return;
+      const upstream = await fetch(`${(await beaconNode()).url}${upstreamPath}`, { headers: { accept: "application/json" } });
+      record.status = upstream.status;
+      response.writeHead(upstream.status, { "content-type": upstream.headers.get("content-type") ?? "application/json" });
+      response.end(Buffer.from(await upstream.arrayBuffer()));
     } finally {
       s.inFlight--;
     }
@@ -143,8 +165,35 @@ export async function startFaultProxy(nodeUrl: string): Promise<FaultProxy> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await Promise.all([...nodes.values()].map((node) => node.stop()));
       nodes.clear();
+      await (await beacon?.catch(() => null))?.stop();
     },
   };
+}
+
+/** Applies the scenario's next request fault; true when it answered (or dropped) the request itself. */
+async function answeredByFault(s: Scenario, record: RequestRecord, response: http.ServerResponse): Promise<boolean> {
+  const fault = takeRequestFault(s);
+  if (fault?.kind === "delay") await new Promise((resolve) => setTimeout(resolve, fault.ms));
+  if (fault?.kind === "disconnect") {
+    response.socket?.destroy();
+    return true;
+  }
+  if (fault?.kind === "status") {
+    record.status = fault.status;
+    const headers: Record<string, string> = { "content-type": "application/json" };
+    if (fault.retryAfter !== undefined) headers["retry-after"] = fault.retryAfter;
+    response.writeHead(fault.status, headers);
+    // Both a JSON-RPC client and a beacon API client (whose errors are {code, message}) read it as an error.
+    response.end(JSON.stringify({ code: fault.status, message: `injected HTTP ${fault.status}` }));
+    return true;
+  }
+  if (fault?.kind === "garbage") {
+    record.status = 200;
+    response.writeHead(200, { "content-type": "application/json" });
+    response.end("<html>not json-rpc</html>");
+    return true;
+  }
+  return false;
 }
 
 function takeRequestFault(s: Scenario): RequestFault | undefined {
@@ -174,6 +223,15 @@ function applyCallFaults(s: Scenario, request: JsonRpcMessage | JsonRpcMessage[]
     }
   }
   return JSON.stringify(parsedAnswer);
+}
+
+function readBytes(request: http.IncomingMessage): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("end", () => resolve(Buffer.concat(chunks)));
+    request.on("error", reject);
+  });
 }
 
 function readBody(request: http.IncomingMessage): Promise<string> {

@@ -72,7 +72,7 @@ export type Fault = RequestFault | CallFault;
 export interface RequestRecord {
   /** ms since the epoch when it arrived. */
   at: number;
-  /** The JSON-RPC methods in it, in order (one for a single call). */
+  /** The JSON-RPC methods in it, in order (one for a single call); for a beacon API request, its path. */
   methods: string[];
   batch: boolean;
   /** The HTTP status answered, 0 for a dropped connection. */

@@ -1,20 +1,16 @@
 import { FatalError, RetryableError, retryOptions, type RetryOptions } from "../../domain/errors";
 import { toQuantity } from "../../domain/hex";
-import { RateLimiter, Semaphore, sleep } from "../limits";
+import { sleep } from "../limits";
+import { providerLimits, type ProviderLimitSettings } from "../provider-http";
 import { emptyColumns, type EvmRpcColumns } from "./columns";
 import { JsonRpcTransport, MethodNotSupportedError, type RpcCall } from "./json-rpc";
 import type { BlockRef, BlockSource, SourceChunk } from "../block-source";
 import { appendBlockRows, BlockInvalidError } from "./rows";
 
 /** The evm-rpc provider fields of reference §5.8 that shape fetching. */
-export interface EvmRpcProviderSettings {
-  url: string;
+export interface EvmRpcProviderSettings extends ProviderLimitSettings {
   /** <= 1: one call per HTTP request; > 1: JSON-RPC batches of this many calls. Default 0. */
   rpc_batch_size?: number;
-  /** HTTP requests in flight at once. Default 1024. */
-  concurrent_request_limit?: number;
-  /** HTTP requests started per minute. Default: no limit. */
-  rate_limit_per_minute?: number;
   /** Receipts by eth_getTransactionReceipt per transaction instead of eth_getBlockReceipts. Default false. */
   fetch_receipts_per_tx?: boolean;
 }
@@ -41,7 +37,6 @@ interface FetchedChunk {
   receipts: unknown[][];
 }
 
-const DEFAULT_CONCURRENT_REQUEST_LIMIT = 1024;
 const DEFAULT_UNBATCHED_CHUNK = 100;
 
 /**
@@ -58,15 +53,14 @@ export class EvmRpcClient implements BlockSource {
   private readonly chunkBlocks: number;
 
   constructor(provider: EvmRpcProviderSettings, options: EvmRpcClientOptions = {}) {
+    const limits = providerLimits(provider);
     const settings = validateSettings(provider);
     this.receiptsPerTx = settings.fetchReceiptsPerTx;
     this.chunkBlocks = options.chunkBlocks ?? (settings.batchSize > 1 ? settings.batchSize * 10 : DEFAULT_UNBATCHED_CHUNK);
     if (!Number.isInteger(this.chunkBlocks) || this.chunkBlocks < 1) throw new RangeError(`chunkBlocks must be an integer >= 1`);
     this.transport = new JsonRpcTransport({
-      url: settings.url,
+      ...limits,
       batchSize: settings.batchSize,
-      semaphore: new Semaphore(settings.concurrency),
-      rateLimiter: settings.ratePerMinute === null ? null : new RateLimiter(settings.ratePerMinute),
       retry: retryOptions(options.retry),
       requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
       maxRetryAfterMs: options.maxRetryAfterMs ?? 60_000,
@@ -249,33 +243,13 @@ function indexOf(receipt: unknown): number {
 }
 
 interface ValidSettings {
-  url: string;
   batchSize: number;
-  concurrency: number;
-  ratePerMinute: number | null;
   fetchReceiptsPerTx: boolean;
 }
 
 /** Settings outside their domain are a fatal configuration error, not something to retry. */
 function validateSettings(provider: EvmRpcProviderSettings): ValidSettings {
-  let url: URL;
-  try {
-    url = new URL(provider.url);
-  } catch {
-    throw new FatalError("invalid_provider", "the provider url is not a URL");
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new FatalError("invalid_provider", `only http(s) providers can be used from a Worker, not ${url.protocol}`);
-  }
   const batchSize = provider.rpc_batch_size ?? 0;
-  const concurrency = provider.concurrent_request_limit ?? DEFAULT_CONCURRENT_REQUEST_LIMIT;
-  const ratePerMinute = provider.rate_limit_per_minute ?? null;
   if (!Number.isInteger(batchSize) || batchSize < 0) throw new FatalError("invalid_provider", "rpc_batch_size must be an integer >= 0");
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 65_535) {
-    throw new FatalError("invalid_provider", "concurrent_request_limit must be an integer in 1..=65535");
-  }
-  if (ratePerMinute !== null && (!Number.isInteger(ratePerMinute) || ratePerMinute < 1)) {
-    throw new FatalError("invalid_provider", "rate_limit_per_minute must be an integer >= 1");
-  }
-  return { url: provider.url, batchSize, concurrency, ratePerMinute, fetchReceiptsPerTx: provider.fetch_receipts_per_tx === true };
+  return { batchSize, fetchReceiptsPerTx: provider.fetch_receipts_per_tx === true };
 }

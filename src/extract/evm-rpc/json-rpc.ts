@@ -1,18 +1,10 @@
-import {
-  backoffDelay,
-  FatalError,
-  parseRetryAfter,
-  RetryableError,
-  type RetryOptions,
-} from "../../domain/errors";
-import { sleep, type RateLimiter, type Semaphore, type Sleep } from "../limits";
+import { FatalError, RetryableError } from "../../domain/errors";
+import { isTimeout, ProviderHttp, type ProviderHttpOptions, transportError } from "../provider-http";
 
 /**
  * JSON-RPC 2.0 over HTTP with `fetch` only. Calls are grouped into batch
- * requests of `batchSize` (one call per request when it is <= 1); every HTTP
- * request holds a permit of the semaphore and a token of the rate limiter.
- * Failures are retried with full-jitter backoff, at least as long as a
- * Retry-After header asks, for a bounded number of attempts:
+ * requests of `batchSize` (one call per request when it is <= 1), sent under
+ * the provider's limits and retry rules (provider-http.ts):
  * - the whole request on network errors, timeouts, HTTP 429, 408 and 5xx,
  *   and bodies that are not valid JSON-RPC responses;
  * - only the failed calls of a batch on transient JSON-RPC errors.
@@ -35,18 +27,9 @@ export class MethodNotSupportedError extends FatalError {
   }
 }
 
-export interface JsonRpcTransportOptions {
+export interface JsonRpcTransportOptions extends ProviderHttpOptions {
   url: string;
   batchSize: number;
-  semaphore: Semaphore;
-  rateLimiter: RateLimiter | null;
-  retry: RetryOptions;
-  /** Per HTTP request, body included. */
-  requestTimeoutMs: number;
-  /** A Retry-After longer than this is not waited out here: the error goes to the caller to reschedule. */
-  maxRetryAfterMs: number;
-  random?: () => number;
-  wait?: Sleep;
 }
 
 interface RpcErrorObject {
@@ -61,15 +44,10 @@ const METHOD_UNSUPPORTED =
 
 export class JsonRpcTransport {
   private nextId = 1;
-  private readonly host: string;
-  private readonly random: () => number;
-  private readonly wait: Sleep;
+  private readonly http: ProviderHttp;
 
   constructor(private readonly options: JsonRpcTransportOptions) {
-    // Only the host goes into error messages: paths and queries often hold API keys.
-    this.host = new URL(options.url).host;
-    this.random = options.random ?? Math.random;
-    this.wait = options.wait ?? sleep;
+    this.http = new ProviderHttp(options.url, options);
   }
 
   async call(method: string, params: readonly unknown[]): Promise<unknown> {
@@ -86,93 +64,55 @@ export class JsonRpcTransport {
     return groupResults.flat();
   }
 
-  private async sendWithRetry(calls: readonly RpcCall[]): Promise<unknown[]> {
+  /** Each attempt sends only the calls that have no result yet. */
+  private sendWithRetry(calls: readonly RpcCall[]): Promise<unknown[]> {
     const results = new Array<unknown>(calls.length);
     let pending = calls.map((_, index) => index);
-    for (let attempt = 1; ; attempt++) {
-      let failure: RetryableError;
-      try {
-        const outcomes = await this.post(pending.map((index) => calls[index]!));
-        const failed: number[] = [];
-        let lastError: RetryableError | undefined;
-        outcomes.forEach((outcome, k) => {
-          const index = pending[k]!;
-          if ("result" in outcome) {
-            results[index] = outcome.result;
-            return;
-          }
-          const error = classifyRpcError(calls[index]!.method, outcome.error);
-          if (!(error instanceof RetryableError)) throw error;
-          failed.push(index);
-          lastError = error;
-        });
-        if (lastError === undefined) return results;
-        pending = failed;
-        failure = lastError;
-      } catch (error) {
+    return this.http.retrying(async () => {
+      const outcomes = await this.post(pending.map((index) => calls[index]!));
+      const failed: number[] = [];
+      let lastError: RetryableError | undefined;
+      outcomes.forEach((outcome, k) => {
+        const index = pending[k]!;
+        if ("result" in outcome) {
+          results[index] = outcome.result;
+          return;
+        }
+        const error = classifyRpcError(calls[index]!.method, outcome.error);
         if (!(error instanceof RetryableError)) throw error;
-        failure = error;
-      }
-      if (attempt >= this.options.retry.maxAttempts) {
-        throw new RetryableError(failure.reason, `${failure.message} (gave up after ${attempt} attempts)`, {
-          cause: failure,
-          retryAfterMs: failure.retryAfterMs,
-        });
-      }
-      await this.pause(failure, attempt);
-    }
-  }
-
-  private async pause(failure: RetryableError, attempt: number): Promise<void> {
-    const { baseDelayMs, maxDelayMs } = this.options.retry;
-    const backoff = backoffDelay(attempt, { baseMs: baseDelayMs, maxMs: maxDelayMs }, this.random);
-    const retryAfter = failure.retryAfterMs;
-    if (retryAfter !== undefined && retryAfter > this.options.maxRetryAfterMs) throw failure;
-    await this.wait(Math.max(backoff, retryAfter ?? 0));
+        failed.push(index);
+        lastError = error;
+      });
+      pending = failed;
+      if (lastError !== undefined) throw lastError;
+      return results;
+    });
   }
 
   private post(calls: readonly RpcCall[]): Promise<Outcome[]> {
     const ids = calls.map(() => this.nextId++);
     const requests = calls.map((call, i) => ({ jsonrpc: "2.0", id: ids[i], method: call.method, params: call.params }));
     const body = JSON.stringify(requests.length === 1 ? requests[0] : requests);
-    return this.options.semaphore.run(async () => {
-      await this.options.rateLimiter?.acquire();
-      return this.postOnce(body, ids);
-    });
+    const init = { method: "POST", headers: { "content-type": "application/json", accept: "application/json" }, body };
+    return this.http.request(this.options.url, init, (response) => this.outcomesOf(response, ids));
   }
 
-  private async postOnce(body: string, ids: readonly number[]): Promise<Outcome[]> {
-    let response: Response;
-    try {
-      response = await fetch(this.options.url, {
-        method: "POST",
-        headers: { "content-type": "application/json", accept: "application/json" },
-        body,
-        signal: AbortSignal.timeout(this.options.requestTimeoutMs),
-      });
-    } catch (error) {
-      throw transportError(error, `request to ${this.host}`);
-    }
-    const status = response.status;
-    if (status === 429 || status === 408 || status >= 500) {
-      await response.body?.cancel();
-      const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"), Date.now());
-      const reason = status === 429 ? "rate_limited" : status === 408 ? "timeout" : "server_error";
-      throw new RetryableError(reason, `HTTP ${status} from ${this.host}`, { retryAfterMs });
-    }
+  private async outcomesOf(response: Response, ids: readonly number[]): Promise<Outcome[]> {
+    const { status } = response;
+    const host = this.http.host;
     let payload: unknown;
     try {
       payload = await response.json();
     } catch (error) {
-      if (!response.ok) throw new FatalError("http_rejected", `HTTP ${status} from ${this.host}`);
-      if (isTimeout(error)) throw transportError(error, `reading the response of ${this.host}`);
-      throw new RetryableError("invalid_response", `${this.host} answered with a body that is not JSON`, { cause: error });
+      if (!response.ok) throw new FatalError("http_rejected", `HTTP ${status} from ${host}`);
+      if (isTimeout(error)) throw transportError(error, `reading the response of ${host}`);
+      throw new RetryableError("invalid_response", `${host} answered with a body that is not JSON`, { cause: error });
     }
     // Some nodes answer JSON-RPC errors with an HTTP 4xx: use them when they are readable.
     const outcomes = matchResponses(payload, ids);
     if (outcomes === null) {
-      if (!response.ok) throw new FatalError("http_rejected", `HTTP ${status} from ${this.host}`);
-      throw new RetryableError("invalid_response", `${this.host} answered with something that is not a JSON-RPC response`);
+      if (!response.ok) throw new FatalError("http_rejected", `HTTP ${status} from ${host}`);
+      throw new RetryableError("invalid_response", `${host} answered with something that is not a JSON-RPC response`);
     }
     return outcomes;
   }
@@ -227,16 +167,4 @@ function classifyRpcError(method: string, error: RpcErrorObject): Error {
   }
   if (error.code === -32600 || error.code === -32602 || error.code === -32700) return new FatalError("rpc_rejected", text);
   return new RetryableError("rpc_error", text);
-}
-
-function isTimeout(error: unknown): boolean {
-  const name = (error as { name?: unknown } | null)?.name;
-  return name === "TimeoutError" || name === "AbortError";
-}
-
-function transportError(error: unknown, what: string): RetryableError {
-  const detail = error instanceof Error ? error.message : String(error);
-  return isTimeout(error)
-    ? new RetryableError("timeout", `${what} timed out`, { cause: error })
-    : new RetryableError("network", `${what} failed: ${detail}`, { cause: error });
 }

@@ -45,6 +45,31 @@ describe("the dataset-kind registry", () => {
     });
   });
 
+  it("eth-beacon: one table from code whatever the manifest lists, 12 columns, nullable but for the slot", () => {
+    expect(datasetKind("eth-beacon").cannotRun).toBeNull();
+    expect(runnableKinds()).toContain("eth-beacon");
+    expect(datasetKind("eth-beacon").providerKind).toBe("eth-beacon");
+    const tables = kindTables(raw("eth-beacon", beaconTables));
+    expect(tables).toEqual(kindTables(raw("eth-beacon", {})));
+    expect(tables.map((table) => table.name)).toEqual(["blocks"]);
+    const fields = tables[0]!.fields;
+    expect(fields.map((field) => [field.name, field.type, field.nullable])).toEqual([
+      ["_block_num", "UInt64", false],
+      ["block_num", "UInt64", false],
+      ["version", "Utf8", true],
+      ["signature", { FixedSizeBinary: 96 }, true],
+      ["proposer_index", "UInt64", true],
+      ["parent_root", { FixedSizeBinary: 32 }, true],
+      ["state_root", { FixedSizeBinary: 32 }, true],
+      ["randao_reveal", { FixedSizeBinary: 96 }, true],
+      ["eth1_data_deposit_root", { FixedSizeBinary: 32 }, true],
+      ["eth1_data_deposit_count", "UInt64", true],
+      ["eth1_data_block_hash", { FixedSizeBinary: 32 }, true],
+      ["graffiti", { FixedSizeBinary: 32 }, true],
+    ]);
+    expect(datasetKind("eth-beacon").chain(raw("eth-beacon", beaconTables))).toEqual({ network: "mainnet", startBlock: 7, finalizedOnly: true });
+  });
+
   it("firehose cannot run and says why in terms of the protocol", () => {
     expect(datasetKind("firehose").cannotRun).toMatch(/HTTP\/2 with trailers/);
     expect(datasetKind("firehose").providerKind).toBe("firehose");
