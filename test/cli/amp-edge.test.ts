@@ -13,7 +13,7 @@ import { asyncBufferFromUrl, parquetReadObjects } from "hyparquet";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { seedBulkChain, startAnvil, type AnvilNode } from "../support/anvil";
 import { type DevServer, startDevServer } from "../support/dev-server";
-import { type CliRun, jsonOf, runCli } from "./cli-process";
+import { type CliRun, jsonOf, runCliInProcess, runCliProcess } from "./cli-process";
 
 // Each CLI run is a process of its own (about a second on a loaded machine), and a test makes up to a dozen.
 vi.setConfig({ testTimeout: 120_000 });
@@ -30,7 +30,9 @@ let work: string;
 
 const admin = () => ({ AMP_URL: server.url, AMP_TOKEN: ADMIN_TOKEN });
 const reader = () => ({ AMP_URL: server.url, AMP_TOKEN: READ_TOKEN });
-const cli = (args: string[], env: Record<string, string> = admin()) => runCli(args, { env });
+/** Most verbs run through the CLI's entry point in this process; `spawned` runs the launcher as a process of its own. */
+const cli = (args: string[], env: Record<string, string> = admin()) => runCliInProcess(args, env);
+const spawned = (args: string[], env: Record<string, string> = admin()) => runCliProcess(args, { env });
 
 /** Runs and expects exit 0; the run for further checks. */
 async function ok(args: string[], env: Record<string, string> = admin()): Promise<CliRun> {
@@ -83,28 +85,28 @@ afterAll(async () => {
 describe("usage and API errors", () => {
   it("exits 2 on bad usage, with the reason on stderr", async () => {
     for (const args of [["job", "nope"], ["job", "inspect", "abc"], ["dataset", "deploy", "no-slash"], ["schedule", "set", "_/x@1.0.0"], ["--no-such-flag"], ["job", "list", "--limit", "x"]]) {
-      const run = await cli(args);
+      const run = await spawned(args);
       expect(run.code, args.join(" ")).toBe(2);
       expect(run.stderr, args.join(" ")).toMatch(/error/);
     }
   });
 
   it("exits 0 with help", async () => {
-    const run = await cli(["--help"]);
+    const run = await spawned(["--help"]);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/provider[\s\S]*manifest[\s\S]*dataset[\s\S]*job[\s\S]*location[\s\S]*file[\s\S]*worker[\s\S]*schedule/);
   });
 
   it("exits 1 with the API's error_code: no token, a wrong one, the read token writing, an unknown job", async () => {
-    expect(await cli(["job", "list"], { AMP_URL: server.url })).toMatchObject({ code: 1, stderr: expect.stringContaining("UNAUTHORIZED") });
-    expect(await cli(["job", "list", "--token", "wrong"], { AMP_URL: server.url })).toMatchObject({ code: 1, stderr: expect.stringContaining("UNAUTHORIZED") });
-    expect(await cli(["job", "prune"], reader())).toMatchObject({ code: 1, stderr: expect.stringContaining("FORBIDDEN") });
-    expect(await cli(["job", "inspect", "999999"])).toMatchObject({ code: 1, stderr: expect.stringContaining("JOB_NOT_FOUND") });
-    expect(await cli(["job", "list"], { AMP_URL: "http://127.0.0.1:1", AMP_TOKEN: ADMIN_TOKEN })).toMatchObject({ code: 1, stderr: expect.stringContaining("CONNECTION_FAILED") });
+    expect(await spawned(["job", "list"], { AMP_URL: server.url })).toMatchObject({ code: 1, stderr: expect.stringContaining("UNAUTHORIZED") });
+    expect(await spawned(["job", "list", "--token", "wrong"], { AMP_URL: server.url })).toMatchObject({ code: 1, stderr: expect.stringContaining("UNAUTHORIZED") });
+    expect(await spawned(["job", "prune"], reader())).toMatchObject({ code: 1, stderr: expect.stringContaining("FORBIDDEN") });
+    expect(await spawned(["job", "inspect", "999999"])).toMatchObject({ code: 1, stderr: expect.stringContaining("JOB_NOT_FOUND") });
+    expect(await spawned(["job", "list"], { AMP_URL: "http://127.0.0.1:1", AMP_TOKEN: ADMIN_TOKEN })).toMatchObject({ code: 1, stderr: expect.stringContaining("CONNECTION_FAILED") });
   });
 
   it("takes --url and --token over AMP_URL and AMP_TOKEN", async () => {
-    const run = await cli(["--url", server.url, "--token", READ_TOKEN, "--json", "job", "list"], { AMP_URL: "http://127.0.0.1:1", AMP_TOKEN: "wrong" });
+    const run = await spawned(["--url", server.url, "--token", READ_TOKEN, "--json", "job", "list"], { AMP_URL: "http://127.0.0.1:1", AMP_TOKEN: "wrong" });
     expect(jsonOf(run)).toMatchObject({ jobs: expect.any(Array) });
   });
 });
@@ -131,7 +133,7 @@ describe("a dataset from register to its files, with bars on a terminal", () => 
   });
 
   it("deploys with --watch on a terminal: a live bar per table until COMPLETED, exit 0", async () => {
-    const run = await runCli(["dataset", "deploy", reference, "--end-block", "latest", "--parallelism", "2", "--watch"], { env: admin(), tty: true });
+    const run = await runCliProcess(["dataset", "deploy", reference, "--end-block", "latest", "--parallelism", "2", "--watch"], { env: admin(), tty: true });
     expect(run.code, run.stdout).toBe(0);
     jobId = Number(/^job (\d+)/m.exec(run.stdout)?.[1]);
     // cli-progress hides the cursor, redraws the bars in place, and shows it again at the end.
@@ -217,7 +219,9 @@ describe("a dataset from register to its files, with bars on a terminal", () => 
     const file = files.files[0]!;
     expect(jsonOf(await ok(["--json", "file", "inspect", String(file.id)]))).toMatchObject({ id: file.id, file_name: file.file_name, object_size: file.object_size });
     const target = path.join(work, "download.parquet");
-    expect((await ok(["file", "download", String(file.id), "-o", target], reader())).stdout).toMatch(/^wrote .*download\.parquet/);
+    const download = await spawned(["file", "download", String(file.id), "-o", target], reader());
+    expect(download.code, download.stderr).toBe(0);
+    expect(download.stdout).toMatch(/^wrote .*download\.parquet/);
     const downloaded = await readFile(target);
     const served = Buffer.from(await (await fetch(`${server.url}/files/${file.id}/content`, { headers: { authorization: `Bearer ${READ_TOKEN}` } })).arrayBuffer());
     expect(downloaded.length).toBe(file.object_size);
@@ -235,7 +239,8 @@ describe("a dataset from register to its files, with bars on a terminal", () => 
 describe("watching without a terminal, a continuous job, and cleaning up", () => {
   it("deploys with --watch through a pipe: one plain line per poll, no escape codes, exit 0", async () => {
     const reference = await registerDataset("piped");
-    const run = await ok(["dataset", "deploy", reference, "--end-block", String(head), "--watch", "--interval", "0.5"]);
+    const run = await spawned(["dataset", "deploy", reference, "--end-block", String(head), "--watch", "--interval", "0.5"]);
+    expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).not.toContain("\x1b");
     const lines = run.stdout.trim().split("\n");
     expect(lines[0]).toMatch(/^job \d+$/);
@@ -253,7 +258,7 @@ describe("watching without a terminal, a continuous job, and cleaning up", () =>
     let seen = "";
     let phase: "catching up" | "following" | "stopped" = "catching up";
     const caughtUp = (to: number) => new RegExp(`\\(continuous, head ${to}\\) \\| blocks ${to + 1}/${to + 1} \\(100%\\) blocks .*, 0 behind head`);
-    const run = await runCli(["job", "watch", String(jobId), "--interval", "0.5"], {
+    const run = await runCliProcess(["job", "watch", String(jobId), "--interval", "0.5"], {
       env: admin(),
       onStdout: (text) => {
         seen += text;

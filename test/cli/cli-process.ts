@@ -1,9 +1,14 @@
 /**
  * The CLI as a user runs it: `node scripts/amp-edge.mjs <args>` in a child
  * process, with pipes (no terminal) or under util-linux `script`, which gives
- * it a pseudo-terminal, as a person at a terminal would.
+ * it a pseudo-terminal, as a person at a terminal would. And the same entry
+ * point the launcher calls (`runCli`) inside the test's process, for the many
+ * verbs whose checks need no process of their own: a process start costs a
+ * second or two on a loaded machine.
  */
 import { spawn } from "node:child_process";
+import { Writable } from "node:stream";
+import { runCli as runCliEntry } from "../../src/cli/main";
 import { PROJECT_DIR } from "../support/dev-server";
 
 export interface CliRun {
@@ -31,7 +36,7 @@ function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 
 const shellQuote = (word: string) => `'${word.replaceAll("'", `'\\''`)}'`;
 
-export function runCli(args: readonly string[], options: CliOptions = {}): Promise<CliRun> {
+export function runCliProcess(args: readonly string[], options: CliOptions = {}): Promise<CliRun> {
   const env = childEnv(options.env ?? {});
   const command = options.tty
     ? spawn("script", ["-qefc", `stty cols 200 rows 50; exec ${[process.execPath, LAUNCHER, ...args].map(shellQuote).join(" ")}`, "/dev/null"], {
@@ -51,6 +56,22 @@ export function runCli(args: readonly string[], options: CliOptions = {}): Promi
     command.once("error", reject);
     command.once("close", (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+class TextSink extends Writable {
+  text = "";
+  override _write(chunk: Buffer, _encoding: BufferEncoding, done: () => void): void {
+    this.text += chunk.toString();
+    done();
+  }
+}
+
+/** `runCli` in this process, with its own environment (nothing of the test's) and its output collected; no terminal. */
+export async function runCliInProcess(args: readonly string[], env: Record<string, string>): Promise<CliRun> {
+  const stdout = new TextSink();
+  const stderr = new TextSink();
+  const code = await runCliEntry(args, { stdout, stderr, env });
+  return { code, stdout: stdout.text, stderr: stderr.text };
 }
 
 /** The JSON a `--json` run printed, after checking it exited 0. */
