@@ -9,6 +9,9 @@ process.stdout.on("error", (error) => {
   throw error;
 });
 
+// `npm run cli` runs scripts in the package's folder: relative paths (manifest files, -o) are the caller's.
+if (process.env.npm_lifecycle_event === "cli" && process.env.INIT_CWD) process.chdir(process.env.INIT_CWD);
+
 register();
 const { runCli } = await import("../src/cli/main.ts");
 process.exitCode = await runCli(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env });
