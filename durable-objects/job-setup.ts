@@ -50,6 +50,7 @@ export async function loadJobSetup(db: Db, bucket: R2Bucket, jobId: number, sett
       network: chain.network,
       startBlock: chain.startBlock,
       finalizedOnly: chain.finalizedOnly,
+      verify: descriptor.job.verify,
       endBlock: descriptor.job.endBlock,
       parallelism: descriptor.job.maxWriters,
       stepSize: settings.stepSize,

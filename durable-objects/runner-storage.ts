@@ -30,6 +30,8 @@ export interface RunnerJob {
   network: string;
   startBlock: number;
   finalizedOnly: boolean;
+  /** Deploy's `verify`: every step checks what it fetched before it writes. */
+  verify: boolean;
   endBlock: EndBlock;
   parallelism: number;
   stepSize: number;

@@ -47,6 +47,7 @@ export async function onStepClaim(
     kindTables: job.kindTables,
     network: job.network,
     finalizedOnly: job.finalizedOnly,
+    verify: job.verify,
     tables: stepTables(runner.storage, job, state, step.range),
   };
 }

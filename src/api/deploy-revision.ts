@@ -5,8 +5,10 @@ import { logLine } from "../domain/log-line";
 import { jobSettings } from "../domain/job-settings";
 import type { Revision } from "../domain/revision";
 import type { Env } from "../env";
-import { openDb } from "../store/db";
+import { chooseWorker, LIVE_WORKER_MS, type WorkerSelector } from "../domain/worker";
+import { type Db, openDb } from "../store/db";
 import { type ScheduleOutcome, scheduleJob } from "../store/scheduling";
+import { listLiveWorkerNodeIds } from "../store/workers";
 import { resolveDatasetRevision, revisionTables } from "./dataset-params";
 import { ApiError } from "./errors";
 
@@ -16,8 +18,25 @@ export interface RevisionDeploy {
   revision: Revision;
   endBlock: EndBlock;
   parallelism: number;
+  /** Check every fetched block before writing it (deploy's `verify`); false when absent. */
+  verify?: boolean;
+  /** Deploy's `worker_id`: which live worker the job is meant for. */
+  worker?: WorkerSelector;
   /** The schedule deploying, for the job's `scheduled` event. */
   schedule?: Record<string, unknown>;
+}
+
+/**
+ * The live worker a `worker_id` selector picks. Steps run in whichever queue consumer Cloudflare hands them
+ * to, so the choice is checked and recorded with the job rather than enforced step by step.
+ */
+async function chosenWorker(db: Db, selector: WorkerSelector): Promise<string> {
+  const choice = chooseWorker(selector, await listLiveWorkerNodeIds(db, LIVE_WORKER_MS), Math.random);
+  if (choice.ok) return choice.nodeId;
+  if (choice.reason === "not_available" && selector.kind === "exact") {
+    throw new ApiError("WORKER_NOT_AVAILABLE", `worker ${selector.nodeId} has not sent a heartbeat in the last ${LIVE_WORKER_MS / 1000} s`);
+  }
+  throw new ApiError("SCHEDULER_ERROR", `no live worker matches worker_id '${selector.kind === "prefix" ? `${selector.prefix}*` : selector.nodeId}'`);
 }
 
 /**
@@ -33,12 +52,15 @@ export async function deployRevision(env: Env, deploy: RevisionDeploy): Promise<
   // Checked before anything is written: a misconfigured Worker schedules nothing.
   const settings = jobSettings(env);
   if (!settings.ok) throw new ApiError("SCHEDULER_ERROR", settings.reason);
+  const workerId = deploy.worker === undefined ? undefined : await chosenWorker(db, deploy.worker);
   const descriptor = dumpDescriptor({
     endBlock: deploy.endBlock,
     maxWriters: deploy.parallelism,
     datasetNamespace: namespace,
     datasetName: name,
     manifestHash: resolved.hash,
+    verify: deploy.verify ?? false,
+    ...(workerId === undefined ? {} : { workerId }),
   });
   const scheduled = await scheduleJob(db, {
     manifestHash: resolved.hash,

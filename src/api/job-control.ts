@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { jobRunnerStub } from "../../durable-objects/job-runner";
 import { parseEndBlock } from "../domain/end-block";
+import { parseWorkerSelector } from "../domain/worker";
 import { openDb } from "../store/db";
 import type { App } from "./app";
 import { DatasetRevisionParamsSchema } from "./dataset-params";
@@ -37,6 +38,28 @@ const DeployRequestSchema = z
       .max(MAX_PARALLELISM)
       .default(1)
       .openapi({ description: "Steps extracted at once", example: 1 }),
+    worker_id: z
+      .string()
+      .nullable()
+      .optional()
+      .transform((value, ctx) => {
+        if (value === null || value === undefined) return null;
+        const selector = parseWorkerSelector(value);
+        if (selector) return selector;
+        ctx.addIssue({ code: "custom", message: "worker_id must be a node id, or a node id prefix followed by a single trailing '*'" });
+        return z.NEVER;
+      })
+      .openapi({
+        type: "string",
+        description:
+          "Which worker the job is meant for: an exact node id (400 WORKER_NOT_AVAILABLE unless it is live) or a prefix glob ending in `*` " +
+          "(500 SCHEDULER_ERROR when no live worker matches; otherwise one match at random). The choice is recorded in the descriptor's `worker_id`.",
+        example: "consumer-*",
+      }),
+    verify: z.boolean().default(false).openapi({
+      description: "Check every fetched block before writing it: header hash, transactions root, receipts root and logs bloom",
+      example: false,
+    }),
   })
   .openapi("DeployRequest");
 
@@ -64,10 +87,12 @@ const deployRoute = createRoute({
   },
   responses: {
     202: jsonContent(DeployResponseSchema, "Accepted: the job runs in the background"),
-    400: errorContent("Invalid path (INVALID_PATH) or body (INVALID_BODY)"),
+    400: errorContent("Invalid path (INVALID_PATH) or body (INVALID_BODY), or `worker_id` names a worker that is not live (WORKER_NOT_AVAILABLE)"),
     404: errorContent("No such dataset or revision (DATASET_NOT_FOUND)"),
     ...writeRouteErrors,
-    500: errorContent("The job could not be scheduled (SCHEDULER_ERROR), e.g. the AMP_STEP_SIZE or AMP_STEP_MAX_ATTEMPTS var is invalid"),
+    500: errorContent(
+      "The job could not be scheduled (SCHEDULER_ERROR): the AMP_STEP_SIZE or AMP_STEP_MAX_ATTEMPTS var is invalid, or no live worker matches the `worker_id` glob",
+    ),
   },
 });
 
@@ -95,7 +120,15 @@ export function registerJobControlRoutes(app: App): void {
       // A request without any body skips the validator (@hono/zod-openapi hands over `{}` as is), so the
       // schema's defaults are applied here: continuous, parallelism 1.
       const body = c.req.header("content-type") === undefined ? DeployRequestSchema.parse({}) : c.req.valid("json");
-      const scheduled = await deployRevision(c.env, { namespace, name, revision, endBlock: body.end_block, parallelism: body.parallelism });
+      const scheduled = await deployRevision(c.env, {
+        namespace,
+        name,
+        revision,
+        endBlock: body.end_block,
+        parallelism: body.parallelism,
+        verify: body.verify,
+        ...(body.worker_id === null ? {} : { worker: body.worker_id }),
+      });
       return c.json({ job_id: scheduled.jobId }, 202);
     },
     validationHook({ param: "INVALID_PATH", json: "INVALID_BODY" }),

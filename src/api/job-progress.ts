@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { jobRunnerStub } from "../../durable-objects/job-runner";
 import { parseDumpDescriptor } from "../domain/job";
 import { openDb } from "../store/db";
+import { latestJobEvent } from "../store/job-events";
 import { listJobTableProgress } from "../store/location-progress";
 import type { App } from "./app";
 import { JobIdParamsSchema, requireJob } from "./job-info";
@@ -35,6 +36,7 @@ const JobProgressSchema = z
     chain_head: z.number().int().nullable().openapi({ description: "The chain head the job read last; null before its first read" }),
     chain_head_at: z.string().nullable().openapi({ description: "When it read it (RFC 3339 UTC)" }),
     tables: z.record(z.string(), JobTableProgressSchema).openapi({ description: "The tables whose active location this job writes, by name" }),
+    detail: z.record(z.string(), z.unknown()).optional().openapi({ description: "Only for a FAILED job, as in the original: the detail of its `failed` event, `{reason}`" }),
   })
   .openapi("JobProgress");
 
@@ -66,7 +68,11 @@ export function registerJobProgressRoutes(app: App): void {
       const { id } = c.req.valid("param");
       const db = openDb(c.env.DB);
       const job = await requireJob(db, id);
-      const [target, rows] = await Promise.all([jobRunnerStub(c.env.JOB_RUNNER, id).target(), listJobTableProgress(db, id)]);
+      const [target, rows, failed] = await Promise.all([
+        jobRunnerStub(c.env.JOB_RUNNER, id).target(),
+        listJobTableProgress(db, id),
+        job.status === "FAILED" ? latestJobEvent(db, id, "failed") : undefined,
+      ]);
       const tables = Object.fromEntries(
         rows.map((row) => [
           row.table,
@@ -83,6 +89,7 @@ export function registerJobProgressRoutes(app: App): void {
           chain_head: target?.head ?? null,
           chain_head_at: target?.headAt ? new Date(target.headAt).toISOString() : null,
           tables,
+          ...(failed ? { detail: failed.detail } : {}),
         },
         200,
       );

@@ -1,10 +1,12 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { statusesForDeleteFilter } from "../domain/job";
 import { openDb } from "../store/db";
-import { JOB_EVENT_KINDS, type JobEventRow, listJobEvents } from "../store/job-events";
-import { deleteJobsByStatus, deleteTerminalJob, listJobs } from "../store/jobs";
+import { getJobEvent, JOB_EVENT_KINDS, type JobEventRow, listJobEvents } from "../store/job-events";
+import { deleteJobsByStatus, deleteTerminalJob, jobNodeId, listDatasetJobs, listJobs } from "../store/jobs";
 import type { App } from "./app";
+import { DatasetRevisionParamsSchema, resolveDatasetRevision } from "./dataset-params";
 import { ApiError } from "./errors";
+import { idPathParam } from "./id-params";
 import { JobIdParamsSchema, JobInfoSchema, requireJob, toJobInfo } from "./job-info";
 import { NextCursorSchema, pageQuery, pageRequest } from "./pagination";
 import { errorContent, jsonContent, readRouteErrors, writeRouteErrors } from "./responses";
@@ -42,6 +44,30 @@ function toJobEvent(row: JobEventRow): z.output<typeof JobEventSchema> {
   return { id: row.id, kind: row.kind, detail: row.detail, created_at: row.createdAt };
 }
 
+const JobEventDetailSchema = z
+  .object({
+    id: z.number().int(),
+    job_id: z.number().int(),
+    created_at: z.string().openapi({ description: "RFC 3339 UTC" }),
+    node_id: z.string().openapi({ description: "The JobRunner that wrote the event: `jobrunner-<job id>`", example: "jobrunner-1" }),
+    event_type: z.string().openapi({ description: "The event's kind in upper case, as the original names its events", example: "STEP_COMPLETED" }),
+    detail: z.record(z.string(), z.unknown()).optional().openapi({ description: `The event's detail; absent when it has none. ${EVENT_KINDS_DOC}` }),
+  })
+  .openapi("JobEventInfo");
+
+function toJobEventDetail(row: JobEventRow): z.output<typeof JobEventDetailSchema> {
+  const hasDetail = Object.keys(row.detail).length > 0;
+  return {
+    id: row.id,
+    job_id: row.jobId,
+    created_at: row.createdAt,
+    node_id: jobNodeId(row.jobId),
+    event_type: row.kind.toUpperCase(),
+    ...(hasDetail ? { detail: row.detail } : {}),
+  };
+}
+
+const JobEventParamsSchema = JobIdParamsSchema.extend({ event_id: idPathParam("event_id", "Event ID") });
 
 const JobsPageQuerySchema = pageQuery("last_job_id", "jobs");
 const EventsPageQuerySchema = pageQuery("last_event_id", "events");
@@ -132,7 +158,52 @@ const listEventsRoute = createRoute({
   },
 });
 
+const getEventRoute = createRoute({
+  method: "get",
+  path: "/jobs/{id}/events/{event_id}",
+  tags: ["jobs"],
+  operationId: "jobs_event",
+  summary: "One event of a job's timeline, with its detail",
+  request: { params: JobEventParamsSchema },
+  responses: {
+    200: jsonContent(JobEventDetailSchema, "The event"),
+    400: errorContent("Invalid job or event id (INVALID_JOB_ID)"),
+    404: errorContent("No such job (JOB_NOT_FOUND), or the job has no such event (EVENT_NOT_FOUND)"),
+    ...readRouteErrors,
+  },
+});
+
+const DatasetJobsResponseSchema = z.object({ jobs: z.array(JobInfoSchema) }).openapi("DatasetJobsResponse");
+
+const datasetJobsRoute = createRoute({
+  method: "get",
+  path: "/datasets/{namespace}/{name}/versions/{revision}/jobs",
+  tags: ["datasets"],
+  operationId: "list_dataset_jobs",
+  summary: "Every job deployed for this dataset revision, oldest first",
+  description: "Not paginated, as in the original. Each job appears once (the original repeats a job for each of its SCHEDULED events).",
+  request: { params: DatasetRevisionParamsSchema },
+  responses: {
+    200: jsonContent(DatasetJobsResponseSchema, "The jobs"),
+    400: errorContent("Invalid path (INVALID_PATH)"),
+    404: errorContent("No such dataset or revision (DATASET_NOT_FOUND)"),
+    ...readRouteErrors,
+  },
+});
+
 export function registerJobRoutes(app: App): void {
+  app.openapi(
+    datasetJobsRoute,
+    async (c) => {
+      const params = c.req.valid("param");
+      const db = openDb(c.env.DB);
+      const resolved = await resolveDatasetRevision(db, params);
+      const jobs = await listDatasetJobs(db, params, resolved.hash);
+      return c.json({ jobs: jobs.map(toJobInfo) }, 200);
+    },
+    validationHook({ param: "INVALID_PATH" }),
+  );
+
   app.openapi(
     listJobsRoute,
     async (c) => {
@@ -188,5 +259,18 @@ export function registerJobRoutes(app: App): void {
       return c.json({ events: page.items.map(toJobEvent), next_cursor: page.nextCursor }, 200);
     },
     pathFirstHook({ param: "INVALID_JOB_ID", query: "INVALID_QUERY_PARAMETERS" }, JobIdParamsSchema),
+  );
+
+  app.openapi(
+    getEventRoute,
+    async (c) => {
+      const { id, event_id } = c.req.valid("param");
+      const db = openDb(c.env.DB);
+      await requireJob(db, id);
+      const event = await getJobEvent(db, id, event_id);
+      if (!event) throw new ApiError("EVENT_NOT_FOUND", `job ${id} has no event ${event_id}`);
+      return c.json(toJobEventDetail(event), 200);
+    },
+    validationHook({ param: "INVALID_JOB_ID" }),
   );
 }

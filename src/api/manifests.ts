@@ -3,6 +3,7 @@ import { openDb } from "../store/db";
 import {
   deleteManifestIfUnlinked,
   findManifest,
+  listManifestSummaries,
   listManifestVersionTags,
   pruneOrphanManifests,
   readManifestObject,
@@ -38,6 +39,32 @@ const ManifestDatasetsResponseSchema = z
       .openapi({ description: "The version tags pointing to this manifest, by namespace, name, then highest version first" }),
   })
   .openapi("ManifestDatasetsResponse");
+
+const ManifestsResponseSchema = z
+  .object({
+    manifests: z.array(
+      z
+        .object({
+          hash: z.string(),
+          kind: z.string().openapi({ example: "evm-rpc" }),
+          dataset_count: z.number().int().openapi({ description: "How many datasets link this manifest" }),
+        })
+        .openapi("ManifestSummary"),
+    ),
+  })
+  .openapi("ManifestsResponse");
+
+const listRoute = createRoute({
+  method: "get",
+  path: "/manifests",
+  tags: ["manifests"],
+  operationId: "manifests_list",
+  summary: "Every stored manifest, by hash, with its kind and how many datasets link it",
+  responses: {
+    200: jsonContent(ManifestsResponseSchema, "The manifests, ordered by hash (not paginated, as in the original)"),
+    ...readRouteErrors,
+  },
+});
 
 const registerRoute = createRoute({
   method: "post",
@@ -115,6 +142,11 @@ const datasetsRoute = createRoute({
 });
 
 export function registerManifestRoutes(app: App): void {
+  app.openapi(listRoute, async (c) => {
+    const manifests = await listManifestSummaries(openDb(c.env.DB));
+    return c.json({ manifests: manifests.map((m) => ({ hash: m.hash, kind: m.kind, dataset_count: m.datasetCount })) }, 200);
+  });
+
   app.openapi(
     registerRoute,
     async (c) => {

@@ -63,6 +63,53 @@ const tableProgressRoute = createRoute({
   },
 });
 
+/**
+ * The same figures for the newest Amp TypeScript client, which calls `…/sync-progress` and decodes a
+ * missing value as an absent key (Effect Schema's `optional` refuses null): the four nullable fields
+ * are left out instead of being null.
+ */
+const SyncTableProgressSchema = z
+  .object({
+    table_name: z.string(),
+    current_block: z.number().int().optional().openapi({ description: "Last block of the canonical chain; absent when nothing is synced" }),
+    start_block: z.number().int().optional().openapi({ description: "First block of the canonical chain; absent when nothing is synced" }),
+    job_id: z.number().int().optional().openapi({ description: "The job holding the table's write lock; absent when none does" }),
+    job_status: z.string().optional().openapi({ example: "RUNNING" }),
+    files_count: z.number().int(),
+    total_size_bytes: z.number().int(),
+  })
+  .openapi("SyncTableProgress");
+
+const SyncProgressResponseSchema = DatasetProgressSchema.extend({ tables: z.array(SyncTableProgressSchema) }).openapi("SyncProgressResponse");
+
+const syncProgressRoute = createRoute({
+  method: "get",
+  path: "/datasets/{namespace}/{name}/versions/{revision}/sync-progress",
+  tags: ["datasets"],
+  operationId: "get_dataset_sync_progress",
+  summary: "The dataset's progress under the path the newest Amp TypeScript client calls; null fields are absent",
+  request: { params: DatasetRevisionParamsSchema },
+  responses: {
+    200: jsonContent(SyncProgressResponseSchema, "Progress per table, without the fields that would be null"),
+    400: errorContent("Invalid path (INVALID_PATH)"),
+    404: errorContent("No such dataset or revision (DATASET_NOT_FOUND)"),
+    ...readRouteErrors,
+  },
+});
+
+function toSyncTableProgress(progress: TableProgress): z.output<typeof SyncTableProgressSchema> {
+  const present = <K extends string, V>(key: K, value: V | null): Partial<Record<K, V>> => (value === null ? {} : ({ [key]: value } as Record<K, V>));
+  return {
+    table_name: progress.table_name,
+    ...present("current_block", progress.current_block),
+    ...present("start_block", progress.start_block),
+    ...present("job_id", progress.job_id),
+    ...present("job_status", progress.job_status),
+    files_count: progress.files_count,
+    total_size_bytes: progress.total_size_bytes,
+  };
+}
+
 /** One table's progress as the API answers it. */
 export type TableProgress = z.output<typeof TableProgressSchema>;
 
@@ -107,6 +154,19 @@ export function registerProgressRoutes(app: App): void {
         },
         200,
       );
+    },
+    validationHook({ param: "INVALID_PATH" }),
+  );
+
+  app.openapi(
+    syncProgressRoute,
+    async (c) => {
+      const params = c.req.valid("param");
+      const db = openDb(c.env.DB);
+      const resolved = await resolveDatasetRevision(db, params);
+      const { namespace, name, revision } = params;
+      const tables = (await progressOf(db, c.env.BUCKET, resolved)).map(toSyncTableProgress);
+      return c.json({ dataset_namespace: namespace, dataset_name: name, revision: formatRevision(revision), manifest_hash: resolved.hash, tables }, 200);
     },
     validationHook({ param: "INVALID_PATH" }),
   );

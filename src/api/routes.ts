@@ -1,4 +1,5 @@
 import type { App } from "./app";
+import { registerDatasetRestoreRoutes } from "./dataset-restore";
 import { registerDatasetVersionRoutes } from "./dataset-versions";
 import { registerDatasetRoutes } from "./datasets";
 import { registerFileRoutes } from "./files";
@@ -13,7 +14,8 @@ import { registerProgressRoutes } from "./progress";
 import { registerProviderRoutes } from "./providers";
 import { registerScheduleRoutes } from "./dataset-schedules";
 import { registerTableFileRoutes } from "./table-files";
+import { registerTableRevisionRoutes } from "./table-revisions";
 import { registerWorkerRoutes } from "./workers";
 
 /** Every resource module of the API, in the order its routes are registered. */
-export const resourceRoutes: ((app: App) => void)[] = [registerHealthRoutes, registerProviderRoutes, registerDatasetRoutes, registerDatasetVersionRoutes, registerManifestRoutes, registerJobControlRoutes, registerScheduleRoutes, registerProgressRoutes, registerTableFileRoutes, registerJobRoutes, registerJobProgressRoutes, registerLocationRoutes, registerFileRoutes, registerWorkerRoutes, registerMetricsRoutes];
+export const resourceRoutes: ((app: App) => void)[] = [registerHealthRoutes, registerProviderRoutes, registerDatasetRoutes, registerDatasetVersionRoutes, registerManifestRoutes, registerJobControlRoutes, registerScheduleRoutes, registerProgressRoutes, registerTableFileRoutes, registerJobRoutes, registerJobProgressRoutes, registerLocationRoutes, registerTableRevisionRoutes, registerDatasetRestoreRoutes, registerFileRoutes, registerWorkerRoutes, registerMetricsRoutes];

@@ -97,6 +97,10 @@ export interface DumpJobDescriptor {
     readonly dataset_namespace: string;
     readonly dataset_name: string;
     readonly manifest_hash: string;
+    /** Whether each step checks the fetched blocks before writing (deploy's `verify`). */
+    readonly verify: boolean;
+    /** The worker deploy chose for a `worker_id` selector; absent without one. */
+    readonly worker_id?: string;
   };
 }
 
@@ -107,6 +111,8 @@ export interface DumpJob {
   readonly datasetNamespace: string;
   readonly datasetName: string;
   readonly manifestHash: string;
+  readonly verify: boolean;
+  readonly workerId?: string;
 }
 
 export function dumpDescriptor(job: DumpJob): DumpJobDescriptor {
@@ -117,6 +123,8 @@ export function dumpDescriptor(job: DumpJob): DumpJobDescriptor {
       dataset_namespace: job.datasetNamespace,
       dataset_name: job.datasetName,
       manifest_hash: job.manifestHash,
+      verify: job.verify,
+      ...(job.workerId === undefined ? {} : { worker_id: job.workerId }),
     },
   };
 }
@@ -149,7 +157,12 @@ export function parseDumpDescriptor(value: unknown): DescriptorParse {
   if (datasetNamespace === null || datasetName === null || manifestHash === null) {
     return fail("dataset_namespace, dataset_name and manifest_hash must be strings");
   }
-  return { ok: true, job: { endBlock: endBlock.endBlock, maxWriters, datasetNamespace, datasetName, manifestHash } };
+  // Descriptors written before `verify` existed have none: they did not verify.
+  const verify = dump.verify ?? false;
+  if (typeof verify !== "boolean") return fail("verify must be a boolean");
+  const workerId = text("worker_id");
+  const job: DumpJob = { endBlock: endBlock.endBlock, maxWriters, datasetNamespace, datasetName, manifestHash, verify };
+  return { ok: true, job: workerId === null ? job : { ...job, workerId } };
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -50,6 +50,8 @@ export interface StepContext {
   readonly kindTables: readonly KindTable[];
   readonly network: string;
   readonly finalizedOnly: boolean;
+  /** Check each fetched block (header hash, transactions and receipts roots, logs bloom) before writing it. */
+  readonly verify: boolean;
   readonly tables: readonly StepTable[];
 }
 

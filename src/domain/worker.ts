@@ -57,3 +57,36 @@ export interface VersionMetadata {
 export function workerMetadataFromVersion(version: VersionMetadata | undefined): WorkerMetadata {
   return workerMetadataFrom({ version: version?.tag || version?.id, build_date: version?.timestamp });
 }
+
+/**
+ * Deploy's `worker_id` (amp-later B.2): an exact node id, or a prefix glob,
+ * a valid node id prefix followed by one trailing `*` (`*` alone matches any
+ * worker). Anything else is malformed.
+ */
+export type WorkerSelector = { readonly kind: "exact"; readonly nodeId: string } | { readonly kind: "prefix"; readonly prefix: string };
+
+export function parseWorkerSelector(text: string): WorkerSelector | null {
+  if (!text.endsWith("*")) return isNodeId(text) ? { kind: "exact", nodeId: text } : null;
+  const prefix = text.slice(0, -1);
+  return prefix === "" || isNodeId(prefix) ? { kind: "prefix", prefix } : null;
+}
+
+/**
+ * A worker counts as live for a deploy while its heartbeat is at most this old: two heartbeat periods, so
+ * one late heartbeat does not make a working executor unavailable (the original's 5 s assumes 1 s heartbeats).
+ */
+export const LIVE_WORKER_MS = 2 * WORKER_HEARTBEAT_MS;
+
+export type WorkerChoice = { readonly ok: true; readonly nodeId: string } | { readonly ok: false; readonly reason: "not_available" | "no_match" };
+
+/**
+ * The worker a selector picks among the live ones: the exact id if it is
+ * live, else `not_available`; for a glob, one of its live matches chosen
+ * with `random` (in [0, 1)), else `no_match`.
+ */
+export function chooseWorker(selector: WorkerSelector, liveNodeIds: readonly string[], random: () => number): WorkerChoice {
+  if (selector.kind === "exact") return liveNodeIds.includes(selector.nodeId) ? { ok: true, nodeId: selector.nodeId } : { ok: false, reason: "not_available" };
+  const matches = liveNodeIds.filter((id) => id.startsWith(selector.prefix));
+  const chosen = matches[Math.floor(random() * matches.length)];
+  return chosen === undefined ? { ok: false, reason: "no_match" } : { ok: true, nodeId: chosen };
+}

@@ -155,3 +155,20 @@ export async function listFileSegments(db: Db, locationId: number): Promise<Size
     .orderBy(asc(files.id));
   return rows.map(({ start, end, ...segment }) => ({ ...segment, range: { start, end } }));
 }
+
+/**
+ * Registers files found in R2 by a restore, whoever wrote them: a file already registered under its name is
+ * left as it is, so a restore repeated or racing another adds each file once. No writer check, since a restore
+ * rebuilds the rows of objects that exist, and the object is always there before its row.
+ */
+export async function registerRestoredFiles(db: Db, restored: readonly NewFile[]): Promise<void> {
+  const now = nowTimestamp();
+  // D1 binds at most 100 parameters per statement: twelve per row.
+  for (let i = 0; i < restored.length; i += 8) {
+    const rows = restored.slice(i, i + 8).map((file) => ({ ...file, createdAt: now }));
+    await db
+      .insert(files)
+      .values(rows)
+      .onConflictDoNothing({ target: [files.locationId, files.fileName] });
+  }
+}

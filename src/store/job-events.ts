@@ -1,4 +1,4 @@
-import { and, asc, eq } from "drizzle-orm";
+import { and, asc, desc, eq } from "drizzle-orm";
 import type { BlockRange } from "../domain/block-range";
 import type { ErrorReason } from "../domain/errors";
 import { nowTimestamp } from "./clock";
@@ -64,4 +64,24 @@ export async function listJobEvents(db: Db, jobId: number, page: PageRequest): P
     .orderBy(asc(jobEvents.id))
     .limit(page.limit + 1);
   return toPage(rows, page.limit);
+}
+
+/** Event `eventId` of job `jobId`; undefined when there is none or it belongs to another job. */
+export async function getJobEvent(db: Db, jobId: number, eventId: number): Promise<JobEventRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(jobEvents)
+    .where(and(eq(jobEvents.jobId, jobId), eq(jobEvents.id, eventId)));
+  return row;
+}
+
+/** The newest event of `kind` in job `jobId`'s timeline. */
+export async function latestJobEvent(db: Db, jobId: number, kind: JobEventRow["kind"]): Promise<JobEventRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(jobEvents)
+    .where(and(eq(jobEvents.jobId, jobId), eq(jobEvents.kind, kind)))
+    .orderBy(desc(jobEvents.id))
+    .limit(1);
+  return row;
 }

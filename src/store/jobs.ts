@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
 import { isTerminal, type JobStatus, parseJobStatus, TERMINAL_STATUSES } from "../domain/job";
 import { nowTimestamp } from "./clock";
 import type { Db } from "./db";
@@ -131,4 +131,20 @@ export async function transitionJob(
   const status = current[0] ? parseJobStatus(current[0].status) : null;
   if (updated.length > 0) return { applied: true, status: to };
   return { applied: false, status };
+}
+
+/** The jobs deployed for dataset `namespace/name` at manifest `manifestHash`, oldest first. */
+export async function listDatasetJobs(db: Db, dataset: { namespace: string; name: string }, manifestHash: string): Promise<Job[]> {
+  const rows = await db
+    .select()
+    .from(jobs)
+    .where(
+      and(
+        eq(jobs.manifestHash, manifestHash),
+        sql`json_extract(${jobs.descriptor}, '$.Dump.dataset_namespace') = ${dataset.namespace}`,
+        sql`json_extract(${jobs.descriptor}, '$.Dump.dataset_name') = ${dataset.name}`,
+      ),
+    )
+    .orderBy(asc(jobs.id));
+  return rows.map(toJob);
 }

@@ -1,4 +1,4 @@
-import { and, asc, eq, notExists, ne } from "drizzle-orm";
+import { and, asc, eq, notExists, ne, sql } from "drizzle-orm";
 import { compareVersions, DEV_TAG } from "../domain/revision";
 import { nowTimestamp } from "./clock";
 import type { Db } from "./db";
@@ -131,4 +131,20 @@ export async function listManifestVersionTags(db: Db, hash: string): Promise<Man
     .where(and(eq(tags.hash, hash), ne(tags.version, DEV_TAG)));
   const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
   return rows.sort((a, b) => byText(a.namespace, b.namespace) || byText(a.name, b.name) || compareVersions(b.version, a.version));
+}
+
+export interface ManifestSummary {
+  hash: string;
+  kind: string;
+  datasetCount: number;
+}
+
+/** Every stored manifest by hash, with how many datasets link it. */
+export async function listManifestSummaries(db: Db): Promise<ManifestSummary[]> {
+  return db
+    .select({ hash: manifestFiles.hash, kind: manifestFiles.kind, datasetCount: sql<number>`count(${datasetManifests.hash})` })
+    .from(manifestFiles)
+    .leftJoin(datasetManifests, eq(datasetManifests.hash, manifestFiles.hash))
+    .groupBy(manifestFiles.hash)
+    .orderBy(asc(manifestFiles.hash));
 }

@@ -55,3 +55,22 @@ export function fileObjectKey(path: string, fileName: string): string {
   checkSegment("file name", fileName);
   return `${locationObjectPrefix(path)}${fileName}`;
 }
+
+/** The key prefix under which every location of `table` of dataset `datasetName` has its own prefix. */
+export function tableObjectPrefix(datasetName: string, table: string): string {
+  checkSegment("dataset name", datasetName);
+  checkSegment("table name", table);
+  return `${DATA_ROOT}${datasetName}/${table}/`;
+}
+
+/** The location path a key prefix `data/<dataset_name>/<table>/<revision>/` stands for; null for any other key. */
+export function locationPathOfPrefix(prefix: string): string | null {
+  if (!prefix.startsWith(DATA_ROOT)) return null;
+  const path = prefix.slice(DATA_ROOT.length);
+  try {
+    locationObjectPrefix(path);
+    return path;
+  } catch {
+    return null;
+  }
+}

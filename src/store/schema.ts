@@ -212,3 +212,21 @@ export const chainHeads = sqliteTable("chain_heads", {
   headBlock: integer("head_block").notNull(),
   observedAt: timestamp("observed_at"),
 });
+
+/**
+ * Files a revision prune (`DELETE /revisions/{id}/prune`) handed to garbage collection: each may be deleted
+ * once `expires_at` has passed, if it is still off its location's canonical chain then.
+ */
+export const gcScheduledFiles = sqliteTable(
+  "gc_scheduled_files",
+  {
+    fileId: integer("file_id")
+      .primaryKey()
+      .references(() => files.id, { onDelete: "cascade" }),
+    locationId: integer("location_id")
+      .notNull()
+      .references(() => locations.id, { onDelete: "cascade" }),
+    expiresAt: timestamp("expires_at"),
+  },
+  (t) => [index("gc_scheduled_files_expiry_idx").on(t.expiresAt)],
+);

@@ -1,4 +1,4 @@
-import { desc, eq, sql } from "drizzle-orm";
+import { desc, eq, gte, sql } from "drizzle-orm";
 import type { WorkerMetadata } from "../domain/worker";
 import { nowTimestamp } from "./clock";
 import type { Db } from "./db";
@@ -36,4 +36,11 @@ export async function listWorkers(db: Db): Promise<WorkerRow[]> {
 export async function getWorker(db: Db, nodeId: string): Promise<WorkerRow | undefined> {
   const [row] = await db.select().from(workers).where(eq(workers.nodeId, nodeId));
   return row;
+}
+
+/** The node ids of the workers whose heartbeat is at most `maxAgeMs` old. */
+export async function listLiveWorkerNodeIds(db: Db, maxAgeMs: number): Promise<string[]> {
+  const since = new Date(Date.now() - maxAgeMs).toISOString();
+  const rows = await db.select({ nodeId: workers.nodeId }).from(workers).where(gte(workers.heartbeatAt, since));
+  return rows.map((row) => row.nodeId);
 }

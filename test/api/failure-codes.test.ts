@@ -34,6 +34,11 @@ const REQUESTS: Record<string, { query?: string; body?: unknown; params?: Record
   "DELETE /jobs": { query: "?status=terminal" },
   "PUT /datasets/{namespace}/{name}/versions/{revision}/schedule": { body: { cron: "0 * * * *" } },
   "GET /workers/{id}": { params: { id: "worker-1" } },
+  "POST /revisions": { body: { dataset: "_/sample@1.0.0", table_name: "blocks", path: "sample/blocks/r/" } },
+  "POST /revisions/{id}/activate": { body: { dataset: "_/sample@1.0.0", table_name: "blocks" } },
+  "POST /revisions/deactivate": { body: { dataset: "_/sample@1.0.0", table_name: "blocks" } },
+  "GET /jobs/{id}/events/{event_id}": { params: { event_id: "1" } },
+  "POST /datasets/{namespace}/{name}/versions/{revision}/tables/{table_name}/restore": { params: { table_name: "blocks" } },
 };
 
 /**

@@ -134,12 +134,18 @@ describe("dump job descriptor", () => {
     datasetNamespace: "_",
     datasetName: "eth_rpc",
     manifestHash: "a".repeat(64),
+    verify: false,
   } as const;
 
   it("has the original's shape, end_block as a string", () => {
     expect(dumpDescriptor(job)).toEqual({
-      Dump: { end_block: "-10", max_writers: 4, dataset_namespace: "_", dataset_name: "eth_rpc", manifest_hash: "a".repeat(64) },
+      Dump: { end_block: "-10", max_writers: 4, dataset_namespace: "_", dataset_name: "eth_rpc", manifest_hash: "a".repeat(64), verify: false },
     });
+  });
+  it("carries verify and the chosen worker_id through JSON", () => {
+    const stored = JSON.parse(JSON.stringify(dumpDescriptor({ ...job, verify: true, workerId: "consumer-1a2b3c4d" })));
+    expect(stored.Dump).toMatchObject({ verify: true, worker_id: "consumer-1a2b3c4d" });
+    expect(parseDumpDescriptor(stored)).toEqual({ ok: true, job: { ...job, verify: true, workerId: "consumer-1a2b3c4d" } });
   });
   it("stores a continuous job's end_block as null", () => {
     expect(dumpDescriptor({ ...job, endBlock: { kind: "continuous" } }).Dump.end_block).toBeNull();
@@ -151,11 +157,11 @@ describe("dump job descriptor", () => {
       expect(parseDumpDescriptor(stored)).toEqual({ ok: true, job: { ...job, endBlock } });
     },
   );
-  it("defaults max_writers to 1 and a missing end_block to continuous", () => {
+  it("defaults max_writers to 1, a missing end_block to continuous and a missing verify to false", () => {
     const parsed = parseDumpDescriptor({ Dump: { dataset_namespace: "_", dataset_name: "x", manifest_hash: "h" } });
     expect(parsed).toEqual({
       ok: true,
-      job: { endBlock: { kind: "continuous" }, maxWriters: 1, datasetNamespace: "_", datasetName: "x", manifestHash: "h" },
+      job: { endBlock: { kind: "continuous" }, maxWriters: 1, datasetNamespace: "_", datasetName: "x", manifestHash: "h", verify: false },
     });
   });
   it.each([
@@ -169,6 +175,7 @@ describe("dump job descriptor", () => {
     [{ Dump: { max_writers: 0, dataset_namespace: "_", dataset_name: "x", manifest_hash: "h" } }, "max_writers"],
     [{ Dump: { max_writers: "2", dataset_namespace: "_", dataset_name: "x", manifest_hash: "h" } }, "max_writers"],
     [{ Dump: { dataset_namespace: "_", dataset_name: "x" } }, "manifest_hash"],
+    [{ Dump: { verify: "yes", dataset_namespace: "_", dataset_name: "x", manifest_hash: "h" } }, "verify"],
     [{ Dump: { dataset_namespace: 1, dataset_name: "x", manifest_hash: "h" } }, "dataset_namespace"],
   ])("rejects %j", (value, expected) => {
     const parsed = parseDumpDescriptor(value);

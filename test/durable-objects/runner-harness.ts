@@ -83,6 +83,7 @@ export async function schedule(options: DeployOptions): Promise<Deployed> {
       datasetNamespace: DATASET.namespace,
       datasetName: DATASET.name,
       manifestHash: prepared.hash,
+      verify: false,
     }),
   });
   expect(scheduled.outcome).toBe("scheduled");

@@ -6,7 +6,10 @@
  */
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { workerMetadataFrom } from "../../src/domain/worker";
 import worker from "../../src/index";
+import { openDb } from "../../src/store/db";
+import { registerWorker } from "../../src/store/workers";
 import { harness } from "../support/provided-context";
 import {
   api,
@@ -86,6 +89,18 @@ describe("deploy", () => {
     expect(job.descriptor).toMatchObject({ Dump: { end_block: null, max_writers: 1 } });
     await stop(jobId);
     expect((await waitForJob(jobId, { timeoutMs: 60_000 })).status).toBe("STOPPED");
+  });
+
+  it("with worker_id and verify records the live worker chosen and the flag, and runs the job", async () => {
+    const dataset = await setupDataset({ providerUrl: anvilUrl });
+    const nodeId = `consumer-${dataset.network}`;
+    await registerWorker(openDb(env.DB), nodeId, workerMetadataFrom({}));
+    const exact = await deploy(dataset, { end_block: 9, worker_id: nodeId, verify: true });
+    expect((await getJob(exact)).descriptor).toMatchObject({ Dump: { end_block: "9", verify: true, worker_id: nodeId } });
+    expect((await waitForJob(exact)).status).toBe("COMPLETED");
+    const glob = await deploy(dataset, { end_block: 19, worker_id: `${nodeId.slice(0, -2)}*` });
+    expect((await getJob(glob)).descriptor).toMatchObject({ Dump: { end_block: "19", verify: false, worker_id: nodeId } });
+    expect((await waitForJob(glob)).status).toBe("COMPLETED");
   });
 
   it("of an unknown dataset or revision answers 404 DATASET_NOT_FOUND and schedules nothing", async () => {

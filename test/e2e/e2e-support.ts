@@ -103,6 +103,7 @@ export async function scheduleWithoutStart(dataset: Dataset, endBlock: number | 
       datasetNamespace: dataset.namespace,
       datasetName: dataset.name,
       manifestHash: prepared.hash,
+      verify: false,
     }),
   });
   expect(scheduled.outcome).toBe("scheduled");
