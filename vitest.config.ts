@@ -8,7 +8,7 @@ import { loadSharedFixtures } from "./test/support/shared-fixtures";
  * - `node`: pure logic and what needs Node (DuckDB, the dev server, Chromium): test/domain, test/parquet, test/scripts,
  *   test/cli (the CLI run as a user runs it, against the dev server) and test/assets (the dashboard in a headless
  *   Chromium against the dev server).
- * - `worker`: inside workerd with local D1, R2, Durable Objects and Queues: test/api, test/store, test/extract.
+ * - `worker`: inside workerd with local D1, R2, Durable Objects and Queues: test/api, test/store, test/extract, test/sql.
  * - `jobs`: the JobRunner driven by hand (test/durable-objects), with test/durable-objects/runner-entry.ts as
  *   the main module, so the messages the runner sends to STEPS reach a handler that only records them and the
  *   tests play the consumer's part.
@@ -103,7 +103,7 @@ export default defineConfig(async () => {
           test: {
             name: "worker",
             testTimeout: TEST_TIMEOUT_MS,
-            include: ["test/api/**/*.test.ts", "test/store/**/*.test.ts", "test/extract/**/*.test.ts"],
+            include: ["test/api/**/*.test.ts", "test/store/**/*.test.ts", "test/extract/**/*.test.ts", "test/sql/**/*.test.ts"],
             setupFiles: MIGRATIONS_SETUP,
             globalSetup: GLOBAL_SETUP,
             poolOptions: workerdPool({ isolatedStorage: true, bindings: { TEST_SHARED: loadSharedFixtures(), ...TOKENS } }),

@@ -15,7 +15,11 @@ async function secretEquals(given: string, expected: string): Promise<boolean> {
   return crypto.subtle.timingSafeEqual(a, b);
 }
 
-function requiredScope(method: string): Scope {
+/** POSTs that only read: running a query and inferring a schema. */
+const READING_POSTS = new Set(["/query", "/schema"]);
+
+function requiredScope(method: string, path: string): Scope {
+  if (method === "POST" && READING_POSTS.has(path)) return "read";
   return method === "GET" || method === "HEAD" ? "read" : "write";
 }
 
@@ -46,7 +50,7 @@ export const requireAuth = createMiddleware<{ Bindings: Env }>(async (c, next) =
   if (!match?.[1]) throw new ApiError("UNAUTHORIZED", "missing bearer token: send 'Authorization: Bearer <token>'");
   const scope = await grantedScope(match[1], env);
   if (scope === null) throw new ApiError("UNAUTHORIZED", "invalid bearer token");
-  if (requiredScope(c.req.method) === "write" && scope !== "write") {
+  if (requiredScope(c.req.method, c.req.path) === "write" && scope !== "write") {
     throw new ApiError("FORBIDDEN", "this token may only read; writes need the admin token");
   }
   return next();

@@ -12,10 +12,12 @@ import { registerManifestRoutes } from "./manifests";
 import { registerMetricsRoutes } from "./metrics";
 import { registerProgressRoutes } from "./progress";
 import { registerProviderRoutes } from "./providers";
+import { registerQueryRoutes } from "./query";
+import { registerSchemaRoutes } from "./schema";
 import { registerScheduleRoutes } from "./dataset-schedules";
 import { registerTableFileRoutes } from "./table-files";
 import { registerTableRevisionRoutes } from "./table-revisions";
 import { registerWorkerRoutes } from "./workers";
 
 /** Every resource module of the API, in the order its routes are registered. */
-export const resourceRoutes: ((app: App) => void)[] = [registerHealthRoutes, registerProviderRoutes, registerDatasetRoutes, registerDatasetVersionRoutes, registerManifestRoutes, registerJobControlRoutes, registerScheduleRoutes, registerProgressRoutes, registerTableFileRoutes, registerJobRoutes, registerJobProgressRoutes, registerLocationRoutes, registerTableRevisionRoutes, registerDatasetRestoreRoutes, registerFileRoutes, registerWorkerRoutes, registerMetricsRoutes];
+export const resourceRoutes: ((app: App) => void)[] = [registerHealthRoutes, registerProviderRoutes, registerDatasetRoutes, registerDatasetVersionRoutes, registerManifestRoutes, registerJobControlRoutes, registerScheduleRoutes, registerProgressRoutes, registerTableFileRoutes, registerJobRoutes, registerJobProgressRoutes, registerLocationRoutes, registerTableRevisionRoutes, registerDatasetRestoreRoutes, registerFileRoutes, registerWorkerRoutes, registerMetricsRoutes, registerQueryRoutes, registerSchemaRoutes];

@@ -90,6 +90,22 @@ function cacheBodyText(req: HonoRequest, text: string): void {
   req.bodyCache.text = Promise.resolve(text) as unknown as string;
 }
 
+/** A body's text, UTF-8, at most 2 MiB; `code` answers anything else. */
+export async function readTextBody(request: Request, code: ErrorCode): Promise<string> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readCapped(request);
+  } catch (error) {
+    if (error instanceof BodyTooLarge) throw new ApiError(code, `request body exceeds ${MAX_BODY_BYTES} bytes`);
+    throw new ApiError(code, "request body could not be read");
+  }
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    throw new ApiError(code, "request body is not valid UTF-8");
+  }
+}
+
 const JSON_CONTENT_TYPE = /^application\/([a-z0-9.+-]+\+)?json\s*(;.*)?$/i;
 
 /**

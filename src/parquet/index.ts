@@ -29,3 +29,4 @@ export {
   readParquetFooter,
   readParquetRows,
 } from "./reader";
+export { type ColumnRange, readRowGroupColumns, rowGroupColumnRange, rowGroupStarts } from "./row-groups";

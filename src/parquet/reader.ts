@@ -80,7 +80,7 @@ export interface ReadOptions {
 }
 
 /** Big-endian two's complement bytes as a bigint. */
-function decimalFromBytes(bytes: Uint8Array): bigint {
+export function decimalFromBytes(bytes: Uint8Array): bigint {
   let value = 0n;
   for (const byte of bytes) value = (value << 8n) | BigInt(byte);
   const bits = BigInt(bytes.length * 8);
@@ -88,16 +88,12 @@ function decimalFromBytes(bytes: Uint8Array): bigint {
 }
 
 /**
- * Rows as objects. Values come back in the writer's contract rather than
- * hyparquet's defaults, which would turn decimals into lossy numbers,
- * timestamps into Dates and binary columns into strings.
+ * The footer's schema with the DECIMAL and TIMESTAMP annotations stripped, so
+ * hyparquet hands over the stored bytes and integers, which readers convert
+ * exactly; and the names of the decimal columns.
  */
-export async function readParquetRows(source: ParquetSource, options: ReadOptions = {}): Promise<ParquetRow[]> {
-  const file = asAsyncBuffer(source);
-  const footer = options.footer ?? (await readParquetFooter(file));
+export function exactSchema(footer: ParquetFooter): { schema: SchemaElement[]; decimalColumns: Set<string> } {
   const decimalColumns = new Set<string>();
-  // Strip the DECIMAL and TIMESTAMP annotations, so hyparquet hands over the
-  // stored bytes and integers, which are converted here exactly.
   const schema = footer.metadata.schema.map((element) => {
     if (element.converted_type === "DECIMAL" && element.type === "FIXED_LEN_BYTE_ARRAY") {
       decimalColumns.add(element.name);
@@ -108,6 +104,18 @@ export async function readParquetRows(source: ParquetSource, options: ReadOption
     }
     return element;
   });
+  return { schema, decimalColumns };
+}
+
+/**
+ * Rows as objects. Values come back in the writer's contract rather than
+ * hyparquet's defaults, which would turn decimals into lossy numbers,
+ * timestamps into Dates and binary columns into strings.
+ */
+export async function readParquetRows(source: ParquetSource, options: ReadOptions = {}): Promise<ParquetRow[]> {
+  const file = asAsyncBuffer(source);
+  const footer = options.footer ?? (await readParquetFooter(file));
+  const { schema, decimalColumns } = exactSchema(footer);
   let rows: Record<string, unknown>[] = [];
   await parquetRead({
     file,
