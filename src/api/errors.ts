@@ -130,6 +130,8 @@ const errorStatus = {
   NON_INCREMENTAL_QUERY: 400,
   SCHEMA_INFERENCE: 400,
   DEPENDENCY_NOT_FOUND: 404,
+  PLANNING_ERROR: 500,
+  DEPENDENCY_VERSION_RESOLUTION: 500,
 } as const satisfies Record<string, ContentfulStatusCode>;
 
 export type ErrorCode = keyof typeof errorStatus;

@@ -65,6 +65,8 @@ const FAILURE_CODES = {
   "POST /revisions/{id}/restore": "REGISTER_FILES_ERROR",
   "GET /workers": "METADATA_DB_LIST_ERROR",
   "GET /workers/{id}": "METADATA_DB_GET_BY_ID_ERROR",
+  "POST /query": "PLANNING_ERROR",
+  "POST /schema": "DEPENDENCY_VERSION_RESOLUTION",
 } as const satisfies Record<string, ErrorCode>;
 
 /** `/jobs/:id` (Hono's route path) as `/jobs/{id}` (OpenAPI's). */

@@ -4,7 +4,7 @@ import { SqlCatalog } from "../sql/catalog";
 import { rowJsonLine } from "../sql/json-lines";
 import { qualifiedFunctions } from "../sql/qualified-functions";
 import { DEFAULT_QUERY_LIMITS, QueryLimitError, type QueryLimits } from "../sql/query-budget";
-import { asQueryError, prepareQuery } from "../sql/sql-query";
+import { prepareQuery } from "../sql/sql-query";
 import { openDb } from "../store/db";
 import type { App } from "./app";
 import { ApiError } from "./errors";
@@ -114,7 +114,7 @@ export function registerQueryRoutes(app: App): void {
         lines.push(line);
       }
     } catch (error) {
-      throw sqlApiError(error instanceof ApiError ? error : asQueryError(error), "query");
+      throw sqlApiError(error, "query");
     }
     const encoder = new TextEncoder();
     const body = new ReadableStream<Uint8Array>({

@@ -12,6 +12,7 @@ import { hexToBytes } from "../domain/hex";
 import { type ParquetFooter, rangeSource, readParquetFooter, readRowGroupColumns, rowGroupColumnRange } from "../parquet";
 import { type ColumnBounds, scanBounds } from "./scan-bounds";
 import type { QueryBudget } from "./query-budget";
+import { StorageError } from "./sql-errors";
 import type { SqlField } from "./sql-types";
 import { toEngine, type ToEngine } from "./sql-values";
 
@@ -72,9 +73,13 @@ export class ParquetTable implements AsyncDataSource {
     const { bucket, budget } = this.options;
     return rangeSource(file.size, async (offset, length) => {
       budget.chargeBytes(length);
-      const object = await bucket.get(file.key, { range: { offset, length } });
-      if (!object) throw new Error(`file ${file.key} is listed but missing from R2`);
-      return object.arrayBuffer();
+      try {
+        const object = await bucket.get(file.key, { range: { offset, length } });
+        if (!object) throw new StorageError(`file ${file.key} is listed but missing from R2`);
+        return await object.arrayBuffer();
+      } catch (error) {
+        throw error instanceof StorageError ? error : new StorageError(`reading ${file.key} from R2 failed`, { cause: error });
+      }
     });
   }
 

@@ -31,3 +31,11 @@ export class SqlInputError extends Error {
     this.name = "SqlInputError";
   }
 }
+
+/** R2 failing under a query: not the query's fault, so it is never reported as one. */
+export class StorageError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "StorageError";
+  }
+}

@@ -10,7 +10,7 @@ import type { BlockRange } from "../domain/block-range";
 import type { CatalogTable, SqlCatalog } from "./catalog";
 import { ParquetTable } from "./parquet-table";
 import { QueryBudget, QueryLimitError, type QueryLimits } from "./query-budget";
-import { SqlInputError } from "./sql-errors";
+import { SqlInputError, StorageError } from "./sql-errors";
 import { rewriteStructAccess, STRUCT_FIELD, structField } from "./struct-fields";
 import { rewriteSql } from "./sql-rewrite";
 import type { SqlField } from "./sql-types";
@@ -137,7 +137,12 @@ export async function planQuery(sql: string, options: QueryOptions): Promise<Pla
     if (error instanceof SqlInputError) throw error;
     throw new SqlInputError("INVALID_PLAN", message(error));
   }
-  const results = executePlan({ plan, context: { tables: tables as Record<string, AsyncDataSource>, functions: engineFunctions } });
+  let results: ReturnType<typeof executePlan>;
+  try {
+    results = executePlan({ plan, context: { tables: tables as Record<string, AsyncDataSource>, functions: engineFunctions } });
+  } catch (error) {
+    throw asQueryError(error);
+  }
   if (inferred.length !== results.columns.length) {
     throw new SqlInputError("INVALID_PLAN", `the engine returns ${results.columns.length} columns where ${inferred.length} were inferred`);
   }
@@ -169,18 +174,26 @@ export async function prepareQuery(sql: string, options: QueryOptions): Promise<
     plannedBytes,
     budget,
     async *rows() {
-      for await (const row of results.rows()) {
-        const values: Record<string, SqlPrimitive> = {};
-        for (const name of results.columns) values[name] = await row.cells[name]!();
-        budget.chargeOutput(1);
-        yield values;
+      try {
+        for await (const row of results.rows()) {
+          const values: Record<string, SqlPrimitive> = {};
+          for (const name of results.columns) values[name] = await row.cells[name]!();
+          budget.chargeOutput(1);
+          yield values;
+        }
+      } catch (error) {
+        throw asQueryError(error);
       }
     },
   };
 }
 
-/** Whether an error from a running query is the user's: squirreling reports bad SQL it meets while running as plain Errors. */
-export function asQueryError(error: unknown): SqlInputError {
-  if (error instanceof SqlInputError) return error;
+/**
+ * An error from running a query as the user's (QUERY_ERROR): squirreling
+ * reports bad SQL it meets while running, and functions their failures, as
+ * plain Errors. R2 failing is not the query's fault and stays what it is.
+ */
+function asQueryError(error: unknown): unknown {
+  if (error instanceof SqlInputError || error instanceof StorageError) return error;
   return new SqlInputError("QUERY_ERROR", message(error));
 }

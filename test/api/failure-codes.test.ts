@@ -39,6 +39,8 @@ const REQUESTS: Record<string, { query?: string; body?: unknown; params?: Record
   "POST /revisions/deactivate": { body: { dataset: "_/sample@1.0.0", table_name: "blocks" } },
   "GET /jobs/{id}/events/{event_id}": { params: { event_id: "1" } },
   "POST /datasets/{namespace}/{name}/versions/{revision}/tables/{table_name}/restore": { params: { table_name: "blocks" } },
+  "POST /query": { body: { sql: "SELECT block_num FROM eth_rpc.blocks" } },
+  "POST /schema": { body: { sql_query: "SELECT block_num FROM eth_rpc.blocks" } },
 };
 
 /**
