@@ -18,7 +18,7 @@ import { inferStatement } from "./type-inference";
 import { EVM_FUNCTIONS, type SqlFunction } from "./udfs/evm-functions";
 
 export interface QueryOptions {
-  catalog: SqlCatalog;
+  catalog: Pick<SqlCatalog, "table" | "files">;
   bucket: R2Bucket;
   limits: QueryLimits;
   /** Functions qualified by a dataset (`eth_rpc.eth_call`), by schema and name; null when there is none. */

@@ -106,7 +106,7 @@ describe("POST /datasets/{namespace}/{name}/versions/{revision}/deploy", () => {
     await register("_", "derived", derivedManifest("SELECT block_num FROM eth.blocks", { eth: "_/eth@1.0.0" }), "1.0.0");
     for (const [name, reason] of [
       ["fh", /^firehose datasets cannot be extracted from a Worker: .*gRPC/],
-      ["derived", /^derived datasets \(kind manifest\) cannot be extracted yet/],
+      ["derived", /^derived datasets \(kind manifest\) cannot be run yet/],
     ] as const) {
       const res = await postJson(`/datasets/_/${name}/versions/1.0.0/deploy`, {});
       expect(res.status, name).toBe(202);

@@ -2,7 +2,7 @@ import { type DatasetKindDefinition, manifestTables } from "./kind-definition";
 
 /** Derived datasets (kind `manifest`): SQL over other datasets' tables, read from their files, never from a provider. */
 export const DERIVED_KIND: DatasetKindDefinition = {
-  cannotRun: "derived datasets (kind manifest) cannot be extracted yet: amp-edge has no SQL engine to compute their tables",
+  cannotRun: "derived datasets (kind manifest) cannot be run yet: their SQL can be queried (POST /query) and typed (POST /schema), but no step runner computes derived tables",
   providerKind: null,
   tables: manifestTables,
   // The tables of a derived dataset are all of one network; its blocks start where its dependencies' do.
