@@ -6,7 +6,8 @@
  * from the step's block range or the query's WHERE, and equalities on other
  * columns), and counts every byte it fetches against the query's budget.
  */
-import { asyncRow, type AsyncDataSource, type AsyncRow, type ScanOptions, type ScanResults } from "squirreling";
+import { asyncRow, type AsyncDataSource, type AsyncRow, type ExecuteContext, type ScanOptions, type ScanResults } from "squirreling";
+import { evaluateExpr } from "squirreling/src/expression/evaluate.js";
 import type { BlockRange } from "../domain/block-range";
 import { hexToBytes } from "../domain/hex";
 import { type ParquetFooter, rangeSource, readParquetFooter, readRowGroupColumns, rowGroupColumnRange } from "../parquet";
@@ -63,6 +64,12 @@ export class ParquetTable implements AsyncDataSource {
   readonly columns: string[];
   private readonly footers = new Map<string, Promise<ParquetFooter>>();
   private readonly converters: Map<string, ToEngine>;
+  /**
+   * The query's tables and functions, for evaluating a scan's WHERE here: squirreling's own filter
+   * buffers every row of a scan without LIMIT before it evaluates any (filterRows starts with a chunk
+   * of `limit ?? Infinity` rows), which would hold a whole table in memory.
+   */
+  context: ExecuteContext | null = null;
 
   constructor(private readonly options: ParquetTableOptions) {
     this.columns = options.fields.map((field) => field.name);
@@ -139,8 +146,10 @@ export class ParquetTable implements AsyncDataSource {
     const read = [...new Set(this.options.blocks ? ["_block_num", ...columns] : columns)];
     const blocks = this.options.blocks;
     const table = this;
+    const where = options.where;
+    const context = this.context;
     return {
-      appliedWhere: false,
+      appliedWhere: where !== undefined && context !== null,
       appliedLimitOffset: false,
       async *rows(): AsyncGenerator<AsyncRow> {
         const groups = await table.plan({ columns, where: options.where });
@@ -161,7 +170,9 @@ export class ParquetTable implements AsyncDataSource {
             table.options.budget.chargeRows(1);
             const row: Record<string, unknown> = {};
             for (let c = 0; c < columns.length; c++) row[columns[c]!] = converted[c]![i];
-            yield asyncRow(row as Parameters<typeof asyncRow>[0], columns);
+            const engineRow = asyncRow(row as Parameters<typeof asyncRow>[0], columns);
+            if (where !== undefined && context !== null && !(await evaluateExpr({ node: where, row: engineRow, rowIndex: i, context }))) continue;
+            yield engineRow;
           }
         }
       },

@@ -137,6 +137,8 @@ export async function planQuery(sql: string, options: QueryOptions): Promise<Pla
     if (error instanceof SqlInputError) throw error;
     throw new SqlInputError("INVALID_PLAN", message(error));
   }
+  const context = { tables: tables as Record<string, AsyncDataSource>, functions: engineFunctions };
+  for (const table of Object.values(tables)) table.context = context;
   let results: ReturnType<typeof executePlan>;
   try {
     results = executePlan({ plan, context: { tables: tables as Record<string, AsyncDataSource>, functions: engineFunctions } });
