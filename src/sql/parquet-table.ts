@@ -1,3 +1,4 @@
+/// <reference path="./squirreling-evaluate.d.ts" />
 /**
  * One dependency table as a squirreling data source: the Parquet files of its
  * canonical chain in R2, read with hyparquet over ranged gets. A scan reads
