@@ -276,3 +276,56 @@ export async function seedBulkChain(url: string, options: BulkChainOptions): Pro
   await s.client.setAutomine(true);
   return { emitter, head: Number(await s.client.getBlockNumber({ cacheTime: 0 })) };
 }
+
+export interface ShapedChainOptions {
+  /** Blocks to add (the head grows by exactly this much). */
+  blocks: number;
+  /** Transactions in each non-empty block. */
+  perBlock: number;
+  /** Every this-many-th block is left empty (0: none). */
+  emptyEvery: number;
+}
+
+/**
+ * Seeds a chain with a fixed mix of work, for the benches: of every 20
+ * transactions 2 move value, 1 emits a log and reverts, 6 emit five logs
+ * (LOG0..LOG4) and 11 emit one log with 0 to 4 topics; every 100th is a
+ * contract creation instead. About 2 logs per transaction. Transactions go
+ * out in JSON-RPC batches with automine off and each block is mined with
+ * one call (an empty one after it where the shape wants one).
+ */
+export async function seedShapedChain(url: string, options: ShapedChainOptions): Promise<{ head: number }> {
+  const s = await seeder(url, true);
+  const [a0] = s.accounts as [Address];
+  await s.client.setAutomine(false);
+  const start = Number(await s.client.getBlockNumber({ cacheTime: 0 }));
+  const deployHash = await send(s, a0, { data: LOG_EMITTER_DEPLOY_CODE, gas: 300_000n });
+  await s.client.mine({ blocks: 1 });
+  const emitter = (await s.client.getTransactionReceipt({ hash: deployHash })).contractAddress!;
+  let sent = 0;
+  for (let block = 2; block <= options.blocks; block++) {
+    if (options.emptyEvery > 0 && block % options.emptyEvery === 0) {
+      await s.client.mine({ blocks: 1 });
+      continue;
+    }
+    const sends: Promise<Hex>[] = [];
+    for (let k = 0; k < options.perBlock; k++, sent++) {
+      const from = s.accounts[sent % 4]!;
+      const slot = sent % 20;
+      if (sent % 100 === 99) sends.push(send(s, from, { data: LOG_EMITTER_DEPLOY_CODE, gas: 300_000n }));
+      else if (slot === 0 || slot === 10) sends.push(send(s, from, { to: s.accounts[(sent + 1) % 4]!, value: BigInt(sent + 1), gas: 21_000n }));
+      else if (slot === 7) sends.push(send(s, from, { to: emitter, data: emitterCalldata(EMIT_THEN_REVERT, topics(sent * 8)), gas: 100_000n }));
+      else if (slot % 3 === 0) sends.push(send(s, from, { to: emitter, data: emitterCalldata(EMIT_ALL, topics(sent * 8)), gas: 200_000n }));
+      else sends.push(send(s, from, { to: emitter, data: emitterCalldata(sent % 5, topics(sent * 8)), gas: 100_000n }));
+    }
+    await Promise.all(sends);
+    // anvil_mine puts every pending transaction into the first of the blocks it mines.
+    const emptyNext = options.emptyEvery > 0 && (block + 1) % options.emptyEvery === 0 && block < options.blocks;
+    await s.client.mine({ blocks: emptyNext ? 2 : 1 });
+    if (emptyNext) block++;
+  }
+  const mined = Number(await s.client.getBlockNumber({ cacheTime: 0 })) - start;
+  if (mined < options.blocks) await s.client.mine({ blocks: options.blocks - mined });
+  await s.client.setAutomine(true);
+  return { head: Number(await s.client.getBlockNumber({ cacheTime: 0 })) };
+}

@@ -47,6 +47,8 @@ export interface ApiAnswer {
 export interface DevServerOptions {
   /** Extra `wrangler dev` arguments. */
   args?: readonly string[];
+  /** The port of workerd's inspector (DevTools protocol); default a free one. */
+  inspectorPort?: number;
   /** Default 90 s: the first start bundles the Worker and starts workerd. */
   startTimeoutMs?: number;
 }
@@ -83,7 +85,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   persistDirs.add(persistDir);
   try {
     const port = await freePort();
-    const inspectorPort = await freePort();
+    const inspectorPort = options.inspectorPort ?? (await freePort());
     return await launch(persistDir, port, inspectorPort, options);
   } catch (error) {
     await rm(persistDir, { recursive: true, force: true });

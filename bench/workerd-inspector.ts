@@ -1,0 +1,93 @@
+/**
+ * The Worker's isolate seen from outside, through workerd's inspector (the
+ * DevTools protocol that `wrangler dev --inspector-port` serves): its heap,
+ * and CPU profiles. workerd has no memory or CPU-usage API of its own
+ * (no process.memoryUsage, no node:v8), so this is how the benches measure
+ * what runs inside it. Node only.
+ */
+import WebSocket from "ws";
+
+export interface HeapSampling {
+  /** Stops sampling; the highest used heap seen, minus the used heap after the GC that started it. */
+  stop(): Promise<number>;
+}
+
+export interface CpuProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+
+export interface CpuProfile {
+  nodes: CpuProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+  startTime: number;
+  endTime: number;
+}
+
+export interface WorkerdInspector {
+  /** A full GC, then samples of the used heap every `everyMs` until stopped. */
+  startSampling(everyMs?: number): Promise<HeapSampling>;
+  startProfiling(intervalUs?: number): Promise<void>;
+  stopProfiling(): Promise<CpuProfile>;
+  close(): void;
+}
+
+export async function connectWorkerdInspector(port: number): Promise<WorkerdInspector> {
+  const socket = new WebSocket(`ws://127.0.0.1:${port}/ws`);
+  await new Promise<void>((resolve, reject) => {
+    socket.once("open", () => resolve());
+    socket.once("error", reject);
+  });
+  let nextId = 1;
+  const pending = new Map<number, { resolve: (result: unknown) => void; reject: (error: Error) => void }>();
+  socket.on("message", (data) => {
+    const message = JSON.parse(String(data)) as { id?: number; result?: unknown; error?: { message: string } };
+    const waiter = message.id === undefined ? undefined : pending.get(message.id);
+    if (!waiter) return;
+    pending.delete(message.id!);
+    if (message.error) waiter.reject(new Error(message.error.message));
+    else waiter.resolve(message.result);
+  });
+  const send = <T>(method: string, params: Record<string, unknown> = {}): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      const id = nextId++;
+      pending.set(id, { resolve: resolve as (result: unknown) => void, reject });
+      socket.send(JSON.stringify({ id, method, params }));
+    });
+  const usedHeap = async () => (await send<{ usedSize: number }>("Runtime.getHeapUsage")).usedSize;
+
+  return {
+    async startSampling(everyMs = 10) {
+      await send("HeapProfiler.collectGarbage");
+      const baseline = await usedHeap();
+      let peak = baseline;
+      let running = true;
+      const loop = (async () => {
+        while (running) {
+          peak = Math.max(peak, await usedHeap());
+          await new Promise((resolve) => setTimeout(resolve, everyMs));
+        }
+      })();
+      return {
+        async stop() {
+          running = false;
+          await loop;
+          return peak - baseline;
+        },
+      };
+    },
+    async startProfiling(intervalUs = 200) {
+      await send("Profiler.enable");
+      await send("Profiler.setSamplingInterval", { interval: intervalUs });
+      await send("Profiler.start");
+    },
+    async stopProfiling() {
+      return (await send<{ profile: CpuProfile }>("Profiler.stop")).profile;
+    },
+    close() {
+      socket.close();
+    },
+  };
+}
