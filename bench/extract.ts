@@ -151,10 +151,10 @@ interface StepSetup {
 }
 
 /** One step into `location` (a fresh one per run: objects already under a file's name are kept, not rewritten). */
-function runStep({ provider, bucket }: StepSetup, step: BlockRange, location: string, memory?: MemorySampler): Promise<WrittenFile[]> {
+async function runStep({ provider, bucket }: StepSetup, step: BlockRange, location: string, memory?: MemorySampler): Promise<WrittenFile[]> {
   // A client per step, as the queue consumer makes it.
   const client = new EvmRpcClient(provider, { chunkBlocks: CHUNK_BLOCKS });
-  return runExtractStep({
+  const { files } = await runExtractStep({
     client: memory ? sampledSource(client, memory) : client,
     kindTables: EVM_RPC_KIND_TABLES,
     bucket,
@@ -162,6 +162,7 @@ function runStep({ provider, bucket }: StepSetup, step: BlockRange, location: st
     range: step,
     tables: EVM_RPC_TABLE_NAMES.map((table, i) => ({ table, locationId: i + 1, path: `bench/${table}/${location}/`, ranges: [step] })),
   });
+  return files;
 }
 
 async function measureStep(setup: StepSetup, step: BlockRange, location: string, totals: RunTotals["extract"]): Promise<void> {

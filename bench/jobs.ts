@@ -17,9 +17,10 @@
  *   p4 taking turns so both meet the same load; medians are printed.
  * - peak_mb: the largest heap high-water mark of a step, from workerd itself:
  *   its inspector (wrangler dev --inspector-port) is asked for the isolate's
- *   used heap every 10 ms during the parallelism-1 runs; a step's peak is
- *   the highest sample minus the used heap after a full GC right before its
- *   job (steps run one at a time then, so each sample belongs to one step).
+ *   memory (used heap plus ArrayBuffer backing stores) every 10 ms during the
+ *   parallelism-1 runs; the peak is the highest sample minus the sample right
+ *   before the job (steps run one at a time then, so the samples belong to
+ *   one step at a time).
  *   The step's own account (`held_mb` in its step_completed event: the bytes
  *   of answers, rows and encoded Parquet it held at most) is printed beside it.
  * One line per chain in the issue's format closes the output.

@@ -44,13 +44,11 @@ export async function drive(runner: RunnerContext, job: RunnerJob, state: Runner
       await runner.alarms.deleteAlarm();
       return;
     }
-    for (const waiting of busy.filter((step) => step.state === "waiting" && step.deadline <= now)) {
-      await handOut(runner, job, waiting.id, waiting.range, waiting.attempt + 1, now);
-    }
-    for (const range of plan.steps) {
-      const id = state.nextStepId++;
-      await handOut(runner, job, id, range, 1, now);
-    }
+    const retries = busy.filter((step) => step.state === "waiting" && step.deadline <= now);
+    await handOut(runner, job, [
+      ...retries.map((step) => ({ id: step.id, range: step.range, attempt: step.attempt + 1 })),
+      ...plan.steps.map((range) => ({ id: state.nextStepId++, range, attempt: 1 })),
+    ], now);
   }
   const probeAt = nextProbeAt(state);
   if (probeAt !== null && probeAt <= now) await sendProbe(runner, job, state, now);

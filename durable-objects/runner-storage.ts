@@ -9,7 +9,7 @@ import type { KindTable } from "../src/domain/dataset-kinds/kind-definition";
 import type { EndBlock } from "../src/domain/end-block";
 import type { JobStatus } from "../src/domain/job";
 import type { DatasetKind } from "../src/domain/manifest/kinds";
-import type { JobProvider } from "../src/domain/step-protocol";
+import type { JobProvider, SourceHints } from "../src/domain/step-protocol";
 import type { JobLocation } from "../src/store/scheduling";
 
 /** Fixed facts about the job, read once from D1 and R2 when it starts. */
@@ -70,6 +70,8 @@ export interface RunnerState {
   lastHeartbeat: number;
   /** Id of the next step handed out; ids are never reused within a job. */
   nextStepId: number;
+  /** What steps learned about each provider, by provider name (absent in states saved before it existed). */
+  sourceHints?: Record<string, SourceHints>;
 }
 
 /**

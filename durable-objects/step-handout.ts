@@ -11,10 +11,28 @@ import type { RunnerJob, RunnerState, RunnerStorage } from "./runner-storage";
 import { QUEUE_LEASE_MS, RUN_LEASE_MS, retryDelay } from "./runner-timing";
 import { failJob } from "./transitions";
 
-export async function handOut(runner: RunnerContext, job: RunnerJob, id: number, range: BlockRange, attempt: number, now: number): Promise<void> {
-  const lease = crypto.randomUUID();
-  runner.storage.putStep({ id, range, attempt, lease, state: "leased", deadline: now + QUEUE_LEASE_MS });
-  await runner.env.STEPS.send({ kind: "extract", jobId: job.jobId, stepId: id, lease } satisfies StepMessage);
+/** Messages one sendBatch call may carry (Cloudflare Queues' limit). */
+const SEND_BATCH_LIMIT = 100;
+
+export interface HandOut {
+  readonly id: number;
+  readonly range: BlockRange;
+  readonly attempt: number;
+}
+
+/**
+ * Leases the steps and sends their messages in one batch, so a queue that
+ * delivers batches (wrangler dev's delivers one batch at a time) gets them
+ * together and its consumer can run them side by side.
+ */
+export async function handOut(runner: RunnerContext, job: RunnerJob, steps: readonly HandOut[], now: number): Promise<void> {
+  if (steps.length === 0) return;
+  const messages = steps.map(({ id, range, attempt }) => {
+    const lease = crypto.randomUUID();
+    runner.storage.putStep({ id, range, attempt, lease, state: "leased", deadline: now + QUEUE_LEASE_MS });
+    return { body: { kind: "extract", jobId: job.jobId, stepId: id, lease } satisfies StepMessage };
+  });
+  for (let i = 0; i < messages.length; i += SEND_BATCH_LIMIT) await runner.env.STEPS.sendBatch(messages.slice(i, i + SEND_BATCH_LIMIT));
 }
 
 /** Steps whose lease ran out are handed out again right away. */
@@ -49,6 +67,7 @@ export async function onStepClaim(
     finalizedOnly: job.finalizedOnly,
     verify: job.verify,
     tables: stepTables(runner.storage, job, state, step.range),
+    sourceHints: (job.provider && state.sourceHints?.[job.provider.name]) ?? null,
   };
 }
 
@@ -83,6 +102,7 @@ export async function onStepResult(
   if (step.lease !== lease && !extracted) return "refused";
   runner.storage.deleteStep(stepId);
   state.forced = [...settleForced(state.forced, step.range)];
+  if (result.sourceHints && job.provider) state.sourceHints = { ...state.sourceHints, [job.provider.name]: result.sourceHints };
   await runner.storage.saveState(state);
   const detail = {
     range: step.range,
@@ -90,6 +110,8 @@ export async function onStepResult(
     rows: result.files.reduce((sum, f) => sum + f.rows, 0),
     bytes: result.files.reduce((sum, f) => sum + f.bytes, 0),
     duration_ms: Math.round(result.durationMs),
+    ...(result.requests === undefined ? {} : { requests: result.requests }),
+    ...(result.heldBytes === undefined ? {} : { held_mb: Math.round((result.heldBytes / 2 ** 20) * 10) / 10 }),
   };
   await appendJobEvent(runner.db, job.jobId, { kind: "step_completed", detail });
   console.log(logLine("step_completed", { job_id: job.jobId, dataset: job.dataset, ...detail, attempt: step.attempt }));

@@ -18,6 +18,8 @@ export interface Env {
   AMP_STEP_SIZE?: string;
   /** Tries of a failing step or chain-head read before the job fails (default 10), checked when a job is scheduled. */
   AMP_STEP_MAX_ATTEMPTS?: string;
+  /** Subrequests one invocation may make (default 10000, the paid plan's; a free plan sets 50), shared by the steps of a queue batch. */
+  AMP_SUBREQUEST_LIMIT?: string;
 }
 
 /** The string vars and secrets of the environment, for `${VAR}` placeholders in provider configs. */

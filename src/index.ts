@@ -3,6 +3,7 @@ import { createApp } from "./api/app";
 import { runDueSchedules } from "./api/schedule-sweep";
 import { jobSettings } from "./domain/job-settings";
 import type { StepCoordinator, StepMessage } from "./domain/step-protocol";
+import { stepRequestBudget } from "./domain/rpc-tuning";
 import { workerMetadataFromVersion } from "./domain/worker";
 import { type Env, envVariables } from "./env";
 import { handleStepMessage } from "./extract/consumer";
@@ -45,11 +46,21 @@ export default {
       variables: envVariables(env),
       worker: { nodeId: consumerNodeId(), metadata: workerMetadataFromVersion(env.VERSION) },
       coordinator: (jobId: number): StepCoordinator => stepCoordinator(env.JOB_RUNNER, jobId),
+      requestBudget: stepRequestBudget(env.AMP_SUBREQUEST_LIMIT, batch.messages.length),
     };
-    for (const message of batch.messages) {
-      await handleStepMessage(message.body as StepMessage, deps);
-      message.ack();
-    }
+    // The steps of a batch run side by side: wrangler dev delivers one batch at a time, so this is
+    // where `parallelism` becomes concurrency locally. A failure retries its own message only.
+    await Promise.all(
+      batch.messages.map(async (message) => {
+        try {
+          await handleStepMessage(message.body as StepMessage, deps);
+          message.ack();
+        } catch (error) {
+          console.error(`step message ${message.id} failed, to be retried: ${error instanceof Error ? error.message : String(error)}`);
+          message.retry();
+        }
+      }),
+    );
   },
 
   async scheduled(controller, env, ctx) {

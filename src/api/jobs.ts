@@ -19,7 +19,7 @@ const JobsResponseSchema = z.object({ jobs: z.array(JobInfoSchema), next_cursor:
 const EVENT_KINDS_DOC = [
   "`scheduled`, `running`, `stop_requested`, `stopping`, `stopped`, `completed`: status changes (detail may carry context)",
   "`step_started` {range, attempt}",
-  "`step_completed` {range, files, rows, bytes, duration_ms}",
+  "`step_completed` {range, files, rows, bytes, duration_ms, requests, held_mb}",
   "`step_failed` {range, reason, error (its class: rate_limited, timeout, …), attempt, retryable}",
   "`head_read_failed` {reason, error, attempt, retryable}: reading the chain head failed",
   "`failed` {reason}",

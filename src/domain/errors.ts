@@ -17,13 +17,15 @@ export type ErrorReason =
   | "block_not_available"
   | "block_invalid"
   | "chain_moved"
+  | "batch_refused"
   | "unexpected"
   // fatal
   | "invalid_provider"
   | "method_not_supported"
   | "rpc_rejected"
   | "http_rejected"
-  | "block_invalid_twice";
+  | "block_invalid_twice"
+  | "subrequest_budget";
 
 /** Reasons that are the provider's doing, as opposed to an unforeseen failure of our own. */
 export function isProviderError(reason: string): boolean {

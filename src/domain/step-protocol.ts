@@ -27,6 +27,14 @@ export type StepMessage =
   | { readonly kind: "extract"; readonly jobId: number; readonly stepId: number; readonly lease: string }
   | { readonly kind: "probe"; readonly jobId: number; readonly lease: string };
 
+/**
+ * What a block source learned about its provider in one step (for evm-rpc:
+ * the batch size and requests in flight it settled on, the bytes per block),
+ * plain JSON the runner keeps per provider in the job's state and hands to
+ * the job's next steps, so they start from it. Only the kind's source reads it.
+ */
+export type SourceHints = Readonly<Record<string, unknown>>;
+
 /** Where one table of a step writes, and which of the step's blocks it still needs. */
 export interface StepTable {
   readonly table: string;
@@ -53,6 +61,8 @@ export interface StepContext {
   /** Check each fetched block (header hash, transactions and receipts roots, logs bloom) before writing it. */
   readonly verify: boolean;
   readonly tables: readonly StepTable[];
+  /** What the job's earlier steps learned about its provider; null before the first report. */
+  readonly sourceHints: SourceHints | null;
 }
 
 /** What a consumer needs to know to run a probe. */
@@ -82,6 +92,12 @@ export interface StepFile {
 export interface StepResult {
   readonly files: readonly StepFile[];
   readonly durationMs: number;
+  /** What the step's source learned, for the next steps; absent when it learned nothing. */
+  readonly sourceHints?: SourceHints;
+  /** The most bytes the step held at once (answers, rows, encoded Parquet), by its own account. */
+  readonly heldBytes?: number;
+  /** HTTP requests the step sent to its provider. */
+  readonly requests?: number;
 }
 
 export interface StepFailure {

@@ -3,6 +3,7 @@
  * runs of consecutive blocks (or slots) with their rows per table. The step
  * runner and the Parquet files only see these types, never a kind's own.
  */
+import type { SourceHints } from "../domain/step-protocol";
 
 /** A block as the unit of progress and reorg detection: hashes are 0x + lowercase hex. */
 export interface BlockRef {
@@ -35,6 +36,8 @@ export interface SourceChunk {
   /** In block order, one per block, empty blocks included. */
   blocks: BlockRef[];
   tables: Readonly<Record<string, TableColumns>>;
+  /** Bytes of the provider's answers the source holds while this chunk is handed out (this one's and any fetched ahead). */
+  answerBytes?: number;
 }
 
 /** Where a kind's blocks come from: its provider's client. */
@@ -45,4 +48,15 @@ export interface BlockSource {
   blockHashes(numbers: readonly number[]): Promise<Map<number, string>>;
   /** Blocks `start..=end` in chunks of consecutive blocks, in order, each block once. */
   blocks(start: number, end: number): AsyncIterable<SourceChunk>;
+  /** What this source learned about its provider so far, for the job's next steps; null when nothing. */
+  hints(): SourceHints | null;
+  /** HTTP requests sent to the provider so far. */
+  readonly requests: number;
+}
+
+/** How a step's source starts: from what the job's earlier steps learned, within the step's subrequest budget. */
+export interface SourceOptions {
+  hints: SourceHints | null;
+  /** HTTP requests the source may send at most; null: no limit. */
+  requestBudget: number | null;
 }

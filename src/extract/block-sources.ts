@@ -6,19 +6,23 @@
 import { FatalError } from "../domain/errors";
 import { type ProviderConfig, resolveProvider, type VariableSource } from "../domain/provider";
 import type { JobProvider } from "../domain/step-protocol";
-import type { BlockSource } from "./block-source";
+import type { BlockSource, SourceOptions } from "./block-source";
 import { EthBeaconClient } from "./eth-beacon/beacon-client";
-import { EvmRpcClient } from "./evm-rpc/client";
+import { EvmRpcClient, evmRpcSourceOptions } from "./evm-rpc/client";
 
 /** The job's provider, its `${VAR}` placeholders resolved against this consumer's vars, as a client. */
-export function blockSourceFor(provider: JobProvider, variables: VariableSource): BlockSource {
+export function blockSourceFor(
+  provider: JobProvider,
+  variables: VariableSource,
+  options: SourceOptions = { hints: null, requestBudget: null },
+): BlockSource {
   // The runner copied the config from a registration, where it was checked as a ProviderConfig.
   const resolved = resolveProvider({ ...provider, config: provider.config as ProviderConfig }, variables);
   // Its vars are gone or changed since the job chose it: retrying will not bring them back.
   if (!resolved.ok) throw new FatalError("invalid_provider", resolved.message);
   switch (resolved.provider.kind) {
     case "evm-rpc":
-      return new EvmRpcClient(resolved.provider.config);
+      return new EvmRpcClient(resolved.provider.config, evmRpcSourceOptions(options));
     case "eth-beacon":
       return new EthBeaconClient(resolved.provider.config);
     case "firehose":

@@ -6,7 +6,7 @@
  */
 import { classifyError, FatalError } from "../domain/errors";
 import type { VariableSource } from "../domain/provider";
-import type { ProbeContext, StepContext, StepCoordinator, StepFile, StepMessage } from "../domain/step-protocol";
+import type { ProbeContext, StepContext, StepCoordinator, StepFile, StepMessage, StepResult } from "../domain/step-protocol";
 import { WORKER_HEARTBEAT_MS, type WorkerMetadata } from "../domain/worker";
 import type { Db } from "../store/db";
 import { registerFile } from "../store/files";
@@ -25,6 +25,8 @@ export interface ConsumerDeps {
   worker: { nodeId: string; metadata: WorkerMetadata };
   /** The runner of a job. */
   coordinator(jobId: number): StepCoordinator;
+  /** HTTP requests each step may send to its provider (its share of the invocation's subrequests); null: no limit. */
+  requestBudget: number | null;
 }
 
 let registeredAt = 0;
@@ -45,7 +47,8 @@ async function heartbeat(deps: ConsumerDeps): Promise<void> {
 /** The source the job's runner chose for it. */
 function sourceFor(deps: ConsumerDeps, context: ProbeContext | StepContext): BlockSource {
   if (context.provider === null) throw new FatalError("invalid_provider", `job ${context.jobId} has no provider to read ${context.datasetKind} blocks from`);
-  return blockSourceFor(context.provider, deps.variables);
+  const hints = "sourceHints" in context ? context.sourceHints : null;
+  return blockSourceFor(context.provider, deps.variables, { hints, requestBudget: deps.requestBudget });
 }
 
 function failureOf(error: unknown) {
@@ -78,15 +81,15 @@ export async function handleStepMessage(message: StepMessage, deps: ConsumerDeps
 
 async function runClaimedStep(deps: ConsumerDeps, coordinator: StepCoordinator, stepId: number, lease: string, context: StepContext): Promise<void> {
   const started = Date.now();
-  let files: StepFile[];
+  let extracted: Extracted;
   try {
-    files = await extract(deps, context);
+    extracted = await extract(deps, context);
   } catch (error) {
     await coordinator.failStep(stepId, lease, failureOf(error));
     return;
   }
   await heartbeat(deps);
-  await coordinator.completeStep(stepId, lease, { files, durationMs: Date.now() - started });
+  await coordinator.completeStep(stepId, lease, { ...extracted, durationMs: Date.now() - started });
 }
 
 async function probe(deps: ConsumerDeps, context: ProbeContext) {
@@ -97,9 +100,11 @@ async function probe(deps: ConsumerDeps, context: ProbeContext) {
   return { head, hashes };
 }
 
-async function extract(deps: ConsumerDeps, context: StepContext): Promise<StepFile[]> {
+type Extracted = Omit<StepResult, "durationMs">;
+
+async function extract(deps: ConsumerDeps, context: StepContext): Promise<Extracted> {
   const client = sourceFor(deps, context);
-  const written = await runExtractStep({
+  const { files: written, heldBytes } = await runExtractStep({
     client,
     kindTables: context.kindTables,
     bucket: deps.bucket,
@@ -137,5 +142,5 @@ async function extract(deps: ConsumerDeps, context: StepContext): Promise<StepFi
       bytes: file.bytes,
     });
   }
-  return files;
+  return { files, heldBytes, requests: client.requests, ...(client.hints() ? { sourceHints: client.hints()! } : {}) };
 }

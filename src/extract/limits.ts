@@ -3,6 +3,7 @@
  * be in flight at once, and how many may start per minute. Only timers and
  * promises, so they run in workerd as well as in Node.
  */
+import { MAX_CONNECTIONS } from "../domain/rpc-tuning";
 
 export type Sleep = (ms: number) => Promise<void>;
 
@@ -31,6 +32,45 @@ export class Semaphore {
     }
   }
 }
+
+/**
+ * At most `limit()` tasks run at once, where the limit may change between
+ * calls (the adaptive client's requests in flight); the others wait in
+ * arrival order. A lowered limit lets running tasks finish and holds the
+ * waiters until fewer run.
+ */
+export class AdjustableSemaphore {
+  private running = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(private readonly limit: () => number) {}
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.running < this.limit()) this.running++;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    try {
+      return await task();
+    } finally {
+      this.running--;
+      this.release();
+    }
+  }
+
+  /** Lets waiters in while the limit has room; call after raising it. */
+  release(): void {
+    while (this.waiting.length > 0 && this.running < this.limit()) {
+      this.running++;
+      this.waiting.shift()!();
+    }
+  }
+}
+
+/**
+ * A Worker invocation may hold at most 6 simultaneous outgoing connections;
+ * the isolate's provider requests share this one limit, so the steps of one
+ * queue batch (which run side by side) cannot exceed it together.
+ */
+export const outgoingConnections = new Semaphore(MAX_CONNECTIONS);
 
 /**
  * A per-minute quota in the manner of governor's `Quota::per_minute(n)`: a

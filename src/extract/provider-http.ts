@@ -8,10 +8,15 @@
  * answer is its own business (`read`).
  */
 import { backoffDelay, FatalError, parseRetryAfter, RetryableError, type RetryOptions } from "../domain/errors";
-import { RateLimiter, Semaphore, sleep, type Sleep } from "./limits";
+import { outgoingConnections, RateLimiter, Semaphore, sleep, type Sleep } from "./limits";
+
+/** What bounds the requests in flight: a fixed semaphore, or the evm-rpc client's adaptive pacing. */
+export interface RequestLimit {
+  run<T>(task: () => Promise<T>): Promise<T>;
+}
 
 export interface ProviderHttpOptions {
-  semaphore: Semaphore;
+  semaphore: RequestLimit;
   rateLimiter: RateLimiter | null;
   retry: RetryOptions;
   /** Per HTTP request, body included. */
@@ -27,6 +32,8 @@ export class ProviderHttp {
   readonly host: string;
   private readonly random: () => number;
   private readonly wait: Sleep;
+  /** HTTP requests sent so far (each attempt counts: they are the invocation's subrequests). */
+  requests = 0;
 
   constructor(
     url: string,
@@ -67,20 +74,24 @@ export class ProviderHttp {
   request<T>(url: string, init: RequestInit, read: (response: Response) => Promise<T>): Promise<T> {
     return this.options.semaphore.run(async () => {
       await this.options.rateLimiter?.acquire();
-      let response: Response;
-      try {
-        response = await fetch(url, { ...init, signal: AbortSignal.timeout(this.options.requestTimeoutMs) });
-      } catch (error) {
-        throw transportError(error, `request to ${this.host}`);
-      }
-      const status = response.status;
-      if (status === 429 || status === 408 || status >= 500) {
-        await response.body?.cancel();
-        const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"), Date.now());
-        const reason = status === 429 ? "rate_limited" : status === 408 ? "timeout" : "server_error";
-        throw new RetryableError(reason, `HTTP ${status} from ${this.host}`, { retryAfterMs });
-      }
-      return read(response);
+      this.requests++;
+      // The body is read inside: its connection is open until then.
+      return outgoingConnections.run(async () => {
+        let response: Response;
+        try {
+          response = await fetch(url, { ...init, signal: AbortSignal.timeout(this.options.requestTimeoutMs) });
+        } catch (error) {
+          throw transportError(error, `request to ${this.host}`);
+        }
+        const status = response.status;
+        if (status === 429 || status === 408 || status >= 500) {
+          await response.body?.cancel();
+          const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"), Date.now());
+          const reason = status === 429 ? "rate_limited" : status === 408 ? "timeout" : "server_error";
+          throw new RetryableError(reason, `HTTP ${status} from ${this.host}`, { retryAfterMs });
+        }
+        return read(response);
+      });
     });
   }
 
@@ -109,7 +120,7 @@ export function transportError(error: unknown, what: string): RetryableError {
 /** The limit fields every provider kind has (reference §5.8). */
 export interface ProviderLimitSettings {
   url: string;
-  /** HTTP requests in flight at once. Default 1024. */
+  /** HTTP requests in flight at once (never more than the 6 connections of a Worker). Default 1024; evm-rpc: found by the client. */
   concurrent_request_limit?: number;
   /** HTTP requests started per minute. Default: no limit. */
   rate_limit_per_minute?: number;

@@ -55,6 +55,11 @@ export class R2ObjectUpload implements ParquetSink {
     if (partSize < MIN_PART_SIZE) throw new RangeError(`R2 parts are at least ${MIN_PART_SIZE} bytes`);
   }
 
+  /** Encoded bytes held, not sent yet. */
+  get buffered(): number {
+    return this.gatheredBytes;
+  }
+
   async write(chunk: Uint8Array): Promise<void> {
     // The object is there already: its bytes are not needed.
     if (this.mode.kind === "existing" || chunk.length === 0) return;

@@ -126,6 +126,11 @@ class TableWriter {
     this.written.push(await file.close());
   }
 
+  /** Bytes the open file holds in memory. */
+  get heldBytes(): number {
+    return this.file?.heldBytes ?? 0;
+  }
+
   async abort(): Promise<void> {
     await this.file?.abort();
     this.file = null;
@@ -144,8 +149,15 @@ async function allOf(tasks: readonly Promise<void>[]): Promise<void> {
   if (failed) throw failed.reason;
 }
 
-/** Extracts `input.range` for every table of the step; returns the files, complete in R2 but not registered. */
-export async function runExtractStep(input: ExtractStepInput): Promise<WrittenFile[]> {
+export interface ExtractedStep {
+  /** Complete in R2, not registered. */
+  files: WrittenFile[];
+  /** The most bytes the step held at once by its own account: the source's answers, gathered rows, encoded Parquet not uploaded. */
+  heldBytes: number;
+}
+
+/** Extracts `input.range` for every table of the step. */
+export async function runExtractStep(input: ExtractStepInput): Promise<ExtractedStep> {
   const writers = input.tables
     .filter((table) => table.ranges.length > 0)
     .map((table) => {
@@ -153,10 +165,14 @@ export async function runExtractStep(input: ExtractStepInput): Promise<WrittenFi
       if (!fields) throw new Error(`table ${table.table} is not a table of this dataset kind`);
       return new TableWriter(table, fields, input);
     });
-  if (writers.length === 0) return [];
+  if (writers.length === 0) return { files: [], heldBytes: 0 };
+  let heldBytes = 0;
+  const held = (answers: number) => writers.reduce((sum, writer) => sum + writer.heldBytes, answers);
   try {
     for await (const chunk of input.client.blocks(input.range.start, input.range.end)) {
+      const answers = chunk.answerBytes ?? 0;
       await allOf(writers.map((writer) => writer.feed(chunk.blocks, tableOf(chunk.tables, writer.table))));
+      heldBytes = Math.max(heldBytes, held(answers));
     }
     // The tables' last row groups and uploads go together: the uploads wait on R2, not on each other.
     await allOf(writers.map((writer) => writer.close()));
@@ -164,5 +180,5 @@ export async function runExtractStep(input: ExtractStepInput): Promise<WrittenFi
     await Promise.all(writers.map((writer) => writer.abort().catch(() => undefined)));
     throw error;
   }
-  return writers.flatMap((writer) => writer.written);
+  return { files: writers.flatMap((writer) => writer.written), heldBytes };
 }

@@ -102,6 +102,11 @@ export class TableFile {
     return this.writer.bytesWritten + this.pendingBytes;
   }
 
+  /** Bytes the file holds in memory: rows gathered for its next row group, encoded bytes not uploaded yet. */
+  get heldBytes(): number {
+    return this.pendingBytes + this.upload.buffered;
+  }
+
   private keyFor(range: BlockRange, hash: string): string {
     return fileObjectKey(this.options.location.path, parquetFileName(range, hash));
   }

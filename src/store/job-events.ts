@@ -30,7 +30,17 @@ export type JobEvent =
   | { kind: "step_started"; detail: { range: BlockRange; attempt: number } }
   | {
       kind: "step_completed";
-      detail: { range: BlockRange; files: number; rows: number; bytes: number; duration_ms: number };
+      detail: {
+        range: BlockRange;
+        files: number;
+        rows: number;
+        bytes: number;
+        duration_ms: number;
+        /** HTTP requests to the provider. */
+        requests?: number;
+        /** The most MiB the step held at once (answers, rows, encoded Parquet), by its own account. */
+        held_mb?: number;
+      };
     }
   | { kind: "step_failed"; detail: { range: BlockRange; reason: string; error: ErrorReason; attempt: number; retryable: boolean } }
   | { kind: "head_read_failed"; detail: { reason: string; error: ErrorReason; attempt: number; retryable: boolean } }

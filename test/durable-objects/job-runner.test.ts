@@ -116,6 +116,21 @@ describe("a finite job", () => {
     );
   });
 
+  it("carries what a step's source learned to the job's next steps, and records its requests and held bytes", async () => {
+    const { jobId, stub } = await deploy({ endBlock: block(19) });
+    await startRunning(stub, jobId, 100);
+    const [first] = await runnerSteps(stub);
+    const firstContext = await claim(stub, first!);
+    expect(firstContext.sourceHints).toBeNull();
+    const hints = { tuning: { batchSize: 40, inFlight: 3, batchCap: null } };
+    const result = { files: await writeStepFiles(jobId, firstContext), durationMs: 1, sourceHints: hints, requests: 12, heldBytes: 3 * 2 ** 20 };
+    expect(await stub.completeStep(first!.id, first!.lease, result)).toBe(true);
+    const [second] = await runnerSteps(stub);
+    expect((await claim(stub, second!)).sourceHints).toEqual(hints);
+    const [completed] = (await events(jobId)).filter((event) => event.kind === "step_completed");
+    expect(completed!.detail).toMatchObject({ requests: 12, held_mb: 3 });
+  });
+
   it("gives each table of a step only the blocks it lacks", async () => {
     const { jobId, stub, locations } = await schedule({ endBlock: block(19) });
     const blocks = locations.find((location) => location.table === "blocks")!;

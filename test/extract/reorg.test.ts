@@ -37,7 +37,7 @@ describe("a reorg of the tip", () => {
   });
 
   async function extract(client: EvmRpcClient, start: number, end: number): Promise<WrittenFile[]> {
-    return runExtractStep({
+    const { files } = await runExtractStep({
       client,
       bucket: env.BUCKET,
       network: "anvil",
@@ -45,6 +45,7 @@ describe("a reorg of the tip", () => {
       range: { start, end },
       tables: [{ table: "blocks", locationId: 1, path: PATH, ranges: [{ start, end }] }],
     });
+    return files;
   }
 
   it("is found by the tip check and repaired so the canonical chain follows the new branch", async () => {

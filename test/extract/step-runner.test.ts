@@ -44,7 +44,7 @@ describe("runExtractStep", () => {
   });
 
   it("writes one file per table for a linked range, with the rows the client extracted", async () => {
-    const files = await runExtractStep({ client: new EvmRpcClient({ url: anvilUrl }), bucket: env.BUCKET, network: "anvil", kindTables: EVM_RPC_KIND_TABLES, range, tables: stepTables({}, range) });
+    const { files } = await runExtractStep({ client: new EvmRpcClient({ url: anvilUrl }), bucket: env.BUCKET, network: "anvil", kindTables: EVM_RPC_KIND_TABLES, range, tables: stepTables({}, range) });
     expect(files.map((file) => file.table).sort()).toEqual([...TABLES].sort());
     const endHash = expected.blocks.at(-1)!.hash;
     for (const file of files) {
@@ -72,7 +72,7 @@ describe("runExtractStep", () => {
   });
 
   it("writes a table only where it still needs blocks", async () => {
-    const files = await runExtractStep({
+    const { files } = await runExtractStep({
       client: new EvmRpcClient({ url: anvilUrl }),
       bucket: env.BUCKET,
       network: "anvil",
@@ -91,7 +91,9 @@ describe("runExtractStep", () => {
 
   it("leaves the object of a step delivered twice as the first delivery wrote it", async () => {
     const run = () =>
-      runExtractStep({ client: new EvmRpcClient({ url: anvilUrl }), bucket: env.BUCKET, network: "anvil", kindTables: EVM_RPC_KIND_TABLES, range, tables: stepTables({}, range) });
+      runExtractStep({ client: new EvmRpcClient({ url: anvilUrl }), bucket: env.BUCKET, network: "anvil", kindTables: EVM_RPC_KIND_TABLES, range, tables: stepTables({}, range) }).then(
+        (step) => step.files,
+      );
     const first = await run();
     const second = await run();
     for (const file of first) {
@@ -126,7 +128,7 @@ describe("runExtractStep", () => {
         blockHashes: (numbers) => mine.blockHashes(numbers),
       };
       const end = Math.min(range.end, 12);
-      const files = await runExtractStep({ client: spliced, bucket: env.BUCKET, network: "anvil", kindTables: EVM_RPC_KIND_TABLES, range: { start: 0, end }, tables: stepTables({}, { start: 0, end }) });
+      const { files } = await runExtractStep({ client: spliced, bucket: env.BUCKET, network: "anvil", kindTables: EVM_RPC_KIND_TABLES, range: { start: 0, end }, tables: stepTables({}, { start: 0, end }) });
       const theirBlocks = (await extractRange({ url: other.url }, split + 1, end)).blocks;
       expect(theirBlocks[0]!.parentHash).not.toBe(expected.blocks[split]!.hash);
       for (const table of TABLES) {

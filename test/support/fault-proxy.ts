@@ -187,6 +187,20 @@ async function answeredByFault(s: Scenario, record: RequestRecord, response: htt
     response.end(JSON.stringify({ code: fault.status, message: `injected HTTP ${fault.status}` }));
     return true;
   }
+  if (fault?.kind === "batch-cap" && record.methods.length > fault.max) {
+    record.status = 200;
+    json(response, 200, { jsonrpc: "2.0", id: null, error: { code: -32600, message: `batch too large: at most ${fault.max} calls` } });
+    return true;
+  }
+  if (fault?.kind === "call-rate") {
+    const now = Date.now();
+    const recent = s.requests.filter((seen) => seen !== record && seen.status === 200 && now - seen.at < fault.perMs);
+    if (recent.reduce((sum, seen) => sum + seen.methods.length, 0) + record.methods.length > fault.calls) {
+      record.status = 429;
+      json(response, 429, { message: "too many calls" });
+      return true;
+    }
+  }
   if (fault?.kind === "garbage") {
     record.status = 200;
     response.writeHead(200, { "content-type": "application/json" });

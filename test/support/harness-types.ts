@@ -58,7 +58,17 @@ export type RequestFault =
   /** Close the connection without answering. */
   | { kind: "disconnect"; times: number }
   /** Wait this long before forwarding. */
-  | { kind: "delay"; ms: number; times: number };
+  | { kind: "delay"; ms: number; times: number }
+  /**
+   * A provider that caps batches: a batch of more than `max` calls is answered with one
+   * JSON-RPC error (`{"id": null, "error": {code -32600, "batch too large"}}`), smaller ones are forwarded.
+   */
+  | { kind: "batch-cap"; max: number; times: number }
+  /**
+   * A provider that counts every call of a batch against its rate: once `calls` calls arrived
+   * within the last `perMs`, further requests get HTTP 429 until the window has room.
+   */
+  | { kind: "call-rate"; calls: number; perMs: number; times: number };
 
 export type CallFault =
   /** Replace the call's result by this JSON-RPC error. */

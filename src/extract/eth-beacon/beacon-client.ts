@@ -52,6 +52,16 @@ export class EthBeaconClient implements BlockSource {
     });
   }
 
+  /** A beacon node has nothing to tune: nothing to carry to the next steps. */
+  hints(): null {
+    return null;
+  }
+
+  /** HTTP requests sent so far. */
+  get requests(): number {
+    return this.http.requests;
+  }
+
   /** The slot of the node's `head` (or `finalized`) block; null when it has none (404). */
   async head(finalized: boolean): Promise<number | null> {
     const block = await this.fetchBlock(finalized ? "finalized" : "head");

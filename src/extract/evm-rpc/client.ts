@@ -1,15 +1,18 @@
 import { FatalError, RetryableError, retryOptions, type RetryOptions } from "../../domain/errors";
 import { toQuantity } from "../../domain/hex";
 import { sleep } from "../limits";
+import { minBatchForBudget, parseTuning, type RpcTuning } from "../../domain/rpc-tuning";
+import type { SourceHints } from "../../domain/step-protocol";
 import { providerLimits, type ProviderLimitSettings } from "../provider-http";
+import { RequestPacing } from "./pacing";
 import { emptyColumns, type EvmRpcColumns } from "./columns";
 import { JsonRpcTransport, MethodNotSupportedError, type RpcCall } from "./json-rpc";
-import type { BlockRef, BlockSource, SourceChunk } from "../block-source";
+import type { BlockRef, BlockSource, SourceChunk, SourceOptions } from "../block-source";
 import { appendBlockRows, BlockInvalidError } from "./rows";
 
 /** The evm-rpc provider fields of reference §5.8 that shape fetching. */
 export interface EvmRpcProviderSettings extends ProviderLimitSettings {
-  /** <= 1: one call per HTTP request; > 1: JSON-RPC batches of this many calls. Default 0. */
+  /** <= 1: one call per HTTP request; > 1: JSON-RPC batches of this many calls. Unset: found by the client. */
   rpc_batch_size?: number;
   /** Receipts by eth_getTransactionReceipt per transaction instead of eth_getBlockReceipts. Default false. */
   fetch_receipts_per_tx?: boolean;
@@ -21,8 +24,12 @@ export interface EvmRpcClientOptions {
   requestTimeoutMs?: number;
   /** Longest Retry-After waited out inside the client. Default 60 s. */
   maxRetryAfterMs?: number;
-  /** Blocks fetched and converted together. Default: rpc_batch_size * 10 when batched, else 100. */
+  /** Blocks fetched and converted together. Default: rpc_batch_size * 10 when batched, 100 unbatched, 500 when the client finds the batch size. */
   chunkBlocks?: number;
+  /** What earlier steps of the job learned about the provider (see learned()). */
+  learned?: RpcTuning | null;
+  /** HTTP requests the client may send at most; default no limit. */
+  requestBudget?: number | null;
 }
 
 /** A chunk with evm-rpc's typed columns; the step runner sees it as a SourceChunk. */
@@ -38,6 +45,7 @@ interface FetchedChunk {
 }
 
 const DEFAULT_UNBATCHED_CHUNK = 100;
+const DEFAULT_ADAPTIVE_CHUNK = 500;
 
 /**
  * Fetches blocks with their receipts from an Ethereum JSON-RPC node and
@@ -51,20 +59,47 @@ export class EvmRpcClient implements BlockSource {
   private readonly transport: JsonRpcTransport;
   private receiptsPerTx: boolean;
   private readonly chunkBlocks: number;
+  private readonly pacing: RequestPacing;
+  private readonly requestBudget: number | null;
 
   constructor(provider: EvmRpcProviderSettings, options: EvmRpcClientOptions = {}) {
     const limits = providerLimits(provider);
     const settings = validateSettings(provider);
     this.receiptsPerTx = settings.fetchReceiptsPerTx;
-    this.chunkBlocks = options.chunkBlocks ?? (settings.batchSize > 1 ? settings.batchSize * 10 : DEFAULT_UNBATCHED_CHUNK);
+    this.chunkBlocks =
+      options.chunkBlocks ??
+      (settings.batchSize === null ? DEFAULT_ADAPTIVE_CHUNK : settings.batchSize > 1 ? settings.batchSize * 10 : DEFAULT_UNBATCHED_CHUNK);
     if (!Number.isInteger(this.chunkBlocks) || this.chunkBlocks < 1) throw new RangeError(`chunkBlocks must be an integer >= 1`);
-    this.transport = new JsonRpcTransport({
-      ...limits,
+    this.pacing = new RequestPacing({
       batchSize: settings.batchSize,
+      concurrency: provider.concurrent_request_limit ?? null,
+      learned: options.learned ?? null,
+    });
+    this.requestBudget = options.requestBudget ?? null;
+    this.transport = new JsonRpcTransport({
+      url: limits.url,
+      rateLimiter: limits.rateLimiter,
+      pacing: this.pacing,
+      requestBudget: this.requestBudget,
       retry: retryOptions(options.retry),
       requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
       maxRetryAfterMs: options.maxRetryAfterMs ?? 60_000,
     });
+  }
+
+  /** What the client found about its provider, for the next client of the same job; null when its settings fix everything. */
+  learned(): RpcTuning | null {
+    return this.pacing.learned();
+  }
+
+  hints(): SourceHints | null {
+    const tuning = this.learned();
+    return tuning === null ? null : { tuning };
+  }
+
+  /** HTTP requests sent so far. */
+  get requests(): number {
+    return this.transport.requests;
   }
 
   /** The number of the chain head (`finalized` or `latest`), null when the node has none. */
@@ -105,6 +140,9 @@ export class EvmRpcClient implements BlockSource {
   async *blocks(start: number, end: number): AsyncGenerator<ExtractedChunk> {
     if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) {
       throw new RangeError(`invalid block range ${start}..=${end}`);
+    }
+    if (this.requestBudget !== null) {
+      this.pacing.requireBatchOf(minBatchForBudget(end - start + 1, this.requestBudget - this.transport.requests));
     }
     const chunkEnd = (from: number) => Math.min(end, from + this.chunkBlocks - 1);
     let next: Promise<FetchedChunk> | null = this.fetchChunk(start, chunkEnd(start));
@@ -206,6 +244,11 @@ export class EvmRpcClient implements BlockSource {
   }
 }
 
+/** A step's source options as this client's: the hints are what hints() returned in an earlier step. */
+export function evmRpcSourceOptions(options: SourceOptions): EvmRpcClientOptions {
+  return { learned: parseTuning(options.hints?.tuning), requestBudget: options.requestBudget };
+}
+
 /** Rows of all the blocks in order; blocks that fail validation are left out and reported. */
 function buildChunk(
   numbers: readonly number[],
@@ -243,13 +286,14 @@ function indexOf(receipt: unknown): number {
 }
 
 interface ValidSettings {
-  batchSize: number;
+  /** Null: the client finds it. */
+  batchSize: number | null;
   fetchReceiptsPerTx: boolean;
 }
 
 /** Settings outside their domain are a fatal configuration error, not something to retry. */
 function validateSettings(provider: EvmRpcProviderSettings): ValidSettings {
-  const batchSize = provider.rpc_batch_size ?? 0;
-  if (!Number.isInteger(batchSize) || batchSize < 0) throw new FatalError("invalid_provider", "rpc_batch_size must be an integer >= 0");
+  const batchSize = provider.rpc_batch_size ?? null;
+  if (batchSize !== null && (!Number.isInteger(batchSize) || batchSize < 0)) throw new FatalError("invalid_provider", "rpc_batch_size must be an integer >= 0");
   return { batchSize, fetchReceiptsPerTx: provider.fetch_receipts_per_tx === true };
 }

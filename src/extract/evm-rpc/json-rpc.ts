@@ -1,5 +1,7 @@
 import { FatalError, RetryableError } from "../../domain/errors";
+import type { AnswerOutcome } from "../../domain/rpc-tuning";
 import { isTimeout, ProviderHttp, type ProviderHttpOptions, transportError } from "../provider-http";
+import type { RequestPacing } from "./pacing";
 
 /**
  * JSON-RPC 2.0 over HTTP with `fetch` only. Calls are grouped into batch
@@ -27,10 +29,22 @@ export class MethodNotSupportedError extends FatalError {
   }
 }
 
-export interface JsonRpcTransportOptions extends ProviderHttpOptions {
+export interface JsonRpcTransportOptions extends Omit<ProviderHttpOptions, "semaphore"> {
   url: string;
-  batchSize: number;
+  /** Calls per request and requests in flight: fixed by the provider's settings or found as the answers come. */
+  pacing: RequestPacing;
+  /** HTTP requests this transport may send at most (the step's share of the invocation's subrequests); null: no limit. */
+  requestBudget: number | null;
 }
+
+/** The node refused a batch as such (too large, or batches not served): split it and send again. */
+class BatchRefusedError extends RetryableError {
+  constructor(host: string, detail: string) {
+    super("batch_refused", `${host} refused a batch: ${detail}`);
+  }
+}
+
+const BATCH_REFUSAL = /batch/i;
 
 interface RpcErrorObject {
   code: number;
@@ -47,7 +61,12 @@ export class JsonRpcTransport {
   private readonly http: ProviderHttp;
 
   constructor(private readonly options: JsonRpcTransportOptions) {
-    this.http = new ProviderHttp(options.url, options);
+    this.http = new ProviderHttp(options.url, { ...options, semaphore: options.pacing });
+  }
+
+  /** HTTP requests sent so far. */
+  get requests(): number {
+    return this.http.requests;
   }
 
   async call(method: string, params: readonly unknown[]): Promise<unknown> {
@@ -57,7 +76,7 @@ export class JsonRpcTransport {
 
   /** The results of `calls`, in order; batches are sent concurrently, within the limits. */
   async callAll(calls: readonly RpcCall[]): Promise<unknown[]> {
-    const size = Math.max(1, this.options.batchSize);
+    const size = this.options.pacing.batchSize();
     const groups: RpcCall[][] = [];
     for (let i = 0; i < calls.length; i += size) groups.push(calls.slice(i, i + size));
     const groupResults = await Promise.all(groups.map((group) => this.sendWithRetry(group)));
@@ -69,7 +88,12 @@ export class JsonRpcTransport {
     const results = new Array<unknown>(calls.length);
     let pending = calls.map((_, index) => index);
     return this.http.retrying(async () => {
-      const outcomes = await this.post(pending.map((index) => calls[index]!));
+      const outcomes = await this.post(pending.map((index) => calls[index]!)).catch(async (error: unknown) => {
+        if (!(error instanceof BatchRefusedError)) throw error;
+        // The pacing took a smaller batch size: the same calls in smaller batches, not a failed attempt.
+        const resent = await this.callAll(pending.map((index) => calls[index]!));
+        return resent.map((result): Outcome => ({ result }));
+      });
       const failed: number[] = [];
       let lastError: RetryableError | undefined;
       outcomes.forEach((outcome, k) => {
@@ -94,12 +118,32 @@ export class JsonRpcTransport {
     const requests = calls.map((call, i) => ({ jsonrpc: "2.0", id: ids[i], method: call.method, params: call.params }));
     const body = JSON.stringify(requests.length === 1 ? requests[0] : requests);
     const init = { method: "POST", headers: { "content-type": "application/json", accept: "application/json" }, body };
-    return this.http.request(this.options.url, init, (response) => this.outcomesOf(response, ids));
+    const { pacing, requestBudget } = this.options;
+    if (requestBudget !== null && this.http.requests >= requestBudget) {
+      throw new FatalError(
+        "subrequest_budget",
+        `the step used its budget of ${requestBudget} HTTP requests to ${this.http.host} (its share of the invocation's subrequests, AMP_SUBREQUEST_LIMIT): set a larger rpc_batch_size or a smaller AMP_STEP_SIZE`,
+      );
+    }
+    const started = Date.now();
+    let outcome: AnswerOutcome = "ok";
+    return this.http
+      .request(this.options.url, init, (response) => this.outcomesOf(response, ids))
+      .catch((error: unknown) => {
+        outcome = answerOutcome(error);
+        throw error;
+      })
+      .finally(() => pacing.observe({ outcome, calls: ids.length, latencyMs: Date.now() - started, at: Date.now() }));
   }
 
   private async outcomesOf(response: Response, ids: readonly number[]): Promise<Outcome[]> {
     const { status } = response;
     const host = this.http.host;
+    const batch = ids.length > 1 && this.options.pacing.adaptiveBatches;
+    if (batch && status === 413) {
+      await response.body?.cancel();
+      throw new BatchRefusedError(host, `HTTP 413 for ${ids.length} calls`);
+    }
     let payload: unknown;
     try {
       payload = await response.json();
@@ -107,6 +151,10 @@ export class JsonRpcTransport {
       if (!response.ok) throw new FatalError("http_rejected", `HTTP ${status} from ${host}`);
       if (isTimeout(error)) throw transportError(error, `reading the response of ${host}`);
       throw new RetryableError("invalid_response", `${host} answered with a body that is not JSON`, { cause: error });
+    }
+    if (batch) {
+      const refusal = batchRefusal(payload);
+      if (refusal !== null) throw new BatchRefusedError(host, `${refusal} (${ids.length} calls)`);
     }
     // Some nodes answer JSON-RPC errors with an HTTP 4xx: use them when they are readable.
     const outcomes = matchResponses(payload, ids);
@@ -116,6 +164,30 @@ export class JsonRpcTransport {
     }
     return outcomes;
   }
+}
+
+/**
+ * Why a batch answer refuses the batch as a whole, or null: one error object
+ * for the whole batch, or errors alone that speak of batches (providers that
+ * cap batch sizes answer each call with "batch too large" and the like).
+ */
+function batchRefusal(payload: unknown): string | null {
+  if (!Array.isArray(payload)) {
+    const outcome = toOutcome(payload);
+    return outcome !== null && "error" in outcome ? outcome.error.message : null;
+  }
+  const errors = payload.map(toOutcome).filter((outcome): outcome is { error: RpcErrorObject } => outcome !== null && "error" in outcome);
+  if (errors.length === 0 || errors.length < payload.length) return null;
+  return errors.every((outcome) => BATCH_REFUSAL.test(outcome.error.message)) ? errors[0]!.error.message : null;
+}
+
+function answerOutcome(error: unknown): AnswerOutcome {
+  if (error instanceof BatchRefusedError) return "batch_refused";
+  if (!(error instanceof RetryableError)) return "ok";
+  if (error.reason === "rate_limited") return "rate_limited";
+  if (error.reason === "timeout") return "timeout";
+  if (error.reason === "server_error" || error.reason === "network") return "server_error";
+  return "ok";
 }
 
 /** Outcomes in the order of `ids`, or null when the payload does not answer exactly those requests. */

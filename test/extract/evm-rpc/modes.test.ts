@@ -26,6 +26,7 @@ describe("evm-rpc fetching modes", () => {
     ["unbatched, receipts per transaction", { fetch_receipts_per_tx: true }],
     ["batches of 3, receipts per transaction", { rpc_batch_size: 3, fetch_receipts_per_tx: true }],
     ["one request at a time", { concurrent_request_limit: 1 }],
+    ["no tuning fields: the client finds batch size and requests in flight", {}],
   ])("%s gives the same columns and block refs", async (_, settings) => {
     const scenario = new FaultScenario(harnessUrl);
     const result = await extractRange({ url: scenario.rpcUrl, ...settings }, 0, chain.head);
@@ -42,7 +43,7 @@ describe("evm-rpc fetching modes", () => {
 
   it("unbatched: one call per HTTP request, block receipts only for blocks with transactions", async () => {
     const scenario = new FaultScenario(harnessUrl);
-    await extractRange({ url: scenario.rpcUrl }, 0, chain.head);
+    await extractRange({ url: scenario.rpcUrl, rpc_batch_size: 0 }, 0, chain.head);
     const { requests } = await scenario.log();
     expect(requests.every((request) => !request.batch && request.methods.length === 1)).toBe(true);
     const count = (method: string) => requests.filter((request) => request.methods[0] === method).length;
