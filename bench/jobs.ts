@@ -27,7 +27,8 @@
  */
 import { DEFAULT_STEP_SIZE } from "../src/domain/job-settings";
 import { evmRpcManifest } from "../src/domain/manifest/evm-rpc";
-import { type DevServer, freePort, startDevServer } from "../test/support/dev-server";
+import { type DevServer, startDevServer } from "../test/support/dev-server";
+import { freePort } from "../test/support/local-process";
 import { type BenchChain, CHAIN_NAMES, type ChainName, startBenchChain } from "./chain";
 import { rawPoolFetch } from "./raw-fetch";
 import { connectWorkerdInspector, type WorkerdInspector } from "./workerd-inspector";
