@@ -45,8 +45,8 @@ export default defineConfig(async () => {
   /**
    * The reliability campaign (`npm run chaos`, scripts/chaos.mjs, which sets AMP_CHAOS=1; not in `npm test`):
    * - `chaos-api`: the fuzzing campaign, alone in its storage, which its digests compare request by request.
-   * - `chaos-jobs`: whole jobs under faults, crashes, stops and reorgs, like e2e.
-   * - `chaos-dev`: `npm run dev` killed and restarted in the middle of a job (Node: it starts processes).
+   * - `chaos-dev`: whole jobs under `npm run dev` (Node: it starts processes and reads Parquet with DuckDB): killed
+   *   and restarted in the middle of a job, and a provider that fails a fifth of its requests.
    */
   const chaosProjects = [
     defineWorkersProject({
@@ -57,20 +57,6 @@ export default defineConfig(async () => {
         globalSetup: GLOBAL_SETUP,
         testTimeout: 900_000,
         poolOptions: workerdPool({ isolatedStorage: false, bindings: { TEST_SHARED: null, ...TOKENS } }),
-      },
-    }),
-    defineWorkersProject({
-      test: {
-        name: "chaos-jobs",
-        include: ["test/chaos/jobs/**/*.test.ts"],
-        setupFiles: MIGRATIONS_SETUP,
-        globalSetup: GLOBAL_SETUP,
-        testTimeout: 600_000,
-        hookTimeout: 60_000,
-        poolOptions: workerdPool({
-          isolatedStorage: false,
-          bindings: { TEST_SHARED: null, ...TOKENS, AMP_STEP_SIZE: "10", AMP_STEP_MAX_ATTEMPTS: "10" },
-        }),
       },
     }),
     {

@@ -78,8 +78,10 @@ export class JobRunner extends DurableObject<RunnerEnv> implements StepCoordinat
     const state = await this.runner.storage.state();
     if (!state) {
       if (jobId !== undefined) await this.start(jobId, stepSize, maxAttempts);
-    } else if (!isTerminal(state.status) && (await this.ctx.storage.getAlarm()) === null) {
-      await this.ctx.storage.setAlarm(Date.now());
+    } else if (!isTerminal(state.status)) {
+      // Re-armed at its own time (now if it has none), not only when missing: a local Durable Object keeps its
+      // alarm's time across a `wrangler dev` restart but never runs it, and the job stalled.
+      await this.ctx.storage.setAlarm((await this.ctx.storage.getAlarm()) ?? Date.now());
     }
   }
 

@@ -37,6 +37,8 @@ export interface DevServer {
   output(): string;
   /** Stops wrangler and workerd (the whole process group) and removes the persist directory. */
   stop(): Promise<void>;
+  /** Kills the whole process group at once (SIGKILL, as a crash or a power cut), keeping the persist directory. */
+  kill(): Promise<void>;
 }
 
 export interface ApiAnswer {
@@ -51,6 +53,8 @@ export interface DevServerOptions {
   inspectorPort?: number;
   /** Default 90 s: the first start bundles the Worker and starts workerd. */
   startTimeoutMs?: number;
+  /** Start on this persist directory (one a killed server left) instead of a new one. */
+  persistDir?: string;
 }
 
 const groups = new Set<number>();
@@ -81,7 +85,7 @@ export function liveGroupMembers(pgid: number): number[] {
 }
 
 export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
-  const persistDir = await mkdtemp(path.join(os.tmpdir(), "amp-edge-dev-"));
+  const persistDir = options.persistDir ?? (await mkdtemp(path.join(os.tmpdir(), "amp-edge-dev-")));
   persistDirs.add(persistDir);
   try {
     const port = await freePort();
@@ -127,23 +131,26 @@ async function launch(persistDir: string, port: number, inspectorPort: number, o
   let stopped = false;
 
   const url = `http://127.0.0.1:${port}`;
-  const stop = async () => {
-    if (!stopped) {
-      stopped = true;
-      killGroup(pid, "SIGTERM");
-      const timer = setTimeout(() => killGroup(pid, "SIGKILL"), 5000);
-      await exited;
-      clearTimeout(timer);
-      // workerd may outlive wrangler by a moment: make sure nothing of the group stays.
-      killGroup(pid, "SIGKILL");
-      for (const deadline = Date.now() + 5000; liveGroupMembers(pid).length > 0 && Date.now() < deadline; ) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      groups.delete(pid);
+  const end = async (signal: NodeJS.Signals) => {
+    if (stopped) return;
+    stopped = true;
+    killGroup(pid, signal);
+    const timer = setTimeout(() => killGroup(pid, "SIGKILL"), 5000);
+    await exited;
+    clearTimeout(timer);
+    // workerd may outlive wrangler by a moment: make sure nothing of the group stays.
+    killGroup(pid, "SIGKILL");
+    for (const deadline = Date.now() + 5000; liveGroupMembers(pid).length > 0 && Date.now() < deadline; ) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
     }
+    groups.delete(pid);
+  };
+  const stop = async () => {
+    await end("SIGTERM");
     await rm(persistDir, { recursive: true, force: true });
     persistDirs.delete(persistDir);
   };
+  const kill = () => end("SIGKILL");
 
   const deadline = Date.now() + (options.startTimeoutMs ?? 90_000);
   for (;;) {
@@ -151,7 +158,7 @@ async function launch(persistDir: string, port: number, inspectorPort: number, o
       await stop();
       throw new Error(`wrangler dev exited (${child.exitCode ?? child.signalCode}) before answering:\n${output}`);
     }
-    if (await healthy(url)) return { url, persistDir, pid, request: (...call) => request(url, ...call), output: () => output, stop };
+    if (await healthy(url)) return { url, persistDir, pid, request: (...call) => request(url, ...call), output: () => output, stop, kill };
     if (Date.now() > deadline) {
       await stop();
       throw new Error(`wrangler dev did not answer ${url}/healthz in time:\n${output}`);
