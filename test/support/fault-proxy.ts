@@ -6,6 +6,7 @@
  *   POST   /rpc/<scenario>[/<any>...]    JSON-RPC, forwarded to the node unless a fault applies (the rest of
  *                                        the path and the query are ignored: room for an API key in the URL)
  *   POST   /control/<scenario>/faults    body: Fault[], appended to the scenario's queues
+ *   POST   /control/<scenario>/mix       body: FaultMix: from now on a share of its requests get a random fault
  *   GET    /control/<scenario>/log       ScenarioLog: every request the scenario saw
  *   POST   /nodes                        body: {"seed": boolean}; starts a fresh anvil -> FreshNode
  *   DELETE /nodes/<id>                   stops it
@@ -18,11 +19,14 @@
  */
 import http from "node:http";
 import { startAnvil, seedTestChain, type AnvilNode } from "./anvil";
-import type { CallFault, Fault, FreshNode, RequestFault, RequestRecord } from "./harness-types";
+import { type CallFault, type Fault, type FaultMix, type FreshNode, MIX_FAULTS, type MixFault, type RequestFault, type RequestRecord } from "./harness-types";
 import { startLodestar, type BeaconNode } from "./lodestar";
 import { queryParquet } from "./duckdb";
+import { type Prng, prng } from "./prng";
 
 interface Scenario {
+  mix: { settings: FaultMix; random: Prng; timeouts: number } | null;
+  mixed: Partial<Record<MixFault, number>>;
   requestFaults: RequestFault[];
   callFaults: CallFault[];
   requests: RequestRecord[];
@@ -37,7 +41,7 @@ export interface FaultProxy {
 
 type JsonRpcMessage = { id?: unknown; method?: unknown; result?: unknown; error?: unknown };
 
-export async function startFaultProxy(nodeUrl: string): Promise<FaultProxy> {
+export async function startFaultProxy(upstreamUrl: string): Promise<FaultProxy> {
   const scenarios = new Map<string, Scenario>();
   const nodes = new Map<string, AnvilNode>();
   let nextNode = 1;
@@ -52,7 +56,7 @@ export async function startFaultProxy(nodeUrl: string): Promise<FaultProxy> {
   const scenario = (name: string): Scenario => {
     let found = scenarios.get(name);
     if (!found) {
-      found = { requestFaults: [], callFaults: [], requests: [], inFlight: 0, maxInFlight: 0 };
+      found = { mix: null, mixed: {}, requestFaults: [], callFaults: [], requests: [], inFlight: 0, maxInFlight: 0 };
       scenarios.set(name, found);
     }
     return found;
@@ -84,13 +88,18 @@ export async function startFaultProxy(nodeUrl: string): Promise<FaultProxy> {
       const target = scenario(path[1]!);
       if (path[2] === "faults" && request.method === "POST") {
         for (const fault of JSON.parse(body) as Fault[]) {
-          if (fault.kind === "rpc-error" || fault.kind === "drop-last") target.callFaults.push({ ...fault });
+          if (fault.kind === "rpc-error" || fault.kind === "drop-last" || fault.kind === "wrong-block") target.callFaults.push({ ...fault });
           else target.requestFaults.push({ ...fault });
         }
         return json(response, 200, { ok: true });
       }
+      if (path[2] === "mix" && request.method === "POST") {
+        const settings = JSON.parse(body) as FaultMix;
+        target.mix = { settings, random: prng(settings.seed), timeouts: 0 };
+        return json(response, 200, { ok: true });
+      }
       if (path[2] === "log" && request.method === "GET") {
-        return json(response, 200, { requests: target.requests, maxInFlight: target.maxInFlight });
+        return json(response, 200, { requests: target.requests, maxInFlight: target.maxInFlight, mixed: target.mixed });
       }
     }
     if (path[0] === "nodes" && path.length === 1 && request.method === "POST") {
@@ -125,9 +134,15 @@ export async function startFaultProxy(nodeUrl: string): Promise<FaultProxy> {
       record.batch = Array.isArray(parsed);
       record.methods = (Array.isArray(parsed) ? parsed : parsed ? [parsed] : []).map((call) => String(call.method));
 
+      const mixed = parsed === null ? null : pickMixFault(s, parsed);
+      if (mixed !== null && parsed !== null) {
+        record.mixed = mixed;
+        s.mixed[mixed] = (s.mixed[mixed] ?? 0) + 1;
+        return await answerMixFault(s, mixed, parsed, body, record, response);
+      }
       if (await answeredByFault(s, record, response)) return;
 
-      const upstream = await fetch(nodeUrl, { method: "POST", headers: { "content-type": "application/json" }, body });
+      const upstream = await fetch(upstreamUrl, { method: "POST", headers: { "content-type": "application/json" }, body });
       let answer = await upstream.text();
       if (parsed !== null && s.callFaults.length > 0) answer = applyCallFaults(s, parsed, answer);
       record.status = upstream.status;
@@ -153,6 +168,87 @@ export async function startFaultProxy(nodeUrl: string): Promise<FaultProxy> {
     } finally {
       s.inFlight--;
     }
+  }
+
+  /** The fault of the mix this request gets, or null (most requests, and every one outside a mix). */
+  function pickMixFault(s: Scenario, parsed: JsonRpcMessage | JsonRpcMessage[]): MixFault | null {
+    if (s.mix === null || !s.mix.random.chance(s.mix.settings.rate)) return null;
+    const batch = Array.isArray(parsed) && parsed.length > 1;
+    const candidates = MIX_FAULTS.filter(
+      (fault) => (batch || !fault.startsWith("batch-")) && (fault !== "timeout" || s.mix!.timeouts < s.mix!.settings.maxTimeouts),
+    );
+    const fault = s.mix.random.pick(candidates);
+    if (fault === "timeout") s.mix.timeouts++;
+    return fault;
+  }
+
+  async function answerMixFault(
+    s: Scenario,
+    fault: MixFault,
+    parsed: JsonRpcMessage | JsonRpcMessage[],
+    body: string,
+    record: RequestRecord,
+    response: http.ServerResponse,
+  ): Promise<void> {
+    const calls = Array.isArray(parsed) ? parsed : [parsed];
+    const send = (status: number, type: string, text: string, headers: Record<string, string> = {}) => {
+      record.status = status;
+      response.writeHead(status, { "content-type": type, ...headers });
+      response.end(text);
+    };
+    switch (fault) {
+      case "rpc-32005":
+      case "rpc-32603": {
+        const code = fault === "rpc-32005" ? -32005 : -32603;
+        const message = code === -32005 ? "limit exceeded" : "internal error";
+        // One call of a batch fails, the others are answered.
+        const victim = s.mix!.random.int(0, calls.length - 1);
+        const answers = await forwardParsed(body);
+        const list = Array.isArray(answers) ? answers : [answers];
+        const target = list.find((entry) => entry.id === calls[victim]!.id);
+        if (target) {
+          delete target.result;
+          target.error = { code, message };
+        }
+        return send(200, "application/json", JSON.stringify(answers));
+      }
+      case "http-500":
+        return send(500, "application/json", JSON.stringify({ message: "injected HTTP 500" }));
+      case "http-503":
+        return send(503, "text/plain", "service unavailable");
+      case "http-429":
+        return send(429, "application/json", JSON.stringify({ message: "too many requests" }), { "retry-after": "1" });
+      case "disconnect":
+        response.socket?.destroy();
+        return;
+      case "html":
+        return send(502, "text/html", "<html><body><h1>502 Bad Gateway</h1></body></html>");
+      case "cut-json": {
+        const text = JSON.stringify(await forwardParsed(body));
+        return send(200, "application/json", text.slice(0, Math.max(1, Math.floor(text.length / 2))));
+      }
+      case "null-result": {
+        const answers = await forwardParsed(body);
+        for (const entry of Array.isArray(answers) ? answers : [answers]) {
+          const call = calls.find((c) => c.id === entry.id);
+          if (call?.method === "eth_getBlockByNumber" || call?.method === "eth_getBlockReceipts") entry.result = null;
+        }
+        return send(200, "application/json", JSON.stringify(answers));
+      }
+      case "batch-fewer":
+      case "batch-reordered": {
+        const answers = (await forwardParsed(body)) as JsonRpcMessage[];
+        return send(200, "application/json", JSON.stringify(fault === "batch-fewer" ? answers.slice(0, -1) : answers.slice().reverse()));
+      }
+      case "timeout":
+        await new Promise((resolve) => setTimeout(resolve, s.mix!.settings.timeoutMs));
+        return send(200, "application/json", JSON.stringify(await forwardParsed(body)));
+    }
+  }
+
+  async function forwardParsed(body: string): Promise<JsonRpcMessage | JsonRpcMessage[]> {
+    const upstream = await fetch(upstreamUrl, { method: "POST", headers: { "content-type": "application/json" }, body });
+    return (await upstream.json()) as JsonRpcMessage | JsonRpcMessage[];
   }
 
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -232,6 +328,10 @@ function applyCallFaults(s: Scenario, request: JsonRpcMessage | JsonRpcMessage[]
     if (fault.kind === "rpc-error") {
       delete target.result;
       target.error = { code: fault.code, message: fault.message };
+    } else if (fault.kind === "wrong-block") {
+      const block = target.result as { number?: string; hash?: string } | null;
+      if (block?.number) block.number = `0x${(Number(block.number) + 1).toString(16)}`;
+      if (block?.hash) block.hash = `0x${"ab".repeat(32)}`;
     } else if (Array.isArray(target.result)) {
       target.result = target.result.slice(0, -1);
     }

@@ -70,7 +70,41 @@ export type RequestFault =
    */
   | { kind: "call-rate"; calls: number; perMs: number; times: number };
 
+/**
+ * A share of a scenario's requests, chosen by a seeded PRNG, gets one fault
+ * of the mix: JSON-RPC errors -32005 and -32603, HTTP 500 and 503, HTTP 429
+ * with Retry-After, a dropped connection, an HTML error page, JSON cut in the
+ * middle, null results for blocks and receipts (a lagging node), a batch
+ * answered with an entry fewer or in reverse order, and, at most
+ * `maxTimeouts` times, an answer delayed past the client's timeout.
+ */
+export interface FaultMix {
+  rate: number;
+  seed: number;
+  maxTimeouts: number;
+  /** How long a "timeout" answer waits, past the client's request timeout. */
+  timeoutMs: number;
+}
+
+export const MIX_FAULTS = [
+  "rpc-32005",
+  "rpc-32603",
+  "http-500",
+  "http-503",
+  "http-429",
+  "disconnect",
+  "html",
+  "cut-json",
+  "null-result",
+  "batch-fewer",
+  "batch-reordered",
+  "timeout",
+] as const;
+export type MixFault = (typeof MIX_FAULTS)[number];
+
 export type CallFault =
+  /** Answer eth_getBlockByNumber with another block than the one asked for (its number and hash changed). */
+  | { kind: "wrong-block"; method: string; times: number }
   /** Replace the call's result by this JSON-RPC error. */
   | { kind: "rpc-error"; method: string; code: number; message: string; times: number }
   /** Drop the last element of the call's (array) result, e.g. one receipt of eth_getBlockReceipts. */
@@ -87,10 +121,14 @@ export interface RequestRecord {
   batch: boolean;
   /** The HTTP status answered, 0 for a dropped connection. */
   status: number;
+  /** The fault of the mix it got, if any. */
+  mixed?: MixFault;
 }
 
 export interface ScenarioLog {
   requests: RequestRecord[];
+  /** How many requests got each fault of the mix. */
+  mixed: Partial<Record<MixFault, number>>;
   /** Most HTTP requests in flight at once. */
   maxInFlight: number;
 }
