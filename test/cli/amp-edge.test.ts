@@ -132,6 +132,12 @@ describe("a dataset from register to its files, with bars on a terminal", () => 
     expect((await ok(["dataset", "inspect", reference])).stdout).toMatch(/^kind:\s+evm-rpc$/m);
   });
 
+  it("lists the stored manifests with their kind and links", async () => {
+    const { manifest_hash: hash } = jsonOf<{ manifest_hash: string }>(await ok(["--json", "dataset", "inspect", reference]));
+    expect(jsonOf(await ok(["--json", "manifest", "list"], reader()))).toEqual(expect.arrayContaining([{ hash, kind: "evm-rpc", dataset_count: 1 }]));
+    expect((await ok(["manifest", "list"])).stdout).toMatch(new RegExp(`^${hash}\\s+evm-rpc\\s+1$`, "m"));
+  });
+
   it("deploys with --watch on a terminal: a live bar per table until COMPLETED, exit 0", async () => {
     const run = await runCliProcess(["dataset", "deploy", reference, "--end-block", "latest", "--parallelism", "2", "--watch"], { env: admin(), tty: true });
     expect(run.code, run.stdout).toBe(0);
