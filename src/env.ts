@@ -20,6 +20,8 @@ export interface Env {
   AMP_STEP_MAX_ATTEMPTS?: string;
   /** Subrequests one invocation may make (default 10000, the paid plan's; a free plan sets 50), shared by the steps of a queue batch. */
   AMP_SUBREQUEST_LIMIT?: string;
+  /** The UTC hour (0..23) from which the Cron trigger runs the day's garbage collection; unset: no daily run. */
+  AMP_GC_DAILY_HOUR_UTC?: string;
 }
 
 /** The string vars and secrets of the environment, for `${VAR}` placeholders in provider configs. */

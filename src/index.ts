@@ -8,6 +8,7 @@ import { workerMetadataFromVersion } from "./domain/worker";
 import { type Env, envVariables } from "./env";
 import { handleStepMessage } from "./extract/consumer";
 import { openDb } from "./store/db";
+import { dailyGcHour, runScheduledGc } from "./store/gc-runs";
 import { listUnfinishedJobIds } from "./store/scheduling";
 
 export { JobRunner };
@@ -67,5 +68,6 @@ export default {
     ctx.waitUntil(reconcileJobs(env));
     // The trigger's scheduled time, not the clock: a late run still claims the due times up to when it was meant to run.
     ctx.waitUntil(runDueSchedules(env, new Date(controller.scheduledTime)));
+    ctx.waitUntil(runScheduledGc(openDb(env.DB), env.BUCKET, dailyGcHour(env.AMP_GC_DAILY_HOUR_UTC), new Date(controller.scheduledTime)));
   },
 } satisfies ExportedHandler<Env, StepMessage>;

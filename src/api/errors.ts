@@ -132,6 +132,11 @@ const errorStatus = {
   DEPENDENCY_NOT_FOUND: 404,
   PLANNING_ERROR: 500,
   DEPENDENCY_VERSION_RESOLUTION: 500,
+  // garbage collection
+  GC_RUN_NOT_FOUND: 404,
+  GC_PLAN_ERROR: 500,
+  GC_START_ERROR: 500,
+  GET_GC_RUN_ERROR: 500,
 } as const satisfies Record<string, ContentfulStatusCode>;
 
 export type ErrorCode = keyof typeof errorStatus;

@@ -3,6 +3,7 @@ import { registerDatasetRestoreRoutes } from "./dataset-restore";
 import { registerDatasetVersionRoutes } from "./dataset-versions";
 import { registerDatasetRoutes } from "./datasets";
 import { registerFileRoutes } from "./files";
+import { registerGcRoutes } from "./gc";
 import { registerHealthRoutes } from "./health";
 import { registerJobControlRoutes } from "./job-control";
 import { registerJobProgressRoutes } from "./job-progress";
@@ -20,4 +21,4 @@ import { registerTableRevisionRoutes } from "./table-revisions";
 import { registerWorkerRoutes } from "./workers";
 
 /** Every resource module of the API, in the order its routes are registered. */
-export const resourceRoutes: ((app: App) => void)[] = [registerHealthRoutes, registerProviderRoutes, registerDatasetRoutes, registerDatasetVersionRoutes, registerManifestRoutes, registerJobControlRoutes, registerScheduleRoutes, registerProgressRoutes, registerTableFileRoutes, registerJobRoutes, registerJobProgressRoutes, registerLocationRoutes, registerTableRevisionRoutes, registerDatasetRestoreRoutes, registerFileRoutes, registerWorkerRoutes, registerMetricsRoutes, registerQueryRoutes, registerSchemaRoutes];
+export const resourceRoutes: ((app: App) => void)[] = [registerHealthRoutes, registerProviderRoutes, registerDatasetRoutes, registerDatasetVersionRoutes, registerManifestRoutes, registerJobControlRoutes, registerScheduleRoutes, registerProgressRoutes, registerTableFileRoutes, registerJobRoutes, registerJobProgressRoutes, registerLocationRoutes, registerTableRevisionRoutes, registerDatasetRestoreRoutes, registerFileRoutes, registerGcRoutes, registerWorkerRoutes, registerMetricsRoutes, registerQueryRoutes, registerSchemaRoutes];

@@ -1,4 +1,4 @@
-import { and, count, desc, eq, ne, sql } from "drizzle-orm";
+import { and, count, desc, eq, ne, notExists, sql } from "drizzle-orm";
 import { chains } from "../domain/canonical-chain";
 import { isTerminal } from "../domain/job";
 import type { Db } from "./db";
@@ -14,7 +14,8 @@ import {
   type Location,
 } from "./locations";
 import { locationObjectPrefix, locationPathOfPrefix, locationUrl, tableObjectPrefix } from "./r2-layout";
-import { files, gcScheduledFiles, locations } from "./schema";
+import { files, gcDeletedLocations, gcScheduledFiles, locations } from "./schema";
+import { nowTimestamp } from "./clock";
 
 /**
  * The original's table revisions (amp-later B.4) are our locations, with the same ids: one R2 prefix of one
@@ -111,16 +112,33 @@ export type RevisionRefusal = { outcome: "absent" } | { outcome: "active" } | { 
 
 /**
  * Deletes the row of location `id` and, by cascade, its file rows and progress; its objects stay in R2, as in
- * the original, where garbage collection finds them (a prefix no location row names). Refused while the
- * location is active or its writer job is not terminal.
+ * the original. The same batch records the prefix for garbage collection (`gc_deleted_locations`), which
+ * deletes the objects once the grace period has passed. Refused while the location is active or its writer
+ * job is not terminal.
  */
 export async function deleteRevisionRow(db: Db, id: number): Promise<{ outcome: "deleted" } | RevisionRefusal> {
   const begun = await beginLocationDeletion(db, id, false);
   if (begun.outcome !== "started") return begun.outcome === "deleted" ? { outcome: "absent" } : begun;
-  const deleted = await db
-    .delete(locations)
-    .where(and(eq(locations.id, id), eq(locations.active, false)))
-    .returning({ id: locations.id });
+  const [deleted] = await db.batch([
+    db
+      .delete(locations)
+      .where(and(eq(locations.id, id), eq(locations.active, false)))
+      .returning({ id: locations.id }),
+    // Recorded only if the row above went: the insert selects from nothing when the location is still there.
+    db
+      .insert(gcDeletedLocations)
+      .select(
+        db
+          .select({
+            url: sql<string>`${begun.location.url}`.as("url"),
+            path: sql<string>`${begun.location.path}`.as("path"),
+            deletedAt: sql<string>`${nowTimestamp()}`.as("deleted_at"),
+          })
+          .from(sql`(SELECT 1)`)
+          .where(notExists(db.select({ one: sql`1` }).from(locations).where(eq(locations.id, id)))),
+      )
+      .onConflictDoUpdate({ target: gcDeletedLocations.url, set: { deletedAt: sql`excluded.deleted_at` } }),
+  ]);
   if (deleted.length > 0) return { outcome: "deleted" };
   return (await getLocation(db, id)) ? { outcome: "active" } : { outcome: "deleted" };
 }
@@ -172,6 +190,8 @@ export interface StoredObject {
   size: number;
   etag: string;
   version: string | null;
+  /** When it was uploaded, ms since the epoch. */
+  uploaded: number;
 }
 
 /** Every object under the prefix of the location stored at `path`, in key order. */
@@ -182,7 +202,14 @@ export async function listLocationObjects(bucket: R2Bucket, path: string): Promi
   do {
     const listing = await bucket.list({ prefix, ...(cursor ? { cursor } : {}) });
     for (const object of listing.objects) {
-      found.push({ key: object.key, fileName: object.key.slice(prefix.length), size: object.size, etag: object.etag, version: object.version ?? null });
+      found.push({
+        key: object.key,
+        fileName: object.key.slice(prefix.length),
+        size: object.size,
+        etag: object.etag,
+        version: object.version ?? null,
+        uploaded: object.uploaded.getTime(),
+      });
     }
     cursor = listing.truncated ? listing.cursor : undefined;
   } while (cursor);

@@ -230,3 +230,33 @@ export const gcScheduledFiles = sqliteTable(
   },
   (t) => [index("gc_scheduled_files_expiry_idx").on(t.expiresAt)],
 );
+
+/**
+ * Garbage collection runs (`POST /gc`, the daily Cron run): a job-like status to poll. `scheduled_for` is the
+ * UTC day of a Cron run, unique, so the minute trigger starts at most one a day however often it fires.
+ */
+export const gcRuns = sqliteTable("gc_runs", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  status: text("status").notNull(),
+  trigger: text("trigger").notNull(),
+  olderThanSecs: integer("older_than_secs").notNull(),
+  cutoff: timestamp("cutoff"),
+  scheduledFor: text("scheduled_for").unique(),
+  filesRemoved: integer("files_removed").notNull(),
+  objectsRemoved: integer("objects_removed").notNull(),
+  bytesRemoved: integer("bytes_removed").notNull(),
+  error: text("error"),
+  createdAt: timestamp("created_at"),
+  updatedAt: timestamp("updated_at"),
+  finishedAt: text("finished_at"),
+});
+
+/**
+ * Prefixes of locations whose row `DELETE /revisions/{id}` deleted while their objects stay in R2: garbage
+ * collection deletes those objects once the grace period has passed, unless a location row names the prefix again.
+ */
+export const gcDeletedLocations = sqliteTable("gc_deleted_locations", {
+  url: text("url").primaryKey(),
+  path: text("path").notNull(),
+  deletedAt: timestamp("deleted_at"),
+});
