@@ -33,10 +33,10 @@ export interface RevisionDeploy {
 async function chosenWorker(db: Db, selector: WorkerSelector): Promise<string> {
   const choice = chooseWorker(selector, await listLiveWorkerNodeIds(db, LIVE_WORKER_MS), Math.random);
   if (choice.ok) return choice.nodeId;
-  if (choice.reason === "not_available" && selector.kind === "exact") {
-    throw new ApiError("WORKER_NOT_AVAILABLE", `worker ${selector.nodeId} has not sent a heartbeat in the last ${LIVE_WORKER_MS / 1000} s`);
-  }
-  throw new ApiError("SCHEDULER_ERROR", `no live worker matches worker_id '${selector.kind === "prefix" ? `${selector.prefix}*` : selector.nodeId}'`);
+  // The original answers 500 SCHEDULER_ERROR for a glob that matches no live worker; a request must never be
+  // answered 5xx here (README, differences), and it is the caller's selector that failed, so both forms are a 400.
+  const named = selector.kind === "prefix" ? `${selector.prefix}*` : selector.nodeId;
+  throw new ApiError("WORKER_NOT_AVAILABLE", `no worker matching worker_id '${named}' has sent a heartbeat in the last ${LIVE_WORKER_MS / 1000} s`);
 }
 
 /**

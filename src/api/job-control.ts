@@ -53,7 +53,7 @@ const DeployRequestSchema = z
         type: "string",
         description:
           "Which worker the job is meant for: an exact node id (400 WORKER_NOT_AVAILABLE unless it is live) or a prefix glob ending in `*` " +
-          "(500 SCHEDULER_ERROR when no live worker matches; otherwise one match at random). The choice is recorded in the descriptor's `worker_id`.",
+          "(400 WORKER_NOT_AVAILABLE when no live worker matches, where the original answers 500 SCHEDULER_ERROR; otherwise one match at random). The choice is recorded in the descriptor's `worker_id`.",
         example: "consumer-*",
       }),
     verify: z.boolean().default(false).openapi({
@@ -87,11 +87,11 @@ const deployRoute = createRoute({
   },
   responses: {
     202: jsonContent(DeployResponseSchema, "Accepted: the job runs in the background"),
-    400: errorContent("Invalid path (INVALID_PATH) or body (INVALID_BODY), or `worker_id` names a worker that is not live (WORKER_NOT_AVAILABLE)"),
+    400: errorContent("Invalid path (INVALID_PATH) or body (INVALID_BODY), or no live worker matches `worker_id` (WORKER_NOT_AVAILABLE)"),
     404: errorContent("No such dataset or revision (DATASET_NOT_FOUND)"),
     ...writeRouteErrors,
     500: errorContent(
-      "The job could not be scheduled (SCHEDULER_ERROR): the AMP_STEP_SIZE or AMP_STEP_MAX_ATTEMPTS var is invalid, or no live worker matches the `worker_id` glob",
+      "The job could not be scheduled (SCHEDULER_ERROR): the AMP_STEP_SIZE or AMP_STEP_MAX_ATTEMPTS var is invalid",
     ),
   },
 });

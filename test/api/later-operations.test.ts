@@ -162,7 +162,7 @@ describe("deploy's worker_id and verify", () => {
     ["verify that is not a boolean", { verify: "yes" }, 400, "INVALID_BODY"],
     ["an exact id of a worker that is not live", { worker_id: "consumer-stale" }, 400, "WORKER_NOT_AVAILABLE"],
     ["an exact id nobody registered", { worker_id: "consumer-nobody" }, 400, "WORKER_NOT_AVAILABLE"],
-    ["a glob no live worker matches", { worker_id: "queue-*" }, 500, "SCHEDULER_ERROR"],
+    ["a glob no live worker matches (the original: 500 SCHEDULER_ERROR)", { worker_id: "queue-*" }, 400, "WORKER_NOT_AVAILABLE"],
   ])("refuses %s and schedules nothing", async (_, body, status, code) => {
     await register("_", "d", rawManifest(), "1.0.0");
     await registerWorker(db(), "consumer-stale", INFO);
