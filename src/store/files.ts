@@ -117,21 +117,21 @@ export interface ChainFile extends SizedSegment {
   objectETag: string | null;
 }
 
+/** The columns a file takes part in canonical-chain computations with: its range, hashes, network and size. */
+export const fileChainColumns = {
+  fileId: files.id,
+  start: files.rangeStart,
+  end: files.rangeEnd,
+  hash: files.endHash,
+  prevHash: files.prevHash,
+      network: sql<string>`coalesce(json_extract(${files.metadata}, '$.ranges[0].network'), '')`,
+  objectSize: files.objectSize,
+};
+
 /** Every file of a location with its chain fields, in id order (the canonical chain is computed from them). */
 export async function listChainFiles(db: Db, locationId: number): Promise<ChainFile[]> {
   const rows = await db
-    .select({
-      fileId: files.id,
-      fileName: files.fileName,
-      start: files.rangeStart,
-      end: files.rangeEnd,
-      hash: files.endHash,
-      prevHash: files.prevHash,
-      network: sql<string>`coalesce(json_extract(${files.metadata}, '$.ranges[0].network'), '')`,
-      rowCount: files.rowCount,
-      objectSize: files.objectSize,
-      objectETag: files.objectETag,
-    })
+    .select({ ...fileChainColumns, fileName: files.fileName, rowCount: files.rowCount, objectETag: files.objectETag })
     .from(files)
     .where(eq(files.locationId, locationId))
     .orderBy(asc(files.id));
@@ -141,15 +141,7 @@ export async function listChainFiles(db: Db, locationId: number): Promise<ChainF
 /** Every file of a location as a segment for canonical-chain computations, in id order. */
 export async function listFileSegments(db: Db, locationId: number): Promise<SizedSegment[]> {
   const rows = await db
-    .select({
-      fileId: files.id,
-      start: files.rangeStart,
-      end: files.rangeEnd,
-      hash: files.endHash,
-      prevHash: files.prevHash,
-      network: sql<string>`coalesce(json_extract(${files.metadata}, '$.ranges[0].network'), '')`,
-      objectSize: files.objectSize,
-    })
+    .select(fileChainColumns)
     .from(files)
     .where(eq(files.locationId, locationId))
     .orderBy(asc(files.id));

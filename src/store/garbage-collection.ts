@@ -3,6 +3,7 @@ import { alias } from "drizzle-orm/sqlite-core";
 import { canonicalFileIds, supersededSegments } from "../domain/garbage-rules";
 import { isTerminal, parseJobStatus } from "../domain/job";
 import type { Db } from "./db";
+import { fileChainColumns } from "./files";
 import { fileObjectKey } from "./r2-layout";
 import { listLocationObjects } from "./revision-locations";
 import { files, gcDeletedLocations, gcScheduledFiles, jobs, locations } from "./schema";
@@ -68,18 +69,7 @@ async function locationRefs(db: Db): Promise<LocationRef[]> {
 
 async function fileStates(db: Db, locationId: number) {
   const rows = await db
-    .select({
-      fileId: files.id,
-      fileName: files.fileName,
-      start: files.rangeStart,
-      end: files.rangeEnd,
-      hash: files.endHash,
-      prevHash: files.prevHash,
-      network: sql<string>`coalesce(json_extract(${files.metadata}, '$.ranges[0].network'), '')`,
-      objectSize: files.objectSize,
-      createdAt: files.createdAt,
-      expiresAt: gcScheduledFiles.expiresAt,
-    })
+    .select({ ...fileChainColumns, fileName: files.fileName, createdAt: files.createdAt, expiresAt: gcScheduledFiles.expiresAt })
     .from(files)
     .leftJoin(gcScheduledFiles, eq(gcScheduledFiles.fileId, files.id))
     .where(eq(files.locationId, locationId))
