@@ -25,7 +25,10 @@ export class ApiFailure extends Error {
 }
 
 export interface RequestOptions {
+  /** Sent as JSON. */
   body?: unknown;
+  /** Sent as `text/plain` instead of a JSON body. */
+  text?: string;
   query?: Record<string, string | number | undefined>;
   headers?: Record<string, string>;
 }
@@ -44,14 +47,17 @@ export class AdminClient {
   async fetch(method: string, path: string, options: RequestOptions = {}): Promise<Response> {
     const headers: Record<string, string> = { ...options.headers };
     if (this.connection.token) headers.authorization = `Bearer ${this.connection.token}`;
-    if (options.body !== undefined) headers["content-type"] = "application/json";
+    let body: string | undefined;
+    if (options.text !== undefined) {
+      headers["content-type"] = "text/plain; charset=utf-8";
+      body = options.text;
+    } else if (options.body !== undefined) {
+      headers["content-type"] = "application/json";
+      body = JSON.stringify(options.body);
+    }
     let response: Response;
     try {
-      response = await fetch(this.url(path, options.query), {
-        method,
-        headers,
-        body: options.body === undefined ? undefined : JSON.stringify(options.body),
-      });
+      response = await fetch(this.url(path, options.query), { method, headers, body });
     } catch (error) {
       const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : "";
       throw new ApiFailure("CONNECTION_FAILED", `cannot reach ${this.connection.url}${cause}`, null);

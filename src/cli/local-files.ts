@@ -2,14 +2,18 @@
 import { readFile } from "node:fs/promises";
 import { CommandFailure } from "./cli-errors";
 
-/** A JSON object from a file, or "-" for standard input. */
-export async function readJsonFile(path: string): Promise<Record<string, unknown>> {
-  let text: string;
+/** The text of a file, or of standard input for "-". */
+export async function readTextFile(path: string): Promise<string> {
   try {
-    text = path === "-" ? await readStdin() : await readFile(path, "utf8");
+    return path === "-" ? await readStdin() : await readFile(path, "utf8");
   } catch (error) {
     throw new CommandFailure(`cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`);
   }
+}
+
+/** A JSON object from a file, or "-" for standard input. */
+export async function readJsonFile(path: string): Promise<Record<string, unknown>> {
+  const text = await readTextFile(path);
   let value: unknown;
   try {
     value = JSON.parse(text);

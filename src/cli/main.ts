@@ -10,6 +10,7 @@ import { registerDatasetCommands } from "./commands/datasets";
 import { registerJobCommands } from "./commands/jobs";
 import { registerManifestCommands } from "./commands/manifests";
 import { registerProviderCommands } from "./commands/providers";
+import { registerQueryCommand } from "./commands/query";
 import { registerScheduleCommands } from "./commands/schedules";
 import { registerStorageCommands } from "./commands/storage";
 import { registerWorkerCommands } from "./commands/workers";
@@ -33,6 +34,7 @@ function program(io: Io): Command {
   registerStorageCommands(root, run);
   registerWorkerCommands(root, run);
   registerScheduleCommands(root, run);
+  registerQueryCommand(root, run);
   // Every subcommand inherits the overrides: their usage errors must come back here too, not exit on their own.
   for (const command of root.commands) {
     command.exitOverride().showHelpAfterError();

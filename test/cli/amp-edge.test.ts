@@ -74,7 +74,7 @@ beforeAll(async () => {
     args: ["--var", `AMP_ADMIN_TOKEN:${ADMIN_TOKEN}`, "--var", `AMP_READ_TOKEN:${READ_TOKEN}`, "--var", `AMP_STEP_SIZE:${STEP_SIZE}`],
   });
   work = await mkdtemp(path.join(os.tmpdir(), "amp-edge-cli-"));
-}, 120_000);
+}, 240_000);
 
 afterAll(async () => {
   await server?.stop();
@@ -209,6 +209,33 @@ describe("a dataset from register to its files, with bars on a terminal", () => 
     // hyparquet asked for its length (HEAD, 200), then read ranges: every read was a 206.
     expect(statuses.filter((status) => status !== 206 && status !== 200)).toEqual([]);
     expect(statuses.filter((status) => status === 206).length).toBeGreaterThan(statuses.filter((status) => status === 200).length);
+  });
+
+  it("queries the tables with SQL: a table for people, the API's JSON Lines with --json, SQL from a file, the read token", async () => {
+    const onNode = await countOnNode();
+    const blocks = `SELECT count(*) AS n, max(block_num) AS last FROM "${reference}".blocks`;
+    expect((await ok(["query", blocks], reader())).stdout).toMatch(new RegExp(`^\\s*N\\s+LAST\\n\\s*${head + 1}\\s+${head}\\n$`));
+    const transactions = `SELECT count(*) AS n FROM "${reference}".transactions`;
+    expect(jsonOf<{ n: number }>(await ok(["--json", "query", transactions], reader()))).toEqual({ n: onNode.transactions });
+    const sqlFile = path.join(work, "per-block.sql");
+    await writeFile(sqlFile, `SELECT block_num, count(*) AS logs FROM "${reference}".logs GROUP BY block_num ORDER BY block_num`);
+    const lines = (await ok(["--json", "query", "--file", sqlFile], reader())).stdout.trim().split("\n");
+    const perBlock = lines.map((line) => JSON.parse(line) as { block_num: number; logs: number });
+    expect(perBlock.reduce((sum, row) => sum + row.logs, 0)).toBe(onNode.logs);
+    expect(perBlock.map((row) => row.block_num)).toEqual([...perBlock.map((row) => row.block_num)].sort((a, b) => a - b));
+  });
+
+  it("fails a query with the API's error code (exit 1) or as usage (exit 2)", async () => {
+    const bad = await cli(["query", "SELEC nothing"]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/^error: SQL_PARSE_ERROR: /);
+    const limited = await cli(["query", `SELECT block_num FROM "${reference}".blocks`, "--max-rows", "1"]);
+    expect(limited.code).toBe(1);
+    expect(limited.stderr).toMatch(/^error: QUERY_LIMIT_EXCEEDED: /);
+    for (const args of [["query"], ["query", "SELECT 1", "--file", "x.sql"], ["query", "SELECT 1", "--max-rows", "0"]]) {
+      const run = await cli(args);
+      expect(run.code, args.join(" ")).toBe(2);
+    }
   });
 
   it("shows locations and files, and downloads a file byte for byte", async () => {

@@ -51,7 +51,7 @@ export interface DevServerOptions {
   args?: readonly string[];
   /** The port of workerd's inspector (DevTools protocol); default a free one. */
   inspectorPort?: number;
-  /** Default 90 s: the first start bundles the Worker and starts workerd. */
+  /** Default 180 s: the first start bundles the Worker and starts workerd, which takes minutes on a loaded machine. */
   startTimeoutMs?: number;
   /** Start on this persist directory (one a killed server left) instead of a new one. */
   persistDir?: string;
@@ -152,7 +152,7 @@ async function launch(persistDir: string, port: number, inspectorPort: number, o
   };
   const kill = () => end("SIGKILL");
 
-  const deadline = Date.now() + (options.startTimeoutMs ?? 90_000);
+  const deadline = Date.now() + (options.startTimeoutMs ?? 180_000);
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) {
       await stop();
