@@ -47,6 +47,9 @@ export default defineConfig(async () => {
    * - `chaos-api`: the fuzzing campaign, alone in its storage, which its digests compare request by request.
    * - `chaos-dev`: whole jobs under `npm run dev` (Node: it starts processes and reads Parquet with DuckDB): killed
    *   and restarted in the middle of a job, and a provider that fails a fifth of its requests.
+   * - `chaos-jobs`: whole jobs inside workerd as in `e2e` (real queue consumer, alarms, anvil): fifty stops at seeded
+   *   random moments, and seeded reorgs under a continuous job. AMP_CHAOS_STOPS_SEED and AMP_CHAOS_REORGS_SEED
+   *   replay a run.
    */
   const chaosProjects = [
     defineWorkersProject({
@@ -69,6 +72,27 @@ export default defineConfig(async () => {
         hookTimeout: 120_000,
       },
     },
+    defineWorkersProject({
+      test: {
+        name: "chaos-jobs",
+        include: ["test/chaos/jobs/**/*.test.ts"],
+        setupFiles: MIGRATIONS_SETUP,
+        globalSetup: GLOBAL_SETUP,
+        testTimeout: 600_000,
+        hookTimeout: 60_000,
+        poolOptions: workerdPool({
+          isolatedStorage: false,
+          bindings: {
+            TEST_SHARED: null,
+            ...TOKENS,
+            AMP_STEP_SIZE: "10",
+            AMP_STEP_MAX_ATTEMPTS: "4",
+            CHAOS_STOPS_SEED: process.env.AMP_CHAOS_STOPS_SEED ?? "",
+            CHAOS_REORGS_SEED: process.env.AMP_CHAOS_REORGS_SEED ?? "",
+          },
+        }),
+      },
+    }),
   ];
 
   return {
