@@ -8,24 +8,29 @@ import type { ArrowFieldSpec, ArrowTypeSpec } from "./arrow-types";
  * | Arrow                        | Parquet                                   |
  * |------------------------------|-------------------------------------------|
  * | UInt64                       | INT64, UINT_64 / INTEGER(64, unsigned)    |
+ * | Int64                        | INT64                                     |
  * | UInt32                       | INT32, UINT_32 / INTEGER(32, unsigned)    |
  * | Int32                        | INT32                                     |
+ * | Float64                      | DOUBLE                                    |
  * | Boolean                      | BOOLEAN                                   |
  * | Binary                       | BYTE_ARRAY                                |
  * | Utf8                         | BYTE_ARRAY, UTF8 / STRING                 |
  * | FixedSizeBinary(n)           | FIXED_LEN_BYTE_ARRAY(n)                   |
  * | Decimal128(p, s), 19<=p<=38  | FIXED_LEN_BYTE_ARRAY(len(p)), DECIMAL(p,s)|
+ * | Decimal256(p, s), 39<=p<=76  | FIXED_LEN_BYTE_ARRAY(len(p)), DECIMAL(p,s)|
  * | Timestamp(Nanosecond, tz)    | INT64, TIMESTAMP(NANOS, utc = tz != null) |
  */
 export type ColumnType =
   | { kind: "UInt64" }
+  | { kind: "Int64" }
   | { kind: "UInt32" }
   | { kind: "Int32" }
   | { kind: "Boolean" }
+  | { kind: "Float64" }
   | { kind: "Binary" }
   | { kind: "Utf8" }
   | { kind: "FixedSizeBinary"; width: number }
-  | { kind: "Decimal128"; precision: number; scale: number; width: number }
+  | { kind: "Decimal"; precision: number; scale: number; width: number }
   | { kind: "Timestamp"; timezone: string | null };
 
 /**
@@ -35,8 +40,10 @@ export type ColumnType =
  * | column type                          | values                                        |
  * |--------------------------------------|-----------------------------------------------|
  * | UInt64                               | bigint in [0, 2^64) (or a BigUint64Array)     |
+ * | Int64                                | bigint in i64 range                           |
  * | Timestamp(Nanosecond, _)             | bigint nanoseconds since the epoch, i64 range |
- * | Decimal128(p, s)                     | bigint unscaled value, |v| < 10^p             |
+ * | Decimal128(p, s), Decimal256(p, s)   | bigint unscaled value, |v| < 10^p             |
+ * | Float64                              | number                                        |
  * | UInt32                               | integer number in [0, 2^32) (or Uint32Array)  |
  * | Int32                                | integer number in i32 range (or Int32Array)   |
  * | Boolean                              | boolean                                       |
@@ -82,8 +89,10 @@ function columnTypeOf(name: string, type: ArrowTypeSpec): ColumnType {
   if (typeof type === "string") {
     switch (type) {
       case "UInt64":
+      case "Int64":
       case "UInt32":
       case "Int32":
+      case "Float64":
       case "Boolean":
       case "Binary":
       case "Utf8":
@@ -96,7 +105,12 @@ function columnTypeOf(name: string, type: ArrowTypeSpec): ColumnType {
     const [precision, scale] = type.Decimal128;
     // Narrower decimals would be INT32/INT64 in parquet-rs; no table here uses them.
     if (Number.isInteger(precision) && precision >= 19 && precision <= 38 && Number.isInteger(scale) && scale >= 0 && scale <= precision) {
-      return { kind: "Decimal128", precision, scale, width: decimalByteWidth(precision) };
+      return { kind: "Decimal", precision, scale, width: decimalByteWidth(precision) };
+    }
+  } else if ("Decimal256" in type) {
+    const [precision, scale] = type.Decimal256;
+    if (Number.isInteger(precision) && precision >= 39 && precision <= 76 && Number.isInteger(scale) && scale >= 0 && scale <= precision) {
+      return { kind: "Decimal", precision, scale, width: decimalByteWidth(precision) };
     }
   } else if ("Timestamp" in type) {
     const [unit, timezone] = type.Timestamp;
@@ -118,8 +132,12 @@ function schemaElements(name: string, type: ColumnType, nullable: boolean): { el
         element: { name, repetition_type, type: "INT32", converted_type: "UINT_32", logical_type: { type: "INTEGER", bitWidth: 32, isSigned: false } },
         physical: { name, repetition_type, type: "INT32" },
       };
+    case "Int64":
+      return { element: { name, repetition_type, type: "INT64" }, physical: { name, repetition_type, type: "INT64" } };
     case "Int32":
       return { element: { name, repetition_type, type: "INT32" }, physical: { name, repetition_type, type: "INT32" } };
+    case "Float64":
+      return { element: { name, repetition_type, type: "DOUBLE" }, physical: { name, repetition_type, type: "DOUBLE" } };
     case "Boolean":
       return { element: { name, repetition_type, type: "BOOLEAN" }, physical: { name, repetition_type, type: "BOOLEAN" } };
     case "Binary":
@@ -133,7 +151,7 @@ function schemaElements(name: string, type: ColumnType, nullable: boolean): { el
       const element: SchemaElement = { name, repetition_type, type: "FIXED_LEN_BYTE_ARRAY", type_length: type.width };
       return { element, physical: element };
     }
-    case "Decimal128":
+    case "Decimal":
       return {
         element: {
           name,

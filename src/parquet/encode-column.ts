@@ -82,8 +82,11 @@ export function encodeColumn(column: ParquetColumn, values: ColumnValues, rows: 
   switch (column.type.kind) {
     case "UInt64":
       return encodeInt64(column, values, scratch, 0n, U64_MAX, "an unsigned 64-bit bigint", false);
+    case "Int64":
     case "Timestamp":
       return encodeInt64(column, values, scratch, I64_MIN, I64_MAX, "a signed 64-bit bigint", true);
+    case "Float64":
+      return encodeDouble(column, values, scratch);
     case "UInt32":
       return encodeInt32(column, values, scratch, false);
     case "Int32":
@@ -96,7 +99,7 @@ export function encodeColumn(column: ParquetColumn, values: ColumnValues, rows: 
       return encodeBinary(column, values, scratch);
     case "Utf8":
       return encodeBinary(column, utf8Values(column, values), scratch);
-    case "Decimal128":
+    case "Decimal":
       return encodeDecimal(column, values, scratch, column.type.precision, column.type.width);
   }
 }
@@ -210,6 +213,38 @@ function encodeInt32(column: ParquetColumn, values: ColumnValues, scratch: Scrat
     bytesOf(out, count),
     4,
     exactStatistics(rows - count, signed, any ? int32Bytes(min) : undefined, any ? int32Bytes(max) : undefined),
+  );
+}
+
+function encodeDouble(column: ParquetColumn, values: ColumnValues, scratch: Scratch): PlainColumn {
+  const rows = values.length;
+  const levels = column.nullable ? scratch.uint8("levels", rows) : null;
+  const out = new Float64Array(rows);
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  let count = 0;
+  for (let i = 0; i < rows; i++) {
+    const value = values[i];
+    if (value === null && levels !== null) {
+      levels[i] = 0;
+      continue;
+    }
+    if (typeof value !== "number") throw invalid(column, i, value, "a number");
+    out[count++] = value;
+    if (levels !== null) levels[i] = 1;
+    // NaN has no place in an order: parquet-rs leaves it out of the bounds too.
+    if (value < min) min = value;
+    if (value > max) max = value;
+  }
+  const bounded = min <= max;
+  const doubleBytes = (value: number) => new Uint8Array(Float64Array.of(value).buffer);
+  return plainColumn(
+    rows,
+    count,
+    levels,
+    new Uint8Array(out.buffer, 0, count * 8),
+    8,
+    exactStatistics(rows - count, true, bounded ? doubleBytes(min) : undefined, bounded ? doubleBytes(max) : undefined),
   );
 }
 

@@ -133,6 +133,35 @@ describe("writing files", () => {
     expect(stats[0]).toEqual({ lo: "-999999999999999999.99", hi: "999999999999999999.99", nulls: "1" });
   });
 
+
+  it("writes the types derived tables add: Int64 (counts), Float64 (averages) and Decimal256", async () => {
+    const fields: ArrowFieldSpec[] = [
+      { name: "n", type: "Int64", nullable: false },
+      { name: "avg", type: "Float64", nullable: true },
+      { name: "big", type: { Decimal256: [76, 0] }, nullable: true },
+    ];
+    const big = 10n ** 75n + 7n;
+    const { bytes } = await writeFileWith(fields, [[[-(1n << 63n), 5n, (1n << 63n) - 1n], [1.5, null, -0.25], [big, -big, null]]]);
+    const rows = await readParquetRows(bytes);
+    expect(rows.map((row) => [row.n, row.avg, row.big])).toEqual([
+      [-(1n << 63n), 1.5, big],
+      [5n, null, -big],
+      [(1n << 63n) - 1n, -0.25, null],
+    ]);
+    const file = await toFile(bytes);
+    // DuckDB's decimals stop at 38 digits: it reads wider ones as DOUBLE.
+    expect(await duck.query(`SELECT n::VARCHAR AS n, avg, big FROM read_parquet(${file})`)).toEqual([
+      { n: "-9223372036854775808", avg: 1.5, big: Number(big) },
+      { n: "5", avg: null, big: -Number(big) },
+      { n: "9223372036854775807", avg: -0.25, big: null },
+    ]);
+    const stats = await duck.query(`SELECT stats_min_value AS lo, stats_max_value AS hi FROM parquet_metadata(${file}) ORDER BY column_id`);
+    expect(stats.slice(0, 2)).toEqual([
+      { lo: "-9223372036854775808", hi: "9223372036854775807" },
+      { lo: "-0.25", hi: "1.5" },
+    ]);
+    await expect(writeFileWith([{ name: "f", type: "Float64", nullable: false }], [[[1n as unknown as number]]])).rejects.toThrow(ColumnValueError);
+  });
   it("writes Utf8 columns as UTF-8 strings: BYTE_ARRAY annotated STRING, bytewise statistics", async () => {
     const fields: ArrowFieldSpec[] = [
       { name: "version", type: "Utf8", nullable: true },
@@ -308,7 +337,7 @@ describe("bad input", () => {
   });
 
   it.each([
-    [{ name: "x", type: "Float64", nullable: false }],
+    [{ name: "x", type: "Float32", nullable: false }],
     [{ name: "x", type: "LargeUtf8", nullable: true }],
     [{ name: "x", type: { Decimal128: [10, 2] }, nullable: false }],
     [{ name: "x", type: { Timestamp: ["Microsecond", "+00:00"] }, nullable: false }],
