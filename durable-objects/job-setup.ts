@@ -5,6 +5,7 @@ import type { JobSettings } from "../src/domain/job-settings";
 import { parseManifest } from "../src/domain/manifest/parse";
 import type { Db } from "../src/store/db";
 import { listJobLocations } from "../src/store/scheduling";
+import { pinDependencies } from "../src/store/dependency-pins";
 import { getJob } from "../src/store/jobs";
 import { readManifestObject } from "../src/store/manifests";
 import type { RunnerJob } from "./runner-storage";
@@ -36,7 +37,10 @@ export async function loadJobSetup(db: Db, bucket: R2Bucket, jobId: number, sett
   const manifest = parsed.manifest;
   const kind = datasetKind(manifest.kind);
   if (kind.cannotRun !== null) return fail(kind.cannotRun);
-  const chain = kind.chain(manifest);
+  // Pinned once: every step and probe of the job reads the manifests its dependencies name now.
+  const pinned = await pinDependencies(db, bucket, kind.dependencies(manifest));
+  if (!pinned.ok) return fail(pinned.reason);
+  const chain = kind.chain(manifest, Object.fromEntries(Object.entries(pinned.datasets).map(([alias, dataset]) => [alias, dataset.chain])));
   const locations = await listJobLocations(db, jobId);
   return {
     ok: true,
@@ -47,6 +51,7 @@ export async function loadJobSetup(db: Db, bucket: R2Bucket, jobId: number, sett
       datasetKind: manifest.kind,
       kindTables: kind.tables(manifest),
       provider: null,
+      dependencies: Object.fromEntries(Object.entries(pinned.datasets).map(([alias, dataset]) => [alias, dataset.pin])),
       network: chain.network,
       startBlock: chain.startBlock,
       finalizedOnly: chain.finalizedOnly,

@@ -4,7 +4,7 @@ import { logLine } from "../src/domain/log-line";
 import { recordChainHead } from "../src/store/chain-heads";
 import { appendJobEvent } from "../src/store/job-events";
 import type { ProbeContext, ProbeResult, StepFailure, StepMessage } from "../src/domain/step-protocol";
-import { type ReportOutcome, type RunnerContext, isActive } from "./runner-context";
+import { type ReportOutcome, type RunnerContext, isActive, sourceContext } from "./runner-context";
 import type { RunnerJob, RunnerState } from "./runner-storage";
 import { HEAD_POLL_MS, PROBE_LEASE_MS, retryDelay } from "./runner-timing";
 import { checkForReorg, tipEnds } from "./tip-check";
@@ -34,10 +34,7 @@ export async function sendProbe(runner: RunnerContext, job: RunnerJob, state: Ru
 export function onProbeClaim(job: RunnerJob, state: RunnerState, lease: string): ProbeContext | null {
   if (state.probe?.lease !== lease || !isActive(state.status)) return null;
   return {
-    jobId: job.jobId,
-    datasetKind: job.datasetKind,
-    provider: job.provider,
-    network: job.network,
+    ...sourceContext(job),
     finalizedOnly: job.finalizedOnly,
     blocks: state.probe.blocks,
   };

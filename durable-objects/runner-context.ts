@@ -1,7 +1,8 @@
 /** What the parts of a JobRunner share, so each can live in a module of its own. */
 import type { JobStatus } from "../src/domain/job";
+import type { StepSourceContext } from "../src/domain/step-protocol";
+import type { RunnerJob, RunnerStorage } from "./runner-storage";
 import type { Db } from "../src/store/db";
-import type { RunnerStorage } from "./runner-storage";
 
 /**
  * The bindings and vars a JobRunner uses, as wrangler.toml declares them for
@@ -35,4 +36,17 @@ export type ReportOutcome = "refused" | "recorded" | "failedJob";
 /** Claims, retries and probes are for a RUNNING job only; a stopping one just lets claimed steps finish. */
 export function isActive(status: JobStatus): boolean {
   return status === "RUNNING";
+}
+
+/** Where the job's steps and probes read their blocks from, as the consumers are told. */
+export function sourceContext(job: RunnerJob): StepSourceContext {
+  return {
+    jobId: job.jobId,
+    manifestHash: job.manifestHash,
+    datasetKind: job.datasetKind,
+    provider: job.provider,
+    dependencies: job.dependencies ?? {},
+    network: job.network,
+    startBlock: job.startBlock,
+  };
 }

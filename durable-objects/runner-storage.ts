@@ -9,7 +9,7 @@ import type { KindTable } from "../src/domain/dataset-kinds/kind-definition";
 import type { EndBlock } from "../src/domain/end-block";
 import type { JobStatus } from "../src/domain/job";
 import type { DatasetKind } from "../src/domain/manifest/kinds";
-import type { JobProvider, SourceHints } from "../src/domain/step-protocol";
+import type { JobProvider, PinnedDependency, SourceHints } from "../src/domain/step-protocol";
 import type { JobLocation } from "../src/store/scheduling";
 
 /** Fixed facts about the job, read once from D1 and R2 when it starts. */
@@ -27,6 +27,11 @@ export interface RunnerJob {
    * job's life even if the registration changes. Null until then.
    */
   provider: JobProvider | null;
+  /**
+   * The datasets the job reads instead of a provider, by alias, each pinned to a manifest when the job
+   * started (a derived dataset's dependencies); empty for a raw kind. Absent in jobs saved before it existed.
+   */
+  dependencies?: Record<string, PinnedDependency>;
   network: string;
   startBlock: number;
   finalizedOnly: boolean;

@@ -6,7 +6,7 @@ import type { StepContext, StepFailure, StepMessage, StepResult, StepTable } fro
 import { logLine } from "../src/domain/log-line";
 import { appendJobEvent } from "../src/store/job-events";
 import { heartbeat, recordFiles } from "./progress-mirror";
-import { type ReportOutcome, type RunnerContext, isActive } from "./runner-context";
+import { type ReportOutcome, type RunnerContext, isActive, sourceContext } from "./runner-context";
 import type { RunnerJob, RunnerState, RunnerStorage } from "./runner-storage";
 import { QUEUE_LEASE_MS, RUN_LEASE_MS, retryDelay } from "./runner-timing";
 import { failJob } from "./transitions";
@@ -56,14 +56,11 @@ export async function onStepClaim(
   await appendJobEvent(runner.db, job.jobId, { kind: "step_started", detail: { range: step.range, attempt: step.attempt } });
   await heartbeat(runner, state);
   return {
-    jobId: job.jobId,
+    ...sourceContext(job),
     stepId,
     attempt: step.attempt,
     range: step.range,
-    datasetKind: job.datasetKind,
-    provider: job.provider,
     kindTables: job.kindTables,
-    network: job.network,
     finalizedOnly: job.finalizedOnly,
     verify: job.verify,
     tables: stepTables(runner.storage, job, state, step.range),

@@ -2,7 +2,8 @@ import { JobRunner, jobRunnerStub, stepCoordinator } from "../durable-objects/jo
 import { createApp } from "./api/app";
 import { runDueSchedules } from "./api/schedule-sweep";
 import { jobSettings } from "./domain/job-settings";
-import type { StepCoordinator, StepMessage } from "./domain/step-protocol";
+import type { ProbeContext, StepContext, StepCoordinator, StepMessage } from "./domain/step-protocol";
+import { derivedSource } from "./derive/derived-source";
 import { stepRequestBudget } from "./domain/rpc-tuning";
 import { workerMetadataFromVersion } from "./domain/worker";
 import { type Env, envVariables } from "./env";
@@ -41,13 +42,15 @@ export default {
   fetch: (request, env, ctx) => app.fetch(request, env, ctx),
 
   async queue(batch, env) {
+    const db = openDb(env.DB);
     const deps = {
-      db: openDb(env.DB),
+      db,
       bucket: env.BUCKET,
       variables: envVariables(env),
       worker: { nodeId: consumerNodeId(), metadata: workerMetadataFromVersion(env.VERSION) },
       coordinator: (jobId: number): StepCoordinator => stepCoordinator(env.JOB_RUNNER, jobId),
       requestBudget: stepRequestBudget(env.AMP_SUBREQUEST_LIMIT, batch.messages.length),
+      datasetSource: (context: ProbeContext | StepContext) => derivedSource(db, env.BUCKET, context),
     };
     // The steps of a batch run side by side: wrangler dev delivers one batch at a time, so this is
     // where `parallelism` becomes concurrency locally. A failure retries its own message only.

@@ -9,8 +9,9 @@ import { chooseWorker, LIVE_WORKER_MS, type WorkerSelector } from "../domain/wor
 import { type Db, openDb } from "../store/db";
 import { type ScheduleOutcome, scheduleJob } from "../store/scheduling";
 import { listLiveWorkerNodeIds } from "../store/workers";
-import { resolveDatasetRevision, revisionTables } from "./dataset-params";
+import { resolveDatasetRevision, revisionManifest, revisionTables } from "./dataset-params";
 import { ApiError } from "./errors";
+import { refuseNonIncremental } from "./valid-manifest";
 
 export interface RevisionDeploy {
   namespace: string;
@@ -49,6 +50,9 @@ export async function deployRevision(env: Env, deploy: RevisionDeploy): Promise<
   const { namespace, name } = deploy;
   const db = openDb(env.DB);
   const resolved = await resolveDatasetRevision(db, deploy);
+  // A manifest registered before its SQL was checked is refused here, before anything is written.
+  const manifest = await revisionManifest(env.BUCKET, resolved);
+  if (manifest) refuseNonIncremental(manifest);
   // Checked before anything is written: a misconfigured Worker schedules nothing.
   const settings = jobSettings(env);
   if (!settings.ok) throw new ApiError("SCHEDULER_ERROR", settings.reason);

@@ -87,7 +87,7 @@ const deployRoute = createRoute({
   },
   responses: {
     202: jsonContent(DeployResponseSchema, "Accepted: the job runs in the background"),
-    400: errorContent("Invalid path (INVALID_PATH) or body (INVALID_BODY), or no live worker matches `worker_id` (WORKER_NOT_AVAILABLE)"),
+    400: errorContent("Invalid path (INVALID_PATH) or body (INVALID_BODY), no live worker matches `worker_id` (WORKER_NOT_AVAILABLE), or a derived table cannot run incrementally (NON_INCREMENTAL_QUERY)"),
     404: errorContent("No such dataset or revision (DATASET_NOT_FOUND)"),
     ...writeRouteErrors,
     500: errorContent(

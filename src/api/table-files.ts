@@ -4,6 +4,7 @@ import { datasetKind, kindTables } from "../domain/dataset-kinds/registry";
 import { formatRevision } from "../domain/revision";
 import { openDb } from "../store/db";
 import { listChainFiles } from "../store/files";
+import { pinDependencies } from "../store/dependency-pins";
 import { findActiveLocation } from "../store/locations";
 import type { App } from "./app";
 import { DatasetTableParamsSchema, resolveDatasetRevision, revisionManifest } from "./dataset-params";
@@ -69,7 +70,10 @@ export function registerTableFileRoutes(app: App): void {
         throw new ApiError("TABLE_NOT_FOUND", `dataset ${namespace}/${name} has no table ${table}`);
       }
       const location = await findActiveLocation(db, resolved.hash, table);
-      const chain = location ? canonicalChain(await listChainFiles(db, location.id), datasetKind(manifest.kind).chain(manifest).startBlock) : [];
+      const kind = datasetKind(manifest.kind);
+      const pinned = await pinDependencies(db, c.env.BUCKET, kind.dependencies(manifest));
+      const chains = pinned.ok ? Object.fromEntries(Object.entries(pinned.datasets).map(([alias, dataset]) => [alias, dataset.chain])) : {};
+      const chain = location ? canonicalChain(await listChainFiles(db, location.id), kind.chain(manifest, chains).startBlock) : [];
       const origin = new URL(c.req.url).origin;
       return c.json(
         {

@@ -18,6 +18,8 @@ export type ErrorReason =
   | "block_invalid"
   | "chain_moved"
   | "batch_refused"
+  /** A derived step's dependency has not reached the blocks it needs (yet). */
+  | "dependency_not_synced"
   | "unexpected"
   // fatal
   | "invalid_provider"
@@ -25,7 +27,9 @@ export type ErrorReason =
   | "rpc_rejected"
   | "http_rejected"
   | "block_invalid_twice"
-  | "subrequest_budget";
+  | "subrequest_budget"
+  /** A derived table's SQL failed on its data (a function's error, a type the files cannot hold). */
+  | "query_failed";
 
 /** Reasons that are the provider's doing, as opposed to an unforeseen failure of our own. */
 export function isProviderError(reason: string): boolean {

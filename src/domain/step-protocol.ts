@@ -23,6 +23,31 @@ export interface JobProvider {
   readonly config: Readonly<Record<string, unknown>>;
 }
 
+/**
+ * A dataset a job reads instead of a provider (a derived dataset's
+ * dependency), pinned to the manifest its revision named when the job
+ * started, so every step reads the same one.
+ */
+export interface PinnedDependency {
+  readonly namespace: string;
+  readonly name: string;
+  readonly hash: string;
+}
+
+/** What a step or probe reads its blocks from: the job's provider, or the datasets its kind reads instead. */
+export interface StepSourceContext {
+  readonly jobId: number;
+  readonly manifestHash: string;
+  readonly datasetKind: DatasetKind;
+  /** The job's provider as registered; null for a kind that reads no provider. */
+  readonly provider: JobProvider | null;
+  /** The datasets the job reads by alias, pinned; empty for a kind that reads a provider. */
+  readonly dependencies: Readonly<Record<string, PinnedDependency>>;
+  readonly network: string;
+  /** The first block of the job. */
+  readonly startBlock: number;
+}
+
 export type StepMessage =
   | { readonly kind: "extract"; readonly jobId: number; readonly stepId: number; readonly lease: string }
   | { readonly kind: "probe"; readonly jobId: number; readonly lease: string };
@@ -46,17 +71,12 @@ export interface StepTable {
 }
 
 /** What a consumer needs to know to run one extract step. */
-export interface StepContext {
-  readonly jobId: number;
+export interface StepContext extends StepSourceContext {
   readonly stepId: number;
   readonly attempt: number;
   readonly range: BlockRange;
-  readonly datasetKind: DatasetKind;
-  /** The job's provider as registered; null for a kind that reads no provider. */
-  readonly provider: JobProvider | null;
   /** The tables of the job's kind, with the columns of their files. */
   readonly kindTables: readonly KindTable[];
-  readonly network: string;
   readonly finalizedOnly: boolean;
   /** Check each fetched block (header hash, transactions and receipts roots, logs bloom) before writing it. */
   readonly verify: boolean;
@@ -66,11 +86,7 @@ export interface StepContext {
 }
 
 /** What a consumer needs to know to run a probe. */
-export interface ProbeContext {
-  readonly jobId: number;
-  readonly datasetKind: DatasetKind;
-  readonly provider: JobProvider | null;
-  readonly network: string;
+export interface ProbeContext extends StepSourceContext {
   readonly finalizedOnly: boolean;
   /** Blocks whose hashes the runner wants, to check its files against the node. */
   readonly blocks: readonly number[];

@@ -6,6 +6,7 @@
  */
 import { classifyError, FatalError } from "../domain/errors";
 import type { VariableSource } from "../domain/provider";
+import { datasetKind } from "../domain/dataset-kinds/registry";
 import type { ProbeContext, StepContext, StepCoordinator, StepFile, StepMessage, StepResult } from "../domain/step-protocol";
 import { WORKER_HEARTBEAT_MS, type WorkerMetadata } from "../domain/worker";
 import type { Db } from "../store/db";
@@ -27,6 +28,11 @@ export interface ConsumerDeps {
   coordinator(jobId: number): StepCoordinator;
   /** HTTP requests each step may send to its provider (its share of the invocation's subrequests); null: no limit. */
   requestBudget: number | null;
+  /**
+   * The source of a kind that reads other datasets instead of a provider (derived): the derive layer's,
+   * handed in by src/index.ts, so this layer never imports the SQL engine.
+   */
+  datasetSource(context: ProbeContext | StepContext): BlockSource;
 }
 
 let registeredAt = 0;
@@ -44,8 +50,9 @@ async function heartbeat(deps: ConsumerDeps): Promise<void> {
   }
 }
 
-/** The source the job's runner chose for it. */
+/** The source the job's runner chose for it: its provider's client, or its dependencies for a kind that reads no provider. */
 function sourceFor(deps: ConsumerDeps, context: ProbeContext | StepContext): BlockSource {
+  if (datasetKind(context.datasetKind).providerKind === null) return deps.datasetSource(context);
   if (context.provider === null) throw new FatalError("invalid_provider", `job ${context.jobId} has no provider to read ${context.datasetKind} blocks from`);
   const hints = "sourceHints" in context ? context.sourceHints : null;
   return blockSourceFor(context.provider, deps.variables, { hints, requestBudget: deps.requestBudget });

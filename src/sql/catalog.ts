@@ -101,7 +101,8 @@ export class SqlCatalog {
     }
     const manifest = dataset.manifest;
     const network = manifest.kind === "manifest" ? (manifest.tables[table]?.network ?? "") : manifest.network;
-    const startBlock = manifest.kind === "manifest" ? 0 : manifest.start_block;
+    // A derived table starts where its own dependencies do, which its manifest does not say: any chain counts.
+    const startBlock = manifest.kind === "manifest" ? Number.MAX_SAFE_INTEGER : manifest.start_block;
     return { dataset, name: table, fields: found.fields, network, startBlock };
   }
 
@@ -116,6 +117,7 @@ export class SqlCatalog {
         key: file.key,
         size: file.size ?? (await this.bucket.head(file.key))?.size ?? 0,
         range: file.range,
+        hash: file.hash,
       })),
     );
   }

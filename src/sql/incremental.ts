@@ -6,7 +6,9 @@
  * is named, as the original names the plan node: Limit, Sort, Window,
  * Aggregate, Distinct, Join(<type>), StackedJoins.
  */
-import type { ExprNode, SelectStatement, Statement } from "squirreling";
+import { parseSql, type ExprNode, type SelectStatement, type Statement, type UserDefinedFunction } from "squirreling";
+import { rewriteSql } from "./sql-rewrite";
+import { EVM_FUNCTIONS } from "./udfs/evm-functions";
 
 function isBlockNumCall(node: ExprNode | undefined): boolean {
   return node?.type === "function" && node.funcName.toLowerCase() === "block_num" && node.args.length === 0;
@@ -75,4 +77,22 @@ export function nonIncrementalConstruct(statement: Statement): string | null {
     case "select":
       return selectConstruct(statement);
   }
+}
+
+/**
+ * The construct that makes a table's SQL non-incremental, from its text
+ * alone (registration needs no catalog for it), or null; SQL that does not
+ * parse is left to the checks that report parse errors.
+ */
+export function nonIncrementalSql(sql: string): string | null {
+  let statement: Statement;
+  try {
+    const rewritten = rewriteSql(sql.trim().replace(/;\s*$/, ""));
+    const names = [...Object.keys(EVM_FUNCTIONS), "block_num", ...rewritten.functions.map((fn) => fn.engineName)];
+    const functions: Record<string, UserDefinedFunction> = Object.fromEntries(names.map((name) => [name, { apply: () => null, arguments: { min: 0, max: 64 } }]));
+    statement = parseSql({ query: rewritten.sql, functions });
+  } catch {
+    return null;
+  }
+  return nonIncrementalConstruct(statement);
 }

@@ -23,6 +23,8 @@ export interface TableFile {
   key: string;
   size: number;
   range: BlockRange;
+  /** The hash of the range's end block, when the listing knows it. */
+  hash?: string;
 }
 
 export interface ParquetTableOptions {
@@ -32,6 +34,14 @@ export interface ParquetTableOptions {
   /** The rows a step may see: `_block_num` within it. Absent for ad hoc queries. */
   blocks?: BlockRange;
   budget: QueryBudget;
+  /** Rows in no file yet (a sibling table's, computed earlier in the same step), in engine form. */
+  pendingRows?: PendingRows;
+}
+
+/** Rows that replace the files' rows from block `from` on. */
+export interface PendingRows {
+  from: number;
+  rows: readonly Record<string, unknown>[];
 }
 
 /** Row groups a scan will read: which file, which group, how many bytes its needed columns take. */
@@ -144,7 +154,8 @@ export class ParquetTable implements AsyncDataSource {
   scan(options: ScanOptions): ScanResults {
     const columns = options.columns && options.columns.length > 0 ? options.columns : this.columns;
     // The step's range is enforced row by row: a row group straddles it.
-    const read = [...new Set(this.options.blocks ? ["_block_num", ...columns] : columns)];
+    const pendingFrom = this.options.pendingRows?.from;
+    const read = [...new Set(this.options.blocks || pendingFrom !== undefined ? ["_block_num", ...columns] : columns)];
     const blocks = this.options.blocks;
     const table = this;
     const where = options.where;
@@ -168,6 +179,7 @@ export class ParquetTable implements AsyncDataSource {
               const n = Number(blockNums[i]);
               if (n < blocks.start || n > blocks.end) continue;
             }
+            if (pendingFrom !== undefined && blockNums && Number(blockNums[i]) >= pendingFrom) continue;
             table.options.budget.chargeRows(1);
             const row: Record<string, unknown> = {};
             for (let c = 0; c < columns.length; c++) row[columns[c]!] = converted[c]![i];
@@ -175,6 +187,16 @@ export class ParquetTable implements AsyncDataSource {
             if (where !== undefined && context !== null && !(await evaluateExpr({ node: where, row: engineRow, rowIndex: i, context }))) continue;
             yield engineRow;
           }
+        }
+        const pending = table.options.pendingRows?.rows ?? [];
+        for (let i = 0; i < pending.length; i++) {
+          const row = pending[i]!;
+          const n = Number(row._block_num);
+          if (blocks && (n < blocks.start || n > blocks.end)) continue;
+          table.options.budget.chargeRows(1);
+          const engineRow = asyncRow(row as Parameters<typeof asyncRow>[0], columns);
+          if (where !== undefined && context !== null && !(await evaluateExpr({ node: where, row: engineRow, rowIndex: i, context }))) continue;
+          yield engineRow;
         }
       },
     };

@@ -8,7 +8,8 @@
 import { type AsyncDataSource, executePlan, parseSql, planSql, type QueryPlan, type SqlPrimitive, type Statement, type UserDefinedFunction } from "squirreling";
 import type { BlockRange } from "../domain/block-range";
 import type { CatalogTable, SqlCatalog } from "./catalog";
-import { ParquetTable } from "./parquet-table";
+import { propagateBlockNum } from "./block-num";
+import { type PendingRows, ParquetTable } from "./parquet-table";
 import { QueryBudget, QueryLimitError, type QueryLimits } from "./query-budget";
 import { SqlInputError, StorageError } from "./sql-errors";
 import { rewriteStructAccess, STRUCT_FIELD, structField } from "./struct-fields";
@@ -27,6 +28,10 @@ export interface QueryOptions {
   blocks?: BlockRange;
   /** Functions only some contexts have (`block_num()` in derived tables). */
   extraFunctions?: Record<string, SqlFunction>;
+  /** A derived table's SQL: every output row gets its `_block_num` (block-num.ts). */
+  derived?: boolean;
+  /** Rows of a table that are in no file yet (a sibling table computed earlier in the same step); they replace its files' rows from block `from` on. */
+  pendingRows?: (table: CatalogTable) => PendingRows | undefined;
 }
 
 export interface PreparedQuery {
@@ -113,6 +118,7 @@ export async function planQuery(sql: string, options: QueryOptions): Promise<Pla
     throw new SqlInputError("INVALID_PLAN", `projection contains a column alias starting with '_': ${underscored}`);
   }
   rewriteStructAccess(statement);
+  if (options.derived) propagateBlockNum(statement);
   const ctes = cteNames(statement);
   const unqualified = rewritten.bareTables.find((name) => !ctes.has(name));
   if (unqualified !== undefined) {
@@ -126,7 +132,8 @@ export async function planQuery(sql: string, options: QueryOptions): Promise<Pla
     const table = await options.catalog.table(ref.schema, ref.table);
     sources.set(ref.engineName, table);
     const files = await options.catalog.files(table);
-    tables[ref.engineName] = new ParquetTable({ bucket: options.bucket, fields: table.fields, files, blocks: options.blocks, budget });
+    const pendingRows = options.pendingRows?.(table);
+    tables[ref.engineName] = new ParquetTable({ bucket: options.bucket, fields: table.fields, files, blocks: options.blocks, budget, ...(pendingRows ? { pendingRows } : {}) });
     tableFields.set(ref.engineName, table.fields.map((field) => ({ ...field })));
   }
   const inferred = inferStatement(statement, { tables: tableFields, functions });

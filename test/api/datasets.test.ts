@@ -49,9 +49,9 @@ describe("POST /datasets", () => {
     expect(await registryState()).toEqual(before);
   });
 
-  it("registers a derived dataset whose SQL reads declared dependencies", async () => {
+  it("registers a derived dataset whose SQL reads declared dependency aliases", async () => {
     await register("_", "eth", rawManifest("mainnet"), "1.0.0");
-    const derived = derivedManifest('SELECT block_num FROM eth.blocks JOIN "_/eth@1.0.0".logs ON true', { eth: "_/eth@1.0.0" });
+    const derived = derivedManifest("SELECT blocks.block_num FROM chain.blocks JOIN chain.logs ON blocks.hash = logs.block_hash", { chain: "_/eth@1.0.0" });
     await register("_", "eth_derived", derived, "1.0.0");
     const info = await api("/datasets/_/eth_derived/versions/1.0.0");
     expect(await info.json()).toMatchObject({ kind: "manifest" });
@@ -95,6 +95,9 @@ describe("POST /datasets", () => {
       ["an unknown Arrow type", { ...valid, manifest: { kind: "firehose", network: "n", tables: { t: { network: "n", schema: { arrow: { fields: [{ name: "a", type: "Text", nullable: true }] } } } } } }, 400, "INVALID_MANIFEST"],
       ["a start_block above 2^53", { ...valid, manifest: { ...rawManifest(), start_block: 2 ** 60 } }, 400, "INVALID_MANIFEST"],
       ["an undeclared SQL dependency", { ...valid, manifest: derivedManifest("SELECT * FROM other.blocks", { eth: "_/eth@1.0.0" }) }, 400, "DEPENDENCY_VALIDATION_ERROR"],
+      ["a dataset reference instead of an alias", { ...valid, manifest: derivedManifest('SELECT * FROM "_/eth@1.0.0".blocks', { eth: "_/eth@1.0.0" }) }, 400, "DEPENDENCY_VALIDATION_ERROR"],
+      ["a non-incremental table (Aggregate)", { ...valid, manifest: derivedManifest("SELECT count(*) AS n FROM eth.blocks", { eth: "_/eth@1.0.0" }) }, 400, "NON_INCREMENTAL_QUERY"],
+      ["a non-incremental table (Sort)", { ...valid, manifest: derivedManifest("SELECT block_num FROM eth.blocks ORDER BY block_num", { eth: "_/eth@1.0.0" }) }, 400, "NON_INCREMENTAL_QUERY"],
       ["two SQL statements", { ...valid, manifest: derivedManifest("SELECT 1; SELECT 2", {}) }, 400, "DEPENDENCY_VALIDATION_ERROR"],
       ["SQL that does not parse", { ...valid, manifest: derivedManifest("SELEC nothing", {}) }, 400, "DEPENDENCY_VALIDATION_ERROR"],
       ["a malformed dependency reference", { ...valid, manifest: derivedManifest("SELECT 1", { eth: "eth@1.0.0" }) }, 400, "INVALID_MANIFEST"],

@@ -254,10 +254,11 @@ describe("SQL dependency validation", () => {
   const ok = (sql: string, deps?: Record<string, string>) => expect(failureCode(derived(sql, deps))).toBe("OK");
   const bad = (sql: string, deps?: Record<string, string>) => expect(failureCode(derived(sql, deps))).toBe("DEPENDENCY_VALIDATION_ERROR");
 
-  it("accepts qualified references to declared dependencies, by dataset name", () => {
+  it("accepts qualified references to declared dependency aliases and to self", () => {
     ok("SELECT block_num FROM eth.blocks");
     ok("SELECT b.block_num FROM eth.blocks b JOIN eth.logs l ON b.hash = l.block_hash");
-    ok("SELECT * FROM base.blocks UNION ALL SELECT * FROM eth.blocks", { a: "_/eth@1.0.0", b: "_/base@latest" });
+    ok("SELECT * FROM base.blocks UNION ALL SELECT * FROM eth.blocks", { eth: "_/eth@1.0.0", base: "_/base@latest" });
+    ok("SELECT * FROM self.sibling JOIN eth.blocks b ON true");
     ok("WITH x AS (SELECT * FROM eth.blocks) SELECT * FROM x");
     ok("SELECT * FROM (SELECT * FROM eth.blocks) s WHERE s.num IN (SELECT block_num FROM eth.logs)");
     ok("SELECT 1");
@@ -267,16 +268,17 @@ describe("SQL dependency validation", () => {
     ok("SELECT * FROM catalog.eth.blocks");
   });
 
-  it("compares with the dataset name, not the alias key", () => {
-    ok("SELECT * FROM eth_firehose.blocks", { whatever: "_/eth_firehose@0.0.0" });
-    bad("SELECT * FROM whatever.blocks", { whatever: "_/eth_firehose@0.0.0" });
+  it("compares with the alias key, not the dataset name (HEAD; fc27f54c compared names)", () => {
+    ok("SELECT * FROM whatever.blocks", { whatever: "_/eth_firehose@0.0.0" });
+    bad("SELECT * FROM eth_firehose.blocks", { whatever: "_/eth_firehose@0.0.0" });
   });
 
-  it("accepts quoted [namespace/]name[@revision] references when each given part matches", () => {
+  it("refuses dataset references as qualifiers: the alias pins what a table reads", () => {
     const deps = { eth: "edgeandnode/eth@1.0.0" };
-    ok('SELECT * FROM "edgeandnode/eth@1.0.0".blocks', deps);
-    ok('SELECT * FROM "edgeandnode/eth".blocks', deps);
-    ok('SELECT * FROM "eth@1.0.0".blocks', deps);
+    ok('SELECT * FROM "eth".blocks', deps);
+    bad('SELECT * FROM "edgeandnode/eth@1.0.0".blocks', deps);
+    bad('SELECT * FROM "edgeandnode/eth".blocks', deps);
+    bad('SELECT * FROM "eth@1.0.0".blocks', deps);
     bad('SELECT * FROM "other/eth@1.0.0".blocks', deps);
     bad('SELECT * FROM "edgeandnode/eth@2.0.0".blocks', deps);
     bad('SELECT * FROM "not a reference".blocks', deps);
@@ -291,10 +293,10 @@ describe("SQL dependency validation", () => {
     bad("SELECT * FROM eth.blocks", {});
   });
 
-  it("names the missing datasets", () => {
+  it("names the missing aliases", () => {
     const result = parseManifest(derived("SELECT * FROM zeta.t JOIN alpha.u ON true"));
     expect(result.ok).toBe(false);
-    if (!result.ok) expect(result.message).toContain("alpha, zeta");
+    if (!result.ok) expect(result.message).toContain("Dependency alias not found: 'alpha', 'zeta' referenced in table but not provided in dependencies");
   });
 
   it("needs exactly one statement that parses and is a query", () => {

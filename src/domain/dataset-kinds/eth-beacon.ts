@@ -1,5 +1,5 @@
 import type { ArrowDataType, ArrowField } from "../arrow";
-import { BLOCK_NUM_FIELD, type DatasetKindDefinition, type KindTable, rawChain } from "./kind-definition";
+import { BLOCK_NUM_FIELD, type DatasetKindDefinition, type KindTable, noDependencies, rawChain } from "./kind-definition";
 
 /**
  * The one table an eth-beacon dataset produces: one row per beacon slot,
@@ -34,6 +34,7 @@ export const ETH_BEACON_KIND: DatasetKindDefinition = {
   cannotRun: null,
   providerKind: "eth-beacon",
   chain: rawChain,
+  dependencies: noDependencies,
   // As in the original, the table comes from code whatever the manifest lists (its fixture even omits `_block_num`).
   tables: () => ETH_BEACON_KIND_TABLES,
 };

@@ -1,5 +1,5 @@
 import type { ArrowDataType, ArrowField } from "../arrow";
-import { BLOCK_NUM_FIELD, type DatasetKindDefinition, rawChain, type KindTable } from "./kind-definition";
+import { BLOCK_NUM_FIELD, type DatasetKindDefinition, rawChain, type KindTable, noDependencies } from "./kind-definition";
 
 /**
  * The tables an evm-rpc dataset produces, with exactly the columns, order,
@@ -97,5 +97,6 @@ export const EVM_RPC_KIND: DatasetKindDefinition = {
   providerKind: "evm-rpc",
   // The runtime's tables come from code, whatever the manifest lists (reference §2.2).
   chain: rawChain,
+  dependencies: noDependencies,
   tables: () => EVM_RPC_KIND_TABLES,
 };

@@ -1,4 +1,4 @@
-import { type DatasetKindDefinition, rawChain, manifestTables } from "./kind-definition";
+import { type DatasetKindDefinition, rawChain, manifestTables, noDependencies } from "./kind-definition";
 
 /**
  * Firehose serves blocks over native gRPC: HTTP/2 with trailers. A Worker's
@@ -12,5 +12,6 @@ export const FIREHOSE_KIND: DatasetKindDefinition = {
     "firehose datasets cannot be extracted from a Worker: Firehose is native gRPC (HTTP/2 with trailers), which a Worker's fetch() cannot speak",
   providerKind: "firehose",
   chain: rawChain,
+  dependencies: noDependencies,
   tables: manifestTables,
 };

@@ -6,6 +6,7 @@
 import type { ArrowField } from "../arrow";
 import type { Manifest } from "../manifest/kinds";
 import type { ProviderKind } from "../provider/types";
+import type { DatasetReference } from "../revision";
 
 /** Every file starts with it: the block number (or slot) the row belongs to. */
 export const BLOCK_NUM_FIELD: ArrowField = { name: "_block_num", type: "UInt64", nullable: false };
@@ -30,8 +31,15 @@ export interface DatasetKindDefinition {
   readonly providerKind: ProviderKind | null;
   /** The tables a job writes, in the order they are listed. */
   tables(manifest: Manifest): readonly KindTable[];
-  /** The network and block range start a job follows. */
-  chain(manifest: Manifest): KindChain;
+  /** The datasets a job reads instead of a provider, by alias; none for a raw kind. */
+  dependencies(manifest: Manifest): Readonly<Record<string, DatasetReference>>;
+  /** The network and block range start a job follows, given the chains of its dependencies (by alias). */
+  chain(manifest: Manifest, dependencies: Readonly<Record<string, KindChain>>): KindChain;
+}
+
+/** A raw manifest reads no other dataset. */
+export function noDependencies(): Readonly<Record<string, DatasetReference>> {
+  return {};
 }
 
 /** A raw manifest names its chain itself. */

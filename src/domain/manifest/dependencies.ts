@@ -1,14 +1,15 @@
 import sqlParser from "node-sql-parser/build/postgresql";
-import { parsePartialDatasetReference, partialReferenceMatches } from "../revision";
 import type { DerivedManifest } from "./kinds";
 
 /**
- * Dependency validation of derived manifests (reference §2.3): every table's
- * SQL is exactly one query, and every dataset it reads through a qualified
- * table reference (`schema.table` or `catalog.schema.table`) is a declared
- * dependency. The schema part names the dataset as `[namespace/]name[@revision]`
- * (quoted when it has `/` or `@`); it matches a dependency whose dataset name
- * is that name and whose namespace and revision equal the parts given.
+ * Dependency validation of derived manifests, as the original does it at HEAD
+ * (derived-datasets.md §1.4): every table's SQL is exactly one query, and
+ * every qualified table reference (`schema.table` or `catalog.schema.table`)
+ * names either `self` (a table of the same dataset) or a dependency by its
+ * alias, the key of `dependencies`. A dataset reference as the qualifier
+ * (`"_/eth_rpc@1.0.0".logs`), or a dataset name that is no alias, is refused:
+ * the alias pins what the table reads (src/store/dependency-pins.ts), unlike
+ * fc27f54c, which matched dataset names and then read `_/<name>@latest`.
  *
  * The PostgreSQL dialect of node-sql-parser stands in for DataFusion's parser.
  */
@@ -17,6 +18,8 @@ const { Parser } = sqlParser;
 const parser = new Parser();
 const PARSE_OPTIONS = { database: "postgresql" };
 const PLAIN_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** The qualifier of a dataset's own tables. */
+const SELF = "self";
 
 export type DependencyCheck = { ok: true } | { ok: false; message: string };
 
@@ -71,22 +74,18 @@ function tableSchemas(table: string, sql: string): { schemas: Set<string> } | { 
 }
 
 export function validateDependencies(manifest: DerivedManifest): DependencyCheck {
-  const dependencies = Object.values(manifest.dependencies);
+  const aliases = new Set(Object.keys(manifest.dependencies));
   const missing = new Set<string>();
   for (const [table, definition] of Object.entries(manifest.tables).sort(([a], [b]) => (a < b ? -1 : 1))) {
     const result = tableSchemas(table, definition.input.sql);
     if ("error" in result) return { ok: false, message: result.error };
-    for (const schema of result.schemas) {
-      const partial = parsePartialDatasetReference(schema);
-      const declared = partial !== null && dependencies.some((dependency) => partialReferenceMatches(partial, dependency));
-      if (!declared) missing.add(schema);
-    }
+    for (const schema of result.schemas) if (schema !== SELF && !aliases.has(schema)) missing.add(schema);
   }
   if (missing.size === 0) return { ok: true };
-  const declared = dependencies.map((d) => d.name).sort();
+  const declared = [...aliases].sort();
   return {
     ok: false,
-    message: `SQL reads datasets that are not declared dependencies: ${[...missing].sort().join(", ")} (declared: ${
+    message: `Dependency alias not found: ${[...missing].sort().map((alias) => `'${alias}'`).join(", ")} referenced in table but not provided in dependencies (declared: ${
       declared.length > 0 ? declared.join(", ") : "none"
     })`,
   };

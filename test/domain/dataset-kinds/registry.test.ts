@@ -38,7 +38,7 @@ describe("the dataset-kind registry", () => {
     expect(blocks).toHaveLength(23); // reference §5.1: _block_num and 22 more
     expect(blocks.slice(blocks.indexOf("difficulty"), blocks.indexOf("difficulty") + 3)).toEqual(["difficulty", "total_difficulty", "gas_limit"]);
     expect(datasetKind("evm-rpc").providerKind).toBe("evm-rpc");
-    expect(datasetKind("evm-rpc").chain(evmRpcManifest("anvil", { startBlock: 5, finalizedBlocksOnly: true }))).toEqual({
+    expect(datasetKind("evm-rpc").chain(evmRpcManifest("anvil", { startBlock: 5, finalizedBlocksOnly: true }), {})).toEqual({
       network: "anvil",
       startBlock: 5,
       finalizedOnly: true,
@@ -67,7 +67,7 @@ describe("the dataset-kind registry", () => {
       ["eth1_data_block_hash", { FixedSizeBinary: 32 }, true],
       ["graffiti", { FixedSizeBinary: 32 }, true],
     ]);
-    expect(datasetKind("eth-beacon").chain(raw("eth-beacon", beaconTables))).toEqual({ network: "mainnet", startBlock: 7, finalizedOnly: true });
+    expect(datasetKind("eth-beacon").chain(raw("eth-beacon", beaconTables), {})).toEqual({ network: "mainnet", startBlock: 7, finalizedOnly: true });
   });
 
   it("firehose cannot run and says why in terms of the protocol", () => {
@@ -87,6 +87,24 @@ describe("the dataset-kind registry", () => {
   });
 
   it("a raw kind follows its manifest's network and start", () => {
-    expect(datasetKind("firehose").chain(raw("firehose", beaconTables))).toEqual({ network: "mainnet", startBlock: 7, finalizedOnly: true });
+    expect(datasetKind("firehose").chain(raw("firehose", beaconTables), {})).toEqual({ network: "mainnet", startBlock: 7, finalizedOnly: true });
+    expect(datasetKind("evm-rpc").dependencies(raw("evm-rpc", {}))).toEqual({});
+  });
+
+  it("a derived dataset runs here, reads its dependencies, and starts where all of them have data", () => {
+    const derived: Manifest = {
+      kind: "manifest",
+      dependencies: { eth: { namespace: "_", name: "eth", revision: { kind: "version", version: "1.0.0" } } },
+      tables: { transfers: { input: { sql: "SELECT 1 FROM eth.logs" }, schema: { arrow: { fields: [] } }, network: "anvil" } },
+      functions: {},
+    };
+    const kind = datasetKind("manifest");
+    expect(kind.cannotRun).toBeNull();
+    expect(kind.providerKind).toBeNull();
+    expect(runnableKinds()).toContain("manifest");
+    expect(kind.dependencies(derived)).toEqual(derived.dependencies);
+    const chain = (startBlock: number) => ({ network: "anvil", startBlock, finalizedOnly: false });
+    expect(kind.chain(derived, { a: chain(5), b: chain(12) })).toEqual(chain(12));
+    expect(kind.chain({ ...derived, tables: {} }, { a: chain(3) })).toEqual(chain(3));
   });
 });
