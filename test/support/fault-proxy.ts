@@ -26,6 +26,8 @@ import { type Prng, prng } from "./prng";
 
 interface Scenario {
   mix: { settings: FaultMix; random: Prng; timeouts: number } | null;
+  /** Chooses the victims of injected "mixed" faults. */
+  mixedRandom?: Prng;
   mixed: Partial<Record<MixFault, number>>;
   requestFaults: RequestFault[];
   callFaults: CallFault[];
@@ -88,7 +90,9 @@ export async function startFaultProxy(upstreamUrl: string): Promise<FaultProxy> 
       const target = scenario(path[1]!);
       if (path[2] === "faults" && request.method === "POST") {
         for (const fault of JSON.parse(body) as Fault[]) {
-          if (fault.kind === "rpc-error" || fault.kind === "drop-last" || fault.kind === "wrong-block") target.callFaults.push({ ...fault });
+          if (fault.kind === "rpc-error" || fault.kind === "drop-last" || fault.kind === "wrong-block" || fault.kind === "null-result") {
+            target.callFaults.push({ ...fault });
+          }
           else target.requestFaults.push({ ...fault });
         }
         return json(response, 200, { ok: true });
@@ -134,10 +138,10 @@ export async function startFaultProxy(upstreamUrl: string): Promise<FaultProxy> 
       record.batch = Array.isArray(parsed);
       record.methods = (Array.isArray(parsed) ? parsed : parsed ? [parsed] : []).map((call) => String(call.method));
 
-      const mixed = parsed === null ? null : pickMixFault(s, parsed);
+      const mixed = parsed === null ? null : (takeMixedFault(s, record) ?? pickMixFault(s, parsed));
       if (mixed !== null && parsed !== null) {
-        record.mixed = mixed;
-        s.mixed[mixed] = (s.mixed[mixed] ?? 0) + 1;
+        record.mixed = mixed.fault;
+        s.mixed[mixed.fault] = (s.mixed[mixed.fault] ?? 0) + 1;
         return await answerMixFault(s, mixed, parsed, body, record, response);
       }
       if (await answeredByFault(s, record, response)) return;
@@ -171,7 +175,7 @@ export async function startFaultProxy(upstreamUrl: string): Promise<FaultProxy> 
   }
 
   /** The fault of the mix this request gets, or null (most requests, and every one outside a mix). */
-  function pickMixFault(s: Scenario, parsed: JsonRpcMessage | JsonRpcMessage[]): MixFault | null {
+  function pickMixFault(s: Scenario, parsed: JsonRpcMessage | JsonRpcMessage[]): ChosenMixFault | null {
     if (s.mix === null || !s.mix.random.chance(s.mix.settings.rate)) return null;
     const batch = Array.isArray(parsed) && parsed.length > 1;
     const candidates = MIX_FAULTS.filter(
@@ -179,12 +183,12 @@ export async function startFaultProxy(upstreamUrl: string): Promise<FaultProxy> 
     );
     const fault = s.mix.random.pick(candidates);
     if (fault === "timeout") s.mix.timeouts++;
-    return fault;
+    return { fault, random: s.mix.random, timeoutMs: s.mix.settings.timeoutMs };
   }
 
   async function answerMixFault(
     s: Scenario,
-    fault: MixFault,
+    { fault, random, timeoutMs }: ChosenMixFault,
     parsed: JsonRpcMessage | JsonRpcMessage[],
     body: string,
     record: RequestRecord,
@@ -202,7 +206,7 @@ export async function startFaultProxy(upstreamUrl: string): Promise<FaultProxy> 
         const code = fault === "rpc-32005" ? -32005 : -32603;
         const message = code === -32005 ? "limit exceeded" : "internal error";
         // One call of a batch fails, the others are answered.
-        const victim = s.mix!.random.int(0, calls.length - 1);
+        const victim = random.int(0, calls.length - 1);
         const answers = await forwardParsed(body);
         const list = Array.isArray(answers) ? answers : [answers];
         const target = list.find((entry) => entry.id === calls[victim]!.id);
@@ -241,7 +245,7 @@ export async function startFaultProxy(upstreamUrl: string): Promise<FaultProxy> 
         return send(200, "application/json", JSON.stringify(fault === "batch-fewer" ? answers.slice(0, -1) : answers.slice().reverse()));
       }
       case "timeout":
-        await new Promise((resolve) => setTimeout(resolve, s.mix!.settings.timeoutMs));
+        await new Promise((resolve) => setTimeout(resolve, timeoutMs));
         return send(200, "application/json", JSON.stringify(await forwardParsed(body)));
     }
   }
@@ -268,6 +272,8 @@ export async function startFaultProxy(upstreamUrl: string): Promise<FaultProxy> 
 
 /** Applies the scenario's next request fault; true when it answered (or dropped) the request itself. */
 async function answeredByFault(s: Scenario, record: RequestRecord, response: http.ServerResponse): Promise<boolean> {
+  // A "mixed" fault waits for a request it applies to (takeMixedFault).
+  if (s.requestFaults[0]?.kind === "mixed") return false;
   const fault = takeRequestFault(s);
   if (fault?.kind === "delay") await new Promise((resolve) => setTimeout(resolve, fault.ms));
   if (fault?.kind === "disconnect") {
@@ -306,6 +312,26 @@ async function answeredByFault(s: Scenario, record: RequestRecord, response: htt
   return false;
 }
 
+/** A fault of the mix chosen for one request: by the scenario's mix, or injected as a "mixed" request fault. */
+interface ChosenMixFault {
+  fault: MixFault;
+  random: Prng;
+  timeoutMs: number;
+}
+
+const DEFAULT_MIXED_TIMEOUT_MS = 31_000;
+
+/** The next request fault when it is a "mixed" one that applies to this request (its method, if it names one). */
+function takeMixedFault(s: Scenario, record: RequestRecord): ChosenMixFault | null {
+  const fault = s.requestFaults[0];
+  if (fault?.kind !== "mixed" || (fault.method !== undefined && record.methods[0] !== fault.method)) return null;
+  // A batch fault needs a batch: it waits for one.
+  if (fault.fault.startsWith("batch-") && record.methods.length < 2) return null;
+  takeRequestFault(s);
+  s.mixedRandom ??= prng(1);
+  return { fault: fault.fault, random: s.mixedRandom, timeoutMs: fault.timeoutMs ?? DEFAULT_MIXED_TIMEOUT_MS };
+}
+
 function takeRequestFault(s: Scenario): RequestFault | undefined {
   const fault = s.requestFaults[0];
   if (!fault) return undefined;
@@ -328,6 +354,8 @@ function applyCallFaults(s: Scenario, request: JsonRpcMessage | JsonRpcMessage[]
     if (fault.kind === "rpc-error") {
       delete target.result;
       target.error = { code: fault.code, message: fault.message };
+    } else if (fault.kind === "null-result") {
+      target.result = null;
     } else if (fault.kind === "wrong-block") {
       const block = target.result as { number?: string; hash?: string } | null;
       if (block?.number) block.number = `0x${(Number(block.number) + 1).toString(16)}`;

@@ -68,7 +68,12 @@ export type RequestFault =
    * A provider that counts every call of a batch against its rate: once `calls` calls arrived
    * within the last `perMs`, further requests get HTTP 429 until the window has room.
    */
-  | { kind: "call-rate"; calls: number; perMs: number; times: number };
+  | { kind: "call-rate"; calls: number; perMs: number; times: number }
+  /**
+   * One fault of the mix (below), on requests of `method` only (the first call of a batch) when given;
+   * other requests are forwarded and do not count. A "timeout" waits `timeoutMs` (default 31 s).
+   */
+  | { kind: "mixed"; fault: MixFault; times: number; method?: string; timeoutMs?: number };
 
 /**
  * A share of a scenario's requests, chosen by a seeded PRNG, gets one fault
@@ -108,7 +113,9 @@ export type CallFault =
   /** Replace the call's result by this JSON-RPC error. */
   | { kind: "rpc-error"; method: string; code: number; message: string; times: number }
   /** Drop the last element of the call's (array) result, e.g. one receipt of eth_getBlockReceipts. */
-  | { kind: "drop-last"; method: string; times: number };
+  | { kind: "drop-last"; method: string; times: number }
+  /** Answer the call with a null result, as a node that is behind does. */
+  | { kind: "null-result"; method: string; times: number };
 
 export type Fault = RequestFault | CallFault;
 

@@ -53,7 +53,8 @@ const DEFAULT_ADAPTIVE_CHUNK = 500;
  * or per transaction when the provider says so or the node does not know
  * eth_getBlockReceipts (then for the rest of this client's life). A block
  * whose data does not add up (reference §5.2 validation) is fetched once
- * more; failing again is fatal.
+ * more; failing again is fatal. A block or receipts the node answers null
+ * for are retryable: the node is behind.
  */
 export class EvmRpcClient implements BlockSource {
   private readonly transport: JsonRpcTransport;
@@ -123,9 +124,13 @@ export class EvmRpcClient implements BlockSource {
     const hashes = new Map<number, string>();
     blocks.forEach((block, i) => {
       if (block === null || block === undefined) return;
-      const hash = (block as { hash?: unknown }).hash;
+      const { hash, number } = block as { hash?: unknown; number?: unknown };
       if (typeof hash !== "string" || !/^0x[0-9a-fA-F]{64}$/.test(hash)) {
         throw new RetryableError("invalid_response", `block ${numbers[i]} came without a valid hash`);
+      }
+      // Another block's hash would pass for this one's: a false reorg, or a file named after the wrong block.
+      if (typeof number !== "string" || !/^0x[0-9a-fA-F]+$/.test(number) || Number(number) !== numbers[i]) {
+        throw new RetryableError("invalid_response", `block ${numbers[i]}: the node returned block ${String(number)}`);
       }
       hashes.set(numbers[i]!, hash.toLowerCase());
     });
@@ -209,7 +214,7 @@ export class EvmRpcClient implements BlockSource {
         this.receiptsPerTx = true;
       }
     }
-    return this.fetchReceiptsPerTx(blocks);
+    return this.fetchReceiptsPerTx(numbers, blocks);
   }
 
   private async fetchBlockReceipts(numbers: readonly number[], blocks: readonly unknown[]): Promise<unknown[][]> {
@@ -220,16 +225,16 @@ export class EvmRpcClient implements BlockSource {
     });
     const results = calls.length > 0 ? await this.transport.callAll(calls) : [];
     let next = 0;
-    return wanted.map((want) => {
+    return wanted.map((want, i) => {
       if (!want) return [];
       const receipts = results[next++];
-      // A null or non-array answer becomes a count mismatch, caught by validation.
-      if (!Array.isArray(receipts)) return [];
+      if (receipts === null || receipts === undefined) throw receiptsNotAvailable(numbers[i]!);
+      if (!Array.isArray(receipts)) throw new RetryableError("invalid_response", `the receipts of block ${numbers[i]} are not an array`);
       return receipts.slice().sort(byTransactionIndex);
     });
   }
 
-  private async fetchReceiptsPerTx(blocks: readonly unknown[]): Promise<unknown[][]> {
+  private async fetchReceiptsPerTx(numbers: readonly number[], blocks: readonly unknown[]): Promise<unknown[][]> {
     // Transactions without a hash get no call: the missing receipt fails validation.
     const hashes = blocks.map((block) =>
       transactionsOf(block)
@@ -239,9 +244,24 @@ export class EvmRpcClient implements BlockSource {
     const calls = hashes.flat().map((hash) => ({ method: "eth_getTransactionReceipt", params: [hash] }));
     const results = calls.length > 0 ? await this.transport.callAll(calls) : [];
     let next = 0;
-    // A null receipt (transaction unknown to the node) likewise.
-    return hashes.map((blockHashes) => blockHashes.map(() => results[next++]).filter((receipt) => receipt !== null));
+    return hashes.map((blockHashes, i) =>
+      blockHashes.map(() => {
+        const receipt = results[next++];
+        if (receipt === null || receipt === undefined) throw receiptsNotAvailable(numbers[i]!);
+        return receipt;
+      }),
+    );
   }
+}
+
+/**
+ * A node that has the block but answers null for its receipts is behind (a
+ * lagging node behind a load balancer): the step is tried again later, as for
+ * a block the node does not have. Taken as a block with no receipts, it would
+ * be refused twice in a row by a node lagging for a few seconds, and fail the job.
+ */
+function receiptsNotAvailable(block: number): RetryableError {
+  return new RetryableError("block_not_available", `the receipts of block ${block} are not available from the provider`);
 }
 
 /** A step's source options as this client's: the hints are what hints() returned in an earlier step. */

@@ -61,7 +61,8 @@ class FieldError extends Error {}
  * Appends the rows of one block to `columns` and returns the block's ref.
  * `receipts` must be in transaction order. On any inconsistency (number not
  * the one asked for, receipt count or hashes not matching the transactions,
- * a malformed or out-of-range field) it throws BlockInvalidError and leaves
+ * a receipt's transactionIndex not its position, a log not of its receipt's
+ * transaction, a malformed or out-of-range field) it throws BlockInvalidError and leaves
  * `columns` as they were.
  */
 export function appendBlockRows(columns: EvmRpcColumns, requested: number, block: unknown, receipts: readonly unknown[]): BlockRef {
@@ -131,9 +132,12 @@ function appendRows(columns: EvmRpcColumns, requested: number, blockValue: unkno
     if (!isAbsent(receipt.blockHash) && !sameHex(hashHex, receipt.blockHash)) {
       throw new BlockInvalidError(requested, `receipt of ${txHash} is from block ${String(receipt.blockHash)}, not ${hashHex}`);
     }
+    if (!isAbsent(receipt.transactionIndex) && smallQuantity(receipt, "transactionIndex") !== i) {
+      throw new BlockInvalidError(requested, `receipt of ${txHash} has transactionIndex ${String(receipt.transactionIndex)}, not ${i}`);
+    }
     if (!succeeded(receipt)) continue;
     appendTransaction(columns, tx, receipt, blockNum, hash, timestamp, successfulIndex++);
-    for (const log of array(receipt, "logs")) appendLog(columns, object(log, "log"), blockNum, hashHex, hash, timestamp);
+    for (const log of array(receipt, "logs")) appendLog(columns, object(log, "log"), blockNum, hashHex, hash, timestamp, txHash);
   }
   return { number: requested, hash: hashHex.toLowerCase(), parentHash: parentHashHex.toLowerCase() };
 }
@@ -229,8 +233,11 @@ function appendLog(
   blockHashHex: string,
   blockHash: Uint8Array,
   timestamp: bigint,
+  txHashHex: string,
 ): void {
   if (!sameHex(blockHashHex, log.blockHash)) throw new FieldError(`log blockHash ${String(log.blockHash)} is not the block's ${blockHashHex}`);
+  // tx_hash comes from the log itself: it must be its receipt's transaction.
+  if (!sameHex(txHashHex, log.transactionHash)) throw new FieldError(`a log of ${txHashHex} names transaction ${String(log.transactionHash)}`);
   if (u64(log, "blockNumber") !== blockNum) throw new FieldError(`log blockNumber ${String(log.blockNumber)} is not the block's`);
   const topics = array(log, "topics");
   if (topics.length > 4) throw new FieldError(`a log has ${topics.length} topics`);

@@ -232,6 +232,18 @@ describe("validation", () => {
     expect(invalid(third.block, third.receipts).message).toMatch(/log blockNumber/);
   });
 
+  it("each receipt's transactionIndex must be its transaction's position", () => {
+    const { block, receipts } = sample("logs");
+    receipts[1]!.transactionIndex = "0x4";
+    expect(invalid(block, receipts).message).toMatch(/has transactionIndex 0x4, not 1/);
+  });
+
+  it("each log must be of its receipt's transaction (the logs table takes tx_hash from the log)", () => {
+    const { block, receipts } = sample("logs");
+    receipts[2]!.logs[0].transactionHash = receipts[3]!.transactionHash;
+    expect(invalid(block, receipts).message).toMatch(/a log of 0x[0-9a-f]{64} names transaction/);
+  });
+
   it("hash comparisons ignore hex case", () => {
     const { block, receipts } = sample("logs");
     for (const receipt of receipts) receipt.transactionHash = receipt.transactionHash.toUpperCase().replace("0X", "0x");
