@@ -266,6 +266,10 @@ describe("SQL dependency validation", () => {
     ok("SELECT block_num FROM eth.blocks;");
     ok("SELECT * FROM ETH.blocks");
     ok("SELECT * FROM catalog.eth.blocks");
+    // DataFusion's hex literals, which the PostgreSQL dialect lacks; strings and comments holding them stay as they are.
+    ok("SELECT * FROM eth.logs WHERE address = 0xDEADbeef AND topic0 = X'ab01' AND data <> x'' -- 0x1 'x\nAND tx_hash = '0x12''0x'");
+    ok("SELECT \"0x\" FROM eth.logs /* X'1 */ WHERE address=0x1");
+    bad("SELECT * FROM other.logs WHERE address = 0x12");
   });
 
   it("compares with the alias key, not the dataset name (HEAD; fc27f54c compared names)", () => {

@@ -44,6 +44,8 @@ const TRANSFERS_SQL = `SELECT tx_hash, log_index, address, dec."from" AS sender,
         FROM eth.logs WHERE topic0 = evm_topic('${TRANSFER_EVENT}'))`;
 const TX_LOGS_SQL = `SELECT t.tx_hash, t."from" AS tx_from, t.to AS tx_to, l.log_index
   FROM eth.transactions t JOIN eth.logs l ON t.tx_hash = l.tx_hash`;
+/** A table reading its sibling (`self.`): it runs after `transfers` in each microbatch. */
+const FROM_FIRST_SQL = (sender: string) => `SELECT tx_hash, recipient, amount FROM self.transfers WHERE sender = X'${sender.slice(2)}'`;
 const PER_BLOCK_SQL = `SELECT block_num() AS bn, count(*) AS transfers FROM eth.logs WHERE topic0 = evm_topic('${TRANSFER_EVENT}') GROUP BY block_num()`;
 
 type Row = Record<string, unknown>;
@@ -120,7 +122,8 @@ describe("a derived dataset", () => {
     const raw = await setupDataset({ providerUrl: node.url });
     expect((await waitForJob(await deploy(raw, { end_block: head, parallelism: 2 }))).status).toBe("COMPLETED");
 
-    const derived = await registerDerived(raw, { transfers: TRANSFERS_SQL, tx_logs: TX_LOGS_SQL, per_block: PER_BLOCK_SQL });
+    // "a_sent" sorts before "transfers": the order comes from the self. reference, not the names.
+    const derived = await registerDerived(raw, { transfers: TRANSFERS_SQL, a_sent: FROM_FIRST_SQL(a), tx_logs: TX_LOGS_SQL, per_block: PER_BLOCK_SQL });
     const jobId = await deploy(derived, { end_block: "latest", parallelism: 2 });
     const job = await waitForJob(jobId);
     expect(job.status, JSON.stringify(await jobEvents(jobId))).toBe("COMPLETED");
@@ -130,6 +133,10 @@ describe("a derived dataset", () => {
     const byTx = (rows: Row[]) => [...rows].sort((x, y) => String(x.tx_hash).localeCompare(String(y.tx_hash)));
     expect(byTx(transfers.map(({ _block_num, tx_hash, address, sender, recipient, amount }) => ({ _block_num, tx_hash, address, sender, recipient, amount })))).toEqual(
       byTx(expectedTransfers(sent, token)),
+    );
+    const fromA = await query(`SELECT _block_num, tx_hash, recipient, amount FROM ${ref}.a_sent`);
+    expect(byTx(fromA)).toEqual(
+      byTx(sent.filter((t) => t.from === a).map((t) => ({ _block_num: t.block, tx_hash: hex(t.txHash), recipient: hex(t.to), amount: t.value.toString() }))),
     );
     const joined = await query(`SELECT * FROM ${ref}.tx_logs`);
     expect(byTx(joined.map(({ _block_num, tx_hash, tx_from, tx_to }) => ({ _block_num, tx_hash, tx_from, tx_to })))).toEqual(
@@ -149,7 +156,7 @@ describe("a derived dataset", () => {
       await expectChainOnNode(derived, location.table, node.url);
     }
     const progress = (await (await api(`${derived.base}/progress`)).json()) as { tables: { table_name: string; current_block: number }[] };
-    expect(progress.tables.map((t) => [t.table_name, t.current_block]).sort()).toEqual([["per_block", head], ["transfers", head], ["tx_logs", head]]);
+    expect(progress.tables.map((t) => [t.table_name, t.current_block]).sort()).toEqual([["a_sent", head], ["per_block", head], ["transfers", head], ["tx_logs", head]]);
 
     // Its output already reaches the end: a second bounded job completes without a step.
     const again = await deploy(derived, { end_block: head });

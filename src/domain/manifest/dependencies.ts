@@ -55,10 +55,49 @@ function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+const IDENTIFIER_PART = /[A-Za-z0-9_$]/;
+
+/**
+ * The SQL with DataFusion's hex literals (`0xab…`, `X'ab…'`), which the
+ * PostgreSQL dialect does not parse, as plain string literals: only their
+ * place in the grammar matters for this check. String literals, quoted
+ * identifiers and comments pass unchanged.
+ */
+function withHexAsStrings(sql: string): string {
+  let out = "";
+  let i = 0;
+  while (i < sql.length) {
+    const c = sql[i]!;
+    const wordBoundary = i === 0 || !IDENTIFIER_PART.test(sql[i - 1]!);
+    if (c === "'" || c === '"') {
+      let j = i + 1;
+      while (j < sql.length && !(sql[j] === c && sql[j + 1] !== c)) j += sql[j] === c ? 2 : 1;
+      out += sql.slice(i, j + 1);
+      i = j + 1;
+    } else if (sql.startsWith("--", i) || sql.startsWith("/*", i)) {
+      const end = sql.startsWith("--", i) ? sql.indexOf("\n", i) : sql.indexOf("*/", i) + 1;
+      const stop = end <= 0 ? sql.length : end + 1;
+      out += sql.slice(i, stop);
+      i = stop;
+    } else if (wordBoundary && (c === "x" || c === "X") && sql[i + 1] === "'") {
+      i++;
+    } else if (wordBoundary && c === "0" && (sql[i + 1] === "x" || sql[i + 1] === "X")) {
+      let j = i + 2;
+      while (j < sql.length && /[0-9a-fA-F]/.test(sql[j]!)) j++;
+      out += `'${sql.slice(i, j)}'`;
+      i = j;
+    } else {
+      out += c;
+      i++;
+    }
+  }
+  return out;
+}
+
 function tableSchemas(table: string, sql: string): { schemas: Set<string> } | { error: string } {
   let statements: unknown[];
   try {
-    const ast = parser.astify(sql, PARSE_OPTIONS);
+    const ast = parser.astify(withHexAsStrings(sql), PARSE_OPTIONS);
     statements = Array.isArray(ast) ? ast : [ast];
   } catch (error) {
     return { error: `table '${table}': invalid SQL: ${errorText(error)}` };
