@@ -181,6 +181,36 @@ describe("a derived dataset", () => {
     expect(await refused.json()).toMatchObject({ error_code: "DEPENDENCY_VALIDATION_ERROR", error_message: expect.stringContaining("'other'") });
   });
 
+  it("fails its job with the reason when a dependency is not registered or a table's SQL does not give its schema's columns", async () => {
+    const manifest = (dependency: string, fields: unknown[]) => ({
+      kind: "manifest",
+      dependencies: { eth: dependency },
+      tables: { t: { input: { sql: "SELECT block_num FROM eth.blocks" }, schema: { arrow: { fields } }, network: "nowhere" } },
+      functions: {},
+    });
+    const register = async (value: unknown): Promise<Dataset> => {
+      const name = uniqueName("derived");
+      const res = await postJson("/datasets", { namespace: "_", name, version: "1.0.0", manifest: value });
+      expect(res.status, await res.clone().text()).toBe(201);
+      return { namespace: "_", name, revision: "1.0.0", network: "nowhere", startBlock: 0, base: `/datasets/_/${name}/versions/1.0.0` };
+    };
+    const missing = await register(manifest("_/not_registered_anywhere@1.0.0", []));
+    const failed = await waitForJob(await deploy(missing, { end_block: 5 }));
+    expect(failed.status).toBe("FAILED");
+    expect(failed.failure_reason).toBe("dependency 'eth' (_/not_registered_anywhere@1.0.0) is not registered");
+
+    const node = await startFreshNode(harnessUrl, { seed: false });
+    cleanups.push(node.stop);
+    await rawRpc(node.url, "anvil_mine", ["0x3"]);
+    const raw = await setupDataset({ providerUrl: node.url });
+    expect((await waitForJob(await deploy(raw, { end_block: 3 }))).status).toBe("COMPLETED");
+    const wrongSchema = await register(manifest(`_/${raw.name}@1.0.0`, [{ name: "no_such_column", type: "UInt64", nullable: false }]));
+    const job = await waitForJob(await deploy(wrongSchema, { end_block: 3 }));
+    expect(job.status).toBe("FAILED");
+    expect(job.failure_reason).toMatch(/table t: its SQL gives no column 'no_such_column'/);
+    for (const location of await locationsOf(wrongSchema)) expect((await verifyLocationFiles(location)).files).toEqual([]);
+  });
+
   it("follows its dependency as a continuous job, and derives again what a reorg in the dependency replaced", async () => {
     const node = await startFreshNode(harnessUrl, { seed: false });
     cleanups.push(node.stop);
