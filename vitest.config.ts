@@ -87,6 +87,8 @@ export default defineConfig(async () => {
             ...TOKENS,
             AMP_STEP_SIZE: "10",
             AMP_STEP_MAX_ATTEMPTS: "4",
+            // A head read every 2 s rather than 10: each reorg settles after one, so the reorgs take a minute or two, not four.
+            AMP_HEAD_POLL_MS: "2000",
             CHAOS_STOPS_SEED: process.env.AMP_CHAOS_STOPS_SEED ?? "",
             CHAOS_REORGS_SEED: process.env.AMP_CHAOS_REORGS_SEED ?? "",
           },

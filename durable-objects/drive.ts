@@ -50,16 +50,16 @@ export async function drive(runner: RunnerContext, job: RunnerJob, state: Runner
       ...plan.steps.map((range) => ({ id: state.nextStepId++, range, attempt: 1 })),
     ], now);
   }
-  const probeAt = nextProbeAt(state);
+  const probeAt = nextProbeAt(job, state);
   if (probeAt !== null && probeAt <= now) await sendProbe(runner, job, state, now);
   await runner.storage.saveState(state);
-  await scheduleAlarm(runner, state, now);
+  await scheduleAlarm(runner, job, state, now);
 }
 
 /** Wakes the runner at the first step deadline or when the head is due, whichever comes first. */
-async function scheduleAlarm(runner: RunnerContext, state: RunnerState, now: number): Promise<void> {
+async function scheduleAlarm(runner: RunnerContext, job: RunnerJob, state: RunnerState, now: number): Promise<void> {
   const times = runner.storage.steps().map((step) => step.deadline);
-  const probeAt = nextProbeAt(state);
+  const probeAt = nextProbeAt(job, state);
   if (probeAt !== null) times.push(probeAt);
   if (times.length === 0) await runner.alarms.deleteAlarm();
   else await runner.alarms.setAlarm(Math.max(now, Math.min(...times)));

@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { isTerminal } from "../src/domain/job";
-import { DEFAULT_MAX_ATTEMPTS, DEFAULT_STEP_SIZE } from "../src/domain/job-settings";
+import { DEFAULT_HEAD_POLL_MS, DEFAULT_MAX_ATTEMPTS, DEFAULT_STEP_SIZE } from "../src/domain/job-settings";
 import type { ProbeContext, ProbeResult, StepContext, StepCoordinator, StepFailure, StepResult } from "../src/domain/step-protocol";
 import { openDb } from "../src/store/db";
 import { drive } from "./drive";
@@ -52,8 +52,13 @@ export class JobRunner extends DurableObject<RunnerEnv> implements StepCoordinat
   }
 
   /** Takes charge of a freshly scheduled job. Idempotent. */
-  start(jobId: number, stepSize: number = DEFAULT_STEP_SIZE, maxAttempts: number = DEFAULT_MAX_ATTEMPTS): Promise<void> {
-    return this.serial(() => startJob(this.runner, jobId, { stepSize, maxAttempts }));
+  start(
+    jobId: number,
+    stepSize: number = DEFAULT_STEP_SIZE,
+    maxAttempts: number = DEFAULT_MAX_ATTEMPTS,
+    headPollMs: number = DEFAULT_HEAD_POLL_MS,
+  ): Promise<void> {
+    return this.serial(() => startJob(this.runner, jobId, { stepSize, maxAttempts, headPollMs }));
   }
 
   /** `PUT /jobs/{id}/stop`: SCHEDULED or RUNNING → STOP_REQUESTED, then STOPPING and STOPPED as steps drain. */
@@ -74,10 +79,10 @@ export class JobRunner extends DurableObject<RunnerEnv> implements StepCoordinat
    * deploy died between its D1 batch and the call), which would otherwise
    * stay SCHEDULED and block every later deploy of its manifest.
    */
-  async poke(jobId?: number, stepSize?: number, maxAttempts?: number): Promise<void> {
+  async poke(jobId?: number, stepSize?: number, maxAttempts?: number, headPollMs?: number): Promise<void> {
     const state = await this.runner.storage.state();
     if (!state) {
-      if (jobId !== undefined) await this.start(jobId, stepSize, maxAttempts);
+      if (jobId !== undefined) await this.start(jobId, stepSize, maxAttempts, headPollMs);
     } else if (!isTerminal(state.status)) {
       // Re-armed at its own time (now if it has none), not only when missing: a local Durable Object keeps its
       // alarm's time across a `wrangler dev` restart but never runs it, and the job stalled.

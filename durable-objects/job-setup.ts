@@ -60,6 +60,7 @@ export async function loadJobSetup(db: Db, bucket: R2Bucket, jobId: number, sett
       parallelism: descriptor.job.maxWriters,
       stepSize: settings.stepSize,
       maxAttempts: settings.maxAttempts,
+      headPollMs: settings.headPollMs,
       locations,
     },
   };

@@ -6,7 +6,8 @@ import { appendJobEvent } from "../src/store/job-events";
 import type { ProbeContext, ProbeResult, StepFailure, StepMessage } from "../src/domain/step-protocol";
 import { type ReportOutcome, type RunnerContext, isActive, sourceContext } from "./runner-context";
 import type { RunnerJob, RunnerState } from "./runner-storage";
-import { HEAD_POLL_MS, PROBE_LEASE_MS, retryDelay } from "./runner-timing";
+import { DEFAULT_HEAD_POLL_MS } from "../src/domain/job-settings";
+import { PROBE_LEASE_MS, retryDelay } from "./runner-timing";
 import { checkForReorg, tipEnds } from "./tip-check";
 import { failJob } from "./transitions";
 
@@ -16,10 +17,10 @@ import { failJob } from "./transitions";
  * failed probe's backoff ends); null once a finite job's head has reached
  * its end. A probe in flight is sent again when its lease runs out.
  */
-export function nextProbeAt(state: RunnerState): number | null {
+export function nextProbeAt(job: RunnerJob, state: RunnerState): number | null {
   if (state.probe) return state.probe.deadline;
   if (typeof state.end === "number" && state.head !== null && state.head >= state.end) return null;
-  const due = state.headAt === 0 || state.tipBlocks.length > 0 ? 0 : state.headAt + HEAD_POLL_MS;
+  const due = state.headAt === 0 || state.tipBlocks.length > 0 ? 0 : state.headAt + (job.headPollMs ?? DEFAULT_HEAD_POLL_MS);
   return Math.max(due, state.probeNotBefore);
 }
 

@@ -42,6 +42,8 @@ export interface RunnerJob {
   stepSize: number;
   /** Tries of a failing step or probe before the job fails. */
   maxAttempts: number;
+  /** Milliseconds between head reads while the job waits for new blocks; absent in jobs started before it was a setting. */
+  headPollMs?: number;
   locations: JobLocation[];
 }
 

@@ -25,8 +25,6 @@ export const QUEUE_LEASE_MS = 60_000;
 export const RUN_LEASE_MS = 4 * WORKER_HEARTBEAT_MS + WORKER_HEARTBEAT_MS / 2;
 /** A probe not answered within this time is sent again. */
 export const PROBE_LEASE_MS = 60_000;
-/** How often a job that waits for new blocks reads the chain head. */
-export const HEAD_POLL_MS = 10_000;
 /** Backoff of a failing step or probe, validated here, when work is scheduled, not when it runs; the job sets the attempts. */
 const STEP_RETRY = retryOptions({ maxAttempts: DEFAULT_MAX_ATTEMPTS, baseDelayMs: 1_000, maxDelayMs: 60_000 });
 

@@ -18,6 +18,8 @@ export interface Env {
   AMP_STEP_SIZE?: string;
   /** Tries of a failing step or chain-head read before the job fails (default 10), checked when a job is scheduled. */
   AMP_STEP_MAX_ATTEMPTS?: string;
+  /** Milliseconds between head reads of a job waiting for new blocks (default 10000), checked when a job is scheduled. */
+  AMP_HEAD_POLL_MS?: string;
   /** Subrequests one invocation may make (default 10000, the paid plan's; a free plan sets 50), shared by the steps of a queue batch. */
   AMP_SUBREQUEST_LIMIT?: string;
   /** The UTC hour (0..23) from which the Cron trigger runs the day's garbage collection; unset: no daily run. */

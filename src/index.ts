@@ -33,7 +33,7 @@ async function reconcileJobs(env: Env): Promise<void> {
   const settings = jobSettings(env);
   for (const jobId of await listUnfinishedJobIds(openDb(env.DB))) {
     const runner = jobRunnerStub(env.JOB_RUNNER, jobId);
-    if (settings.ok) await runner.poke(jobId, settings.settings.stepSize, settings.settings.maxAttempts);
+    if (settings.ok) await runner.poke(jobId, settings.settings.stepSize, settings.settings.maxAttempts, settings.settings.headPollMs);
     else await runner.poke();
   }
 }

@@ -77,7 +77,7 @@ export async function deployRevision(env: Env, deploy: RevisionDeploy): Promise<
   });
   if (scheduled.outcome === "scheduled") {
     console.log(logLine("job_transition", { job_id: scheduled.jobId, dataset: `${namespace}/${name}`, to: "SCHEDULED", by: deploy.schedule ? "schedule" : "request" }));
-    await jobRunnerStub(env.JOB_RUNNER, scheduled.jobId).start(scheduled.jobId, settings.settings.stepSize, settings.settings.maxAttempts);
+    await jobRunnerStub(env.JOB_RUNNER, scheduled.jobId).start(scheduled.jobId, settings.settings.stepSize, settings.settings.maxAttempts, settings.settings.headPollMs);
   }
   return scheduled;
 }

@@ -12,17 +12,24 @@ export const MAX_STEP_SIZE = 1_000_000;
 export const DEFAULT_MAX_ATTEMPTS = 10;
 /** With backoff capped at a minute, a hundred tries already keep a broken job alive for well over an hour. */
 export const MAX_MAX_ATTEMPTS = 100;
+/** How often a job that waits for new blocks reads the chain head when `AMP_HEAD_POLL_MS` is not set: about a block time. */
+export const DEFAULT_HEAD_POLL_MS = 10_000;
+/** An hour: a job that polls less often than that is not following the head. */
+export const MAX_HEAD_POLL_MS = 3_600_000;
 
 export interface JobSettings {
   /** Blocks per extraction step. */
   readonly stepSize: number;
   /** Tries of a step or a chain-head read that fails with a retryable error, the first included, before the job fails. */
   readonly maxAttempts: number;
+  /** Milliseconds between two head reads of a job that waits for new blocks (a continuous one, or one whose end is ahead). */
+  readonly headPollMs: number;
 }
 
 export interface JobSettingVars {
   readonly AMP_STEP_SIZE?: string;
   readonly AMP_STEP_MAX_ATTEMPTS?: string;
+  readonly AMP_HEAD_POLL_MS?: string;
 }
 
 export type JobSettingsResult = { ok: true; settings: JobSettings } | { ok: false; reason: string };
@@ -38,11 +45,13 @@ function wholeNumberVar(name: string, value: string | undefined, fallback: numbe
   return { ok: true, value: Number(value) };
 }
 
-/** `AMP_STEP_SIZE` (default 1000 blocks) and `AMP_STEP_MAX_ATTEMPTS` (default 10), or the first one that is invalid. */
+/** `AMP_STEP_SIZE` (default 1000 blocks), `AMP_STEP_MAX_ATTEMPTS` (default 10) and `AMP_HEAD_POLL_MS` (default 10 s), or the first one that is invalid. */
 export function jobSettings(vars: JobSettingVars): JobSettingsResult {
   const stepSize = wholeNumberVar("AMP_STEP_SIZE", vars.AMP_STEP_SIZE, DEFAULT_STEP_SIZE, MAX_STEP_SIZE, "blocks");
   if (!stepSize.ok) return stepSize;
   const maxAttempts = wholeNumberVar("AMP_STEP_MAX_ATTEMPTS", vars.AMP_STEP_MAX_ATTEMPTS, DEFAULT_MAX_ATTEMPTS, MAX_MAX_ATTEMPTS, "attempts");
   if (!maxAttempts.ok) return maxAttempts;
-  return { ok: true, settings: { stepSize: stepSize.value, maxAttempts: maxAttempts.value } };
+  const headPollMs = wholeNumberVar("AMP_HEAD_POLL_MS", vars.AMP_HEAD_POLL_MS, DEFAULT_HEAD_POLL_MS, MAX_HEAD_POLL_MS, "milliseconds");
+  if (!headPollMs.ok) return headPollMs;
+  return { ok: true, settings: { stepSize: stepSize.value, maxAttempts: maxAttempts.value, headPollMs: headPollMs.value } };
 }

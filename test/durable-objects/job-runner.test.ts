@@ -2,7 +2,8 @@ import { env, runInDurableObject } from "cloudflare:test";
 import { eq } from "drizzle-orm";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import type { RunnerStep } from "../../durable-objects/runner-storage";
-import { HEAD_POLL_MS, PROBE_LEASE_MS, QUEUE_LEASE_MS, RUN_LEASE_MS } from "../../durable-objects/runner-timing";
+import { PROBE_LEASE_MS, QUEUE_LEASE_MS, RUN_LEASE_MS } from "../../durable-objects/runner-timing";
+import { DEFAULT_HEAD_POLL_MS } from "../../src/domain/job-settings";
 import { type BlockRange, normalize } from "../../src/domain/block-range";
 import { locationObjectPrefix } from "../../src/store/r2-layout";
 import { locationProgress } from "../../src/store/schema";
@@ -166,8 +167,8 @@ describe("a finite job", () => {
     ]);
     for (const step of await runnerSteps(stub)) await runStep(stub, jobId, step);
     expect((await runnerState(stub)).probe).toBeNull();
-    expect(await alarmAt(stub)).toBe(Date.now() + HEAD_POLL_MS);
-    advance(HEAD_POLL_MS);
+    expect(await alarmAt(stub)).toBe(Date.now() + DEFAULT_HEAD_POLL_MS);
+    advance(DEFAULT_HEAD_POLL_MS);
     await fireAlarm(stub);
     await answerProbe(stub, 40);
     expect((await runnerSteps(stub)).map((step) => step.range)).toEqual([
@@ -176,6 +177,18 @@ describe("a finite job", () => {
     ]);
     for (const step of await runnerSteps(stub)) await runStep(stub, jobId, step);
     expect(await jobStatus(jobId)).toBe("COMPLETED");
+  });
+
+  it("polls the head at the interval the job was started with (AMP_HEAD_POLL_MS at deploy)", async () => {
+    const { jobId, stub } = await schedule({ endBlock: block(29) });
+    await stub.start(jobId, 10, 10, 2_500);
+    await startRunning(stub, jobId, 9);
+    const [step] = await runnerSteps(stub);
+    await runStep(stub, jobId, step!);
+    expect(await alarmAt(stub)).toBe(Date.now() + 2_500);
+    advance(2_500);
+    await fireAlarm(stub);
+    expect((await runnerState(stub)).probe).not.toBeNull();
   });
 });
 
@@ -225,8 +238,8 @@ describe("end block resolution", () => {
     await fireAlarm(stub);
     await answerProbe(stub, null);
     expect((await runnerState(stub)).probe).toBeNull();
-    expect(await alarmAt(stub)).toBe(Date.now() + HEAD_POLL_MS);
-    advance(HEAD_POLL_MS);
+    expect(await alarmAt(stub)).toBe(Date.now() + DEFAULT_HEAD_POLL_MS);
+    advance(DEFAULT_HEAD_POLL_MS);
     await fireAlarm(stub);
     await answerProbe(stub, 3);
     expect((await runnerState(stub)).end).toBe(3);
@@ -575,7 +588,7 @@ describe("stop", () => {
     await startRunning(stub, jobId, 9);
     await runStep(stub, jobId, (await runnerSteps(stub))[0]!);
     expect(await runnerSteps(stub)).toEqual([]);
-    advance(HEAD_POLL_MS);
+    advance(DEFAULT_HEAD_POLL_MS);
     await fireAlarm(stub);
     expect((await runnerState(stub)).probe).not.toBeNull();
     await stub.requestStop(jobId);
@@ -598,14 +611,14 @@ describe("a continuous job", () => {
     // Before the poll interval nothing is asked.
     await fireAlarm(stub);
     expect((await runnerState(stub)).probe).toBeNull();
-    expect(await alarmAt(stub)).toBe(Date.now() + HEAD_POLL_MS);
+    expect(await alarmAt(stub)).toBe(Date.now() + DEFAULT_HEAD_POLL_MS);
 
-    advance(HEAD_POLL_MS);
+    advance(DEFAULT_HEAD_POLL_MS);
     await fireAlarm(stub);
     await answerProbe(stub, 14);
     expect(await runnerSteps(stub)).toEqual([]);
 
-    advance(HEAD_POLL_MS);
+    advance(DEFAULT_HEAD_POLL_MS);
     await fireAlarm(stub);
     await answerProbe(stub, 31);
     expect((await runnerSteps(stub)).map((step) => step.range)).toEqual([
@@ -662,7 +675,7 @@ describe("a continuous job", () => {
     const { jobId, stub } = await deploy({ endBlock: { kind: "continuous" }, parallelism: 2 });
     await startRunning(stub, jobId, 19);
     for (const step of await runnerSteps(stub)) await runStep(stub, jobId, step);
-    advance(HEAD_POLL_MS);
+    advance(DEFAULT_HEAD_POLL_MS);
     await fireAlarm(stub);
     await answerProbe(stub, 17);
     const state = await runnerState(stub);
@@ -670,7 +683,7 @@ describe("a continuous job", () => {
     expect(state.tipBlocks).toEqual([]);
     expect(await runnerSteps(stub)).toEqual([]);
     // Once it has caught up, the files check out and the new blocks are handed out.
-    advance(HEAD_POLL_MS);
+    advance(DEFAULT_HEAD_POLL_MS);
     await fireAlarm(stub);
     expect((await answerProbe(stub, 25)).blocks).toEqual([19]);
     expect((await runnerState(stub)).forced).toEqual([]);
@@ -685,7 +698,7 @@ describe("a continuous job", () => {
 
     // Blocks 15 and up were replaced: the node's hashes of 19 no longer match the files.
     const forked = chain("b", 15, mainChain);
-    advance(HEAD_POLL_MS);
+    advance(DEFAULT_HEAD_POLL_MS);
     await fireAlarm(stub);
     const first = await answerProbe(stub, 19, forked);
     expect(first.blocks).toEqual([19]);
@@ -705,7 +718,7 @@ describe("a continuous job", () => {
     for (const location of locations) expect(await progressOf(location.locationId)).toMatchObject({ startBlock: 0, currentBlock: 19, filesCount: 2 });
 
     // The repaired chain matches the node: the next check finds nothing to do.
-    advance(HEAD_POLL_MS);
+    advance(DEFAULT_HEAD_POLL_MS);
     await fireAlarm(stub);
     expect((await answerProbe(stub, 19, forked)).blocks).toEqual([19]);
     expect((await runnerState(stub)).forced).toEqual([]);
