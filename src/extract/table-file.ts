@@ -12,8 +12,22 @@ import { R2ObjectUpload } from "./r2-upload";
 
 /** Rows gathered before a row group is encoded. */
 const ROW_GROUP_ROWS = 100_000;
-/** Approximate bytes gathered before a row group is encoded, which bounds a step's memory. */
+/**
+ * Heap the gathered rows take, by estimate, before a row group is encoded:
+ * with the three tables of a step gathering at once, this is most of what a
+ * step holds besides its answers and uploads. Sparse chains never reach it
+ * in a step (one row group per file); at mainnet density a group is some
+ * 10,000 rows.
+ */
 const ROW_GROUP_BYTES = 8 * 1024 * 1024;
+/**
+ * Heap per value beyond its bytes, measured in V8 (Node 20): an array slot
+ * (8), a Uint8Array view object (96 more), a bigint (24 more). Values shared
+ * by the rows of a block are counted once per row, so this errs high.
+ */
+const SLOT_BYTES = 8;
+const VIEW_BYTES = SLOT_BYTES + 96;
+const BIGINT_BYTES = SLOT_BYTES + 24;
 
 export interface FileLocation {
   table: string;
@@ -52,6 +66,16 @@ function isBinary(field: ArrowField): boolean {
   return field.type === "Binary" || (typeof field.type === "object" && "FixedSizeBinary" in field.type);
 }
 
+/** bigint columns (see ColumnValue): 64-bit integers, timestamps, decimals. */
+function isBigInt(field: ArrowField): boolean {
+  return field.type === "UInt64" || field.type === "Int64" || (typeof field.type === "object" && ("Timestamp" in field.type || "Decimal128" in field.type));
+}
+
+/** Heap a row takes besides the bytes of its binary values. */
+function rowOverhead(fields: readonly ArrowField[]): number {
+  return fields.reduce((sum, field) => sum + (isBinary(field) ? VIEW_BYTES : isBigInt(field) ? BIGINT_BYTES : SLOT_BYTES), 0);
+}
+
 /** Byte size of the binary values in a run of rows, to cap row groups by memory as well as by rows. */
 function binaryBytes(columns: TableColumns, binaryColumns: readonly string[], from: number, to: number): number {
   let bytes = 0;
@@ -69,6 +93,7 @@ export class TableFile {
   private readonly writer: ParquetStreamWriter;
   private readonly upload: R2ObjectUpload;
   private readonly binaryColumns: string[];
+  private readonly rowBytes: number;
   private pending: TableColumns | null = null;
   private pendingRows = 0;
   private pendingBytes = 0;
@@ -91,6 +116,7 @@ export class TableFile {
     );
     this.writer = new ParquetStreamWriter({ fields: options.fields, sink: this.upload });
     this.binaryColumns = options.fields.filter(isBinary).map((field) => field.name);
+    this.rowBytes = rowOverhead(options.fields);
   }
 
   get table(): string {
@@ -133,7 +159,7 @@ export class TableFile {
       }
     }
     this.pendingRows += to - from;
-    this.pendingBytes += binaryBytes(columns, this.binaryColumns, from, to) + (to - from) * 64;
+    this.pendingBytes += binaryBytes(columns, this.binaryColumns, from, to) + (to - from) * this.rowBytes;
     if (this.pendingRows >= ROW_GROUP_ROWS || this.pendingBytes >= ROW_GROUP_BYTES) await this.flushRowGroup();
   }
 

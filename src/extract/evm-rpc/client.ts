@@ -1,12 +1,13 @@
 import { FatalError, RetryableError, retryOptions, type RetryOptions } from "../../domain/errors";
 import { toQuantity } from "../../domain/hex";
 import { sleep } from "../limits";
+import { chunkBlocksFor, chunksAheadFor, nextDensity, parseDensity } from "../../domain/chunk-sizing";
 import { minBatchForBudget, parseTuning, type RpcTuning } from "../../domain/rpc-tuning";
 import type { SourceHints } from "../../domain/step-protocol";
 import { providerLimits, type ProviderLimitSettings } from "../provider-http";
 import { RequestPacing } from "./pacing";
 import { emptyColumns, type EvmRpcColumns } from "./columns";
-import { JsonRpcTransport, MethodNotSupportedError, type RpcCall } from "./json-rpc";
+import { type AnswerTally, JsonRpcTransport, MethodNotSupportedError, type RpcCall } from "./json-rpc";
 import type { BlockRef, BlockSource, SourceChunk, SourceOptions } from "../block-source";
 import { appendBlockRows, BlockInvalidError } from "./rows";
 
@@ -24,10 +25,16 @@ export interface EvmRpcClientOptions {
   requestTimeoutMs?: number;
   /** Longest Retry-After waited out inside the client. Default 60 s. */
   maxRetryAfterMs?: number;
-  /** Blocks fetched and converted together. Default: rpc_batch_size * 10 when batched, 100 unbatched, 500 when the client finds the batch size. */
+  /**
+   * Blocks fetched and converted together, fixed. Default: sized by the bytes
+   * of the answers (src/domain/chunk-sizing.ts), at most rpc_batch_size * 10
+   * when batched, 100 unbatched, 500 when the client finds the batch size.
+   */
   chunkBlocks?: number;
   /** What earlier steps of the job learned about the provider (see learned()). */
   learned?: RpcTuning | null;
+  /** Answer bytes per block that earlier steps of the job measured (see hints()). */
+  bytesPerBlock?: number | null;
   /** HTTP requests the client may send at most; default no limit. */
   requestBudget?: number | null;
 }
@@ -42,6 +49,8 @@ interface FetchedChunk {
   numbers: number[];
   blocks: unknown[];
   receipts: unknown[][];
+  /** Bytes of the answers. */
+  bytes: number;
 }
 
 const DEFAULT_UNBATCHED_CHUNK = 100;
@@ -59,7 +68,15 @@ const DEFAULT_ADAPTIVE_CHUNK = 500;
 export class EvmRpcClient implements BlockSource {
   private readonly transport: JsonRpcTransport;
   private receiptsPerTx: boolean;
-  private readonly chunkBlocks: number;
+  /** Fixed blocks per chunk, or null: sized by the answers' bytes, up to maxChunkBlocks. */
+  private readonly fixedChunkBlocks: number | null;
+  private readonly maxChunkBlocks: number;
+  /** rpc_batch_size when set (1 for single calls), else 1. */
+  private readonly explicitBatchSize: number;
+  /** Answer bytes per block measured so far (this step's chunks and the job's earlier steps). */
+  private bytesPerBlock: number | null;
+  /** Bytes of answers fetched and not yet turned into rows. */
+  private heldAnswerBytes = 0;
   private readonly pacing: RequestPacing;
   private readonly requestBudget: number | null;
 
@@ -67,10 +84,13 @@ export class EvmRpcClient implements BlockSource {
     const limits = providerLimits(provider);
     const settings = validateSettings(provider);
     this.receiptsPerTx = settings.fetchReceiptsPerTx;
-    this.chunkBlocks =
+    this.fixedChunkBlocks = options.chunkBlocks ?? null;
+    this.maxChunkBlocks =
       options.chunkBlocks ??
       (settings.batchSize === null ? DEFAULT_ADAPTIVE_CHUNK : settings.batchSize > 1 ? settings.batchSize * 10 : DEFAULT_UNBATCHED_CHUNK);
-    if (!Number.isInteger(this.chunkBlocks) || this.chunkBlocks < 1) throw new RangeError(`chunkBlocks must be an integer >= 1`);
+    if (!Number.isInteger(this.maxChunkBlocks) || this.maxChunkBlocks < 1) throw new RangeError(`chunkBlocks must be an integer >= 1`);
+    this.bytesPerBlock = options.bytesPerBlock ?? null;
+    this.explicitBatchSize = Math.max(1, settings.batchSize ?? 1);
     this.pacing = new RequestPacing({
       batchSize: settings.batchSize,
       concurrency: provider.concurrent_request_limit ?? null,
@@ -93,9 +113,11 @@ export class EvmRpcClient implements BlockSource {
     return this.pacing.learned();
   }
 
+  /** What the job's next steps start from: the tuning found, and the answer bytes per block measured. */
   hints(): SourceHints | null {
     const tuning = this.learned();
-    return tuning === null ? null : { tuning };
+    const hints = { ...(tuning === null ? {} : { tuning }), ...(this.bytesPerBlock === null ? {} : { bytesPerBlock: Math.round(this.bytesPerBlock) }) };
+    return Object.keys(hints).length === 0 ? null : hints;
   }
 
   /** HTTP requests sent so far. */
@@ -138,38 +160,64 @@ export class EvmRpcClient implements BlockSource {
   }
 
   /**
-   * Blocks `start..=end` in chunks of consecutive blocks, in order. The
-   * requests for the next chunk go out before this one is turned into rows,
-   * so the node works on them while rows are built and the caller uses them.
+   * Blocks `start..=end` in chunks of consecutive blocks, in order. Chunks
+   * are sized by the bytes of the node's answers (about CHUNK_ANSWER_BYTES
+   * each at the density measured so far), and the requests of the next
+   * chunks (as many as fit AHEAD_ANSWER_BYTES) go out before this one is
+   * turned into rows, so the node works on them while rows are built and the
+   * caller uses them. A chunk's answers are let go once its rows are built.
    */
   async *blocks(start: number, end: number): AsyncGenerator<ExtractedChunk> {
     if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) {
       throw new RangeError(`invalid block range ${start}..=${end}`);
     }
+    // Requests of a chunk carry at most its blocks: a step within a small subrequest budget needs chunks of that many at least.
+    let minChunkBlocks = 1;
     if (this.requestBudget !== null) {
-      this.pacing.requireBatchOf(minBatchForBudget(end - start + 1, this.requestBudget - this.transport.requests));
+      minChunkBlocks = minBatchForBudget(end - start + 1, this.requestBudget - this.transport.requests);
+      this.pacing.requireBatchOf(minChunkBlocks);
     }
-    const chunkEnd = (from: number) => Math.min(end, from + this.chunkBlocks - 1);
-    let next: Promise<FetchedChunk> | null = this.fetchChunk(start, chunkEnd(start));
+    const ahead: Promise<FetchedChunk>[] = [];
+    let from = start;
+    const fetchAhead = () => {
+      const blocks =
+        this.fixedChunkBlocks ??
+        Math.min(this.maxChunkBlocks, Math.max(minChunkBlocks, chunkBlocksFor(this.bytesPerBlock, this.maxChunkBlocks, this.explicitBatchSize)));
+      const depth = this.fixedChunkBlocks === null ? chunksAheadFor(this.bytesPerBlock, blocks) : 1;
+      while (ahead.length < depth && from <= end) {
+        const last = Math.min(end, from + blocks - 1);
+        ahead.push(this.fetchChunk(from, last));
+        from = last + 1;
+      }
+    };
     try {
-      for (let from = start; next !== null; from += this.chunkBlocks) {
-        const current: FetchedChunk = await next;
-        const following = from + this.chunkBlocks;
-        next = following <= end ? this.fetchChunk(following, chunkEnd(following)) : null;
-        // Building rows is long synchronous work: let the next chunk's requests out first.
-        if (next !== null) await sleep(0);
-        yield await this.rowsOf(current);
+      fetchAhead();
+      while (ahead.length > 0) {
+        let current: FetchedChunk | null = await ahead.shift()!;
+        fetchAhead();
+        // Building rows is long synchronous work: let the next chunks' requests out first.
+        if (ahead.length > 0) await sleep(0);
+        const answerBytes = this.heldAnswerBytes;
+        const chunk = await this.rowsOf(current);
+        this.heldAnswerBytes -= current.bytes;
+        // Not held while the caller encodes the rows: the parsed answers can go.
+        current = null;
+        yield { ...chunk, answerBytes };
       }
     } finally {
-      // The caller stopped early: nobody awaits the prefetch, so its failure must not go unhandled.
-      next?.catch(() => undefined);
+      // The caller stopped early: nobody awaits the prefetches, so their failures must not go unhandled.
+      for (const pending of ahead) pending.catch(() => undefined);
     }
   }
 
   private async fetchChunk(first: number, last: number): Promise<FetchedChunk> {
     const numbers = Array.from({ length: last - first + 1 }, (_, i) => first + i);
-    const blocks = await this.fetchBlockObjects(numbers);
-    return { numbers, blocks, receipts: await this.fetchReceipts(numbers, blocks) };
+    const tally: AnswerTally = { bytes: 0 };
+    const blocks = await this.fetchBlockObjects(numbers, tally);
+    const receipts = await this.fetchReceipts(numbers, blocks, tally);
+    this.bytesPerBlock = nextDensity(this.bytesPerBlock, { blocks: numbers.length, bytes: tally.bytes });
+    this.heldAnswerBytes += tally.bytes;
+    return { numbers, blocks, receipts, bytes: tally.bytes };
   }
 
   private async rowsOf({ numbers, blocks, receipts }: FetchedChunk): Promise<ExtractedChunk> {
@@ -192,9 +240,10 @@ export class EvmRpcClient implements BlockSource {
   }
 
   /** Full blocks; a block the node does not have (yet) is retryable. */
-  private async fetchBlockObjects(numbers: readonly number[]): Promise<unknown[]> {
+  private async fetchBlockObjects(numbers: readonly number[], tally?: AnswerTally): Promise<unknown[]> {
     const blocks = await this.transport.callAll(
       numbers.map((number) => ({ method: "eth_getBlockByNumber", params: [toQuantity(number), true] })),
+      tally,
     );
     blocks.forEach((block, i) => {
       if (block === null || block === undefined) {
@@ -205,25 +254,25 @@ export class EvmRpcClient implements BlockSource {
   }
 
   /** Receipts per block, in transaction order; empty blocks cost no request. */
-  private async fetchReceipts(numbers: readonly number[], blocks: readonly unknown[]): Promise<unknown[][]> {
+  private async fetchReceipts(numbers: readonly number[], blocks: readonly unknown[], tally?: AnswerTally): Promise<unknown[][]> {
     if (!this.receiptsPerTx) {
       try {
-        return await this.fetchBlockReceipts(numbers, blocks);
+        return await this.fetchBlockReceipts(numbers, blocks, tally);
       } catch (error) {
         if (!(error instanceof MethodNotSupportedError && error.method === "eth_getBlockReceipts")) throw error;
         this.receiptsPerTx = true;
       }
     }
-    return this.fetchReceiptsPerTx(numbers, blocks);
+    return this.fetchReceiptsPerTx(numbers, blocks, tally);
   }
 
-  private async fetchBlockReceipts(numbers: readonly number[], blocks: readonly unknown[]): Promise<unknown[][]> {
+  private async fetchBlockReceipts(numbers: readonly number[], blocks: readonly unknown[], tally?: AnswerTally): Promise<unknown[][]> {
     const wanted = blocks.map((block) => transactionsOf(block).length > 0);
     const calls: RpcCall[] = [];
     numbers.forEach((number, i) => {
       if (wanted[i]) calls.push({ method: "eth_getBlockReceipts", params: [toQuantity(number)] });
     });
-    const results = calls.length > 0 ? await this.transport.callAll(calls) : [];
+    const results = calls.length > 0 ? await this.transport.callAll(calls, tally) : [];
     let next = 0;
     return wanted.map((want, i) => {
       if (!want) return [];
@@ -234,7 +283,7 @@ export class EvmRpcClient implements BlockSource {
     });
   }
 
-  private async fetchReceiptsPerTx(numbers: readonly number[], blocks: readonly unknown[]): Promise<unknown[][]> {
+  private async fetchReceiptsPerTx(numbers: readonly number[], blocks: readonly unknown[], tally?: AnswerTally): Promise<unknown[][]> {
     // Transactions without a hash get no call: the missing receipt fails validation.
     const hashes = blocks.map((block) =>
       transactionsOf(block)
@@ -242,7 +291,7 @@ export class EvmRpcClient implements BlockSource {
         .filter((hash): hash is string => typeof hash === "string"),
     );
     const calls = hashes.flat().map((hash) => ({ method: "eth_getTransactionReceipt", params: [hash] }));
-    const results = calls.length > 0 ? await this.transport.callAll(calls) : [];
+    const results = calls.length > 0 ? await this.transport.callAll(calls, tally) : [];
     let next = 0;
     return hashes.map((blockHashes, i) =>
       blockHashes.map(() => {
@@ -266,7 +315,7 @@ function receiptsNotAvailable(block: number): RetryableError {
 
 /** A step's source options as this client's: the hints are what hints() returned in an earlier step. */
 export function evmRpcSourceOptions(options: SourceOptions): EvmRpcClientOptions {
-  return { learned: parseTuning(options.hints?.tuning), requestBudget: options.requestBudget };
+  return { learned: parseTuning(options.hints?.tuning), bytesPerBlock: parseDensity(options.hints?.bytesPerBlock), requestBudget: options.requestBudget };
 }
 
 /** Rows of all the blocks in order; blocks that fail validation are left out and reported. */

@@ -19,6 +19,11 @@ export interface RpcCall {
   params: readonly unknown[];
 }
 
+/** Adds up the bytes of the answers a group of calls got (retries included): how dense the blocks are. */
+export interface AnswerTally {
+  bytes: number;
+}
+
 /** The node does not implement `method` (JSON-RPC -32601 and its variants). */
 export class MethodNotSupportedError extends FatalError {
   constructor(
@@ -75,23 +80,23 @@ export class JsonRpcTransport {
   }
 
   /** The results of `calls`, in order; batches are sent concurrently, within the limits. */
-  async callAll(calls: readonly RpcCall[]): Promise<unknown[]> {
+  async callAll(calls: readonly RpcCall[], tally?: AnswerTally): Promise<unknown[]> {
     const size = this.options.pacing.batchSize();
     const groups: RpcCall[][] = [];
     for (let i = 0; i < calls.length; i += size) groups.push(calls.slice(i, i + size));
-    const groupResults = await Promise.all(groups.map((group) => this.sendWithRetry(group)));
+    const groupResults = await Promise.all(groups.map((group) => this.sendWithRetry(group, tally)));
     return groupResults.flat();
   }
 
   /** Each attempt sends only the calls that have no result yet. */
-  private sendWithRetry(calls: readonly RpcCall[]): Promise<unknown[]> {
+  private sendWithRetry(calls: readonly RpcCall[], tally?: AnswerTally): Promise<unknown[]> {
     const results = new Array<unknown>(calls.length);
     let pending = calls.map((_, index) => index);
     return this.http.retrying(async () => {
-      const outcomes = await this.post(pending.map((index) => calls[index]!)).catch(async (error: unknown) => {
+      const outcomes = await this.post(pending.map((index) => calls[index]!), tally).catch(async (error: unknown) => {
         if (!(error instanceof BatchRefusedError)) throw error;
         // The pacing took a smaller batch size: the same calls in smaller batches, not a failed attempt.
-        const resent = await this.callAll(pending.map((index) => calls[index]!));
+        const resent = await this.callAll(pending.map((index) => calls[index]!), tally);
         return resent.map((result): Outcome => ({ result }));
       });
       const failed: number[] = [];
@@ -113,7 +118,7 @@ export class JsonRpcTransport {
     });
   }
 
-  private post(calls: readonly RpcCall[]): Promise<Outcome[]> {
+  private post(calls: readonly RpcCall[], tally?: AnswerTally): Promise<Outcome[]> {
     const ids = calls.map(() => this.nextId++);
     const requests = calls.map((call, i) => ({ jsonrpc: "2.0", id: ids[i], method: call.method, params: call.params }));
     const body = JSON.stringify(requests.length === 1 ? requests[0] : requests);
@@ -128,7 +133,7 @@ export class JsonRpcTransport {
     const started = Date.now();
     let outcome: AnswerOutcome = "ok";
     return this.http
-      .request(this.options.url, init, (response) => this.outcomesOf(response, ids))
+      .request(this.options.url, init, (response) => this.outcomesOf(response, ids, tally))
       .catch((error: unknown) => {
         outcome = answerOutcome(error);
         throw error;
@@ -136,7 +141,7 @@ export class JsonRpcTransport {
       .finally(() => pacing.observe({ outcome, calls: ids.length, latencyMs: Date.now() - started, at: Date.now() }));
   }
 
-  private async outcomesOf(response: Response, ids: readonly number[]): Promise<Outcome[]> {
+  private async outcomesOf(response: Response, ids: readonly number[], tally?: AnswerTally): Promise<Outcome[]> {
     const { status } = response;
     const host = this.http.host;
     const batch = ids.length > 1 && this.options.pacing.adaptiveBatches;
@@ -146,7 +151,10 @@ export class JsonRpcTransport {
     }
     let payload: unknown;
     try {
-      payload = await response.json();
+      // As text first: its length is the answer's size, which sizes the next chunks.
+      const text = await response.text();
+      if (tally) tally.bytes += text.length;
+      payload = JSON.parse(text);
     } catch (error) {
       if (!response.ok) throw new FatalError("http_rejected", `HTTP ${status} from ${host}`);
       if (isTimeout(error)) throw transportError(error, `reading the response of ${host}`);

@@ -86,7 +86,8 @@ describe("evm-rpc retries", () => {
   it("a transient JSON-RPC error inside a batch: only the failed call is sent again", async () => {
     const scenario = new FaultScenario(harnessUrl);
     await scenario.inject({ kind: "rpc-error", method: "eth_getBlockByNumber", code: -32000, message: "header not found", times: 1 });
-    expect(await drain(client(scenario, { rpc_batch_size: 10 }), 0, 9)).toBe(10);
+    // One chunk of the ten blocks: one batch of ten calls.
+    expect(await drain(client(scenario, { rpc_batch_size: 10 }, { ...FAST_RETRY, chunkBlocks: 10 }), 0, 9)).toBe(10);
     const blockRequests = (await scenario.log()).requests.filter((request) => request.methods[0] === "eth_getBlockByNumber");
     expect(blockRequests.map((request) => request.methods.length)).toEqual([10, 1]);
   });
