@@ -3,7 +3,8 @@
  * (`node scripts/dev.mjs`): it must boot (a Worker that throws at startup,
  * e.g. randomness at global scope, never answers /healthz), apply the D1
  * migrations, run with auth off, answer JSON errors, run its cron handler,
- * and stop without leaving a process or its persist directory behind.
+ * print the Worker's lines and not wrangler's per request, and stop without
+ * leaving a process or its persist directory behind.
  */
 import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -75,6 +76,15 @@ describe("wrangler dev (scripts/dev.mjs)", () => {
     expect(jobs.jobs.map((job) => job.id)).toEqual([lastRun!.job_id]);
     const events = (await server.request("GET", `/jobs/${lastRun!.job_id}/events`)).body as { events: { kind: string; detail: Record<string, unknown> }[] };
     expect(events.events[0]).toMatchObject({ kind: "scheduled", detail: { schedule: { name: "dev_sched", revision: "latest", due_at: new Date(due).toISOString() } } });
+  });
+
+  // After the tests above: POSTs, a PUT, /__scheduled and a job's queue messages, each of which wrangler logs.
+  it("is quiet: the Worker's own lines, none of wrangler's lines per request or per queue batch", () => {
+    const output = server.output();
+    expect(output).toContain('"event":"schedule_run"');
+    expect(output).toContain('"event":"job_transition"');
+    expect(output).not.toMatch(/^\[wrangler:info\] (GET|POST|PUT|DELETE) \//m);
+    expect(output).not.toMatch(/^\[wrangler:info\] QUEUE /m);
   });
 
   it("stops every process it started and removes its persist directory", async () => {
