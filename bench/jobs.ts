@@ -26,90 +26,19 @@
  * One line per chain in the issue's format closes the output.
  */
 import { DEFAULT_STEP_SIZE } from "../src/domain/job-settings";
-import { evmRpcManifest } from "../src/domain/manifest/evm-rpc";
-import { type DevServer, startDevServer } from "../test/support/dev-server";
-import { freePort } from "../test/support/local-process";
+import type { DevServer } from "../test/support/dev-server";
 import { type BenchChain, CHAIN_NAMES, type ChainName, startBenchChain } from "./chain";
+import { type JobRun, jobRun, networkTag as tag, withDevServer } from "./job-run";
 import { rawPoolFetch } from "./raw-fetch";
-import { connectWorkerdInspector, type WorkerdInspector } from "./workerd-inspector";
+import type { WorkerdInspector } from "./workerd-inspector";
 
 const runs = Number(option("runs") ?? 3);
 const chains = (option("chains")?.split(",") ?? CHAIN_NAMES) as ChainName[];
 const BATCHES = [1, 10, 50, 100];
 const CONCURRENCIES = [1, 2, 4, 8];
-const POLL_MS = 100;
-const JOB_TIMEOUT_MS = 15 * 60_000;
-const MB = 1024 * 1024;
 
 function option(name: string): string | undefined {
   return process.argv.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
-}
-
-interface JobRun {
-  seconds: number;
-  steps: number;
-  rows: number;
-  /** Largest `held_mb` of its steps' step_completed events. */
-  heldMb: number;
-  /** Heap high-water mark above the idle baseline, when sampled. */
-  heapPeakMb: number | null;
-}
-
-interface JobEvent {
-  kind: string;
-  detail: { rows?: number; held_mb?: number };
-  created_at: string;
-}
-
-async function expectStatus(server: DevServer, method: string, path: string, body: unknown, status: number): Promise<unknown> {
-  const answer = await server.request(method, path, body);
-  if (answer.status !== status) throw new Error(`${method} ${path}: ${answer.status} ${JSON.stringify(answer.body)}`);
-  return answer.body;
-}
-
-/**
- * Registers dataset `_/<network>` and times deploy -> COMPLETED. Tables are
- * stored per manifest, so each run needs a manifest of its own to start from
- * nothing: each names its own network, served by its own provider entry.
- */
-async function jobRun(server: DevServer, url: string, network: string, parallelism: number, heap: WorkerdInspector | null, endBlock = "latest"): Promise<JobRun> {
-  await expectStatus(server, "POST", "/providers", { name: network, kind: "evm-rpc", network, url }, 201);
-  const manifest = evmRpcManifest(network, { startBlock: 1 });
-  await expectStatus(server, "POST", "/datasets", { namespace: "_", name: network, version: "1.0.0", manifest }, 201);
-  const version = `/datasets/_/${network}/versions/1.0.0`;
-  const sampling = heap ? await heap.startSampling() : null;
-  let peakBytes: number | null = null;
-  const began = performance.now();
-  const { job_id: jobId } = (await expectStatus(server, "POST", `${version}/deploy`, { end_block: endBlock, parallelism }, 202)) as { job_id: number };
-  try {
-    for (;;) {
-      const job = (await expectStatus(server, "GET", `/jobs/${jobId}`, undefined, 200)) as { status: string; failure_reason?: string };
-      if (job.status === "COMPLETED") break;
-      const failure =
-        job.status === "FAILED" || job.status === "STOPPED"
-          ? `job ${jobId} ${job.status}: ${job.failure_reason ?? ""}`
-          : performance.now() - began > JOB_TIMEOUT_MS
-            ? `job ${jobId} still ${job.status} after ${JOB_TIMEOUT_MS / 1000} s`
-            : null;
-      if (failure !== null) {
-        const { events } = (await expectStatus(server, "GET", `/jobs/${jobId}/events?limit=1000`, undefined, 200)) as { events: JobEvent[] };
-        throw new Error(`${failure}; its last events:\n${events.slice(-8).map((event) => JSON.stringify(event)).join("\n")}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-    }
-  } finally {
-    peakBytes = sampling ? await sampling.stop() : null;
-  }
-  const seconds = (performance.now() - began) / 1000;
-  const { events } = (await expectStatus(server, "GET", `/jobs/${jobId}/events?limit=1000`, undefined, 200)) as { events: JobEvent[] };
-  const completed = events.filter((event) => event.kind === "step_completed");
-  return {
-    seconds,
-    steps: completed.length,
-    rows: completed.reduce((sum, event) => sum + (event.detail.rows ?? 0), 0),
-    heldMb: Math.max(0, ...completed.map((event) => event.detail.held_mb ?? 0)),
-    heapPeakMb: peakBytes === null ? null : peakBytes / MB,
-  };
 }
 
 interface Sweep {
@@ -151,13 +80,13 @@ async function benchChain(server: DevServer, heap: WorkerdInspector | null, name
         `${chain.logs} logs (${fixed(chain.logs / chain.head, 1)}/block); ${chain.loaded ? "loaded from its dump" : "seeded"} in ${fixed(chain.seedSeconds, 1)} s`,
     );
     // Untimed: compiles the code paths, opens connections, starts the isolates.
-    await jobRun(server, chain.url, `${tag(name)}_warm_up`, 1, null, String(Math.min(chain.head, 100)));
+    await jobRun(server, chain.url, `${tag(name)}_warm_up`, 1, { endBlock: String(Math.min(chain.head, 100)) });
     const sweep = await rawSweep(chain);
     const p1: JobRun[] = [];
     const p4: JobRun[] = [];
     for (let run = 1; run <= runs; run++) {
-      p1.push(await jobRun(server, chain.url, `${tag(name)}_p1_${run}`, 1, heap));
-      p4.push(await jobRun(server, chain.url, `${tag(name)}_p4_${run}`, 4, null));
+      p1.push(await jobRun(server, chain.url, `${tag(name)}_p1_${run}`, 1, { heap }));
+      p4.push(await jobRun(server, chain.url, `${tag(name)}_p4_${run}`, 4));
       const [one, four] = [p1.at(-1)!, p4.at(-1)!];
       console.log(
         `  run ${run}: p1 ${fixed(chain.head / one.seconds)} blocks/s (${fixed(one.seconds, 2)} s, ${one.steps} steps, ${one.rows} rows, ` +
@@ -180,36 +109,12 @@ async function benchChain(server: DevServer, heap: WorkerdInspector | null, name
   }
 }
 
-/** Network names are identifiers: no dashes. */
-const tag = (name: ChainName) => name.replace(/-/g, "_");
-
-async function main(): Promise<void> {
-  let server: DevServer | null = null;
-  let heap: WorkerdInspector | null = null;
-  const stopAll = async () => {
-    heap?.close();
-    await server?.stop();
-  };
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    process.once(signal, () => void stopAll().finally(() => process.exit(signal === "SIGINT" ? 130 : 143)));
-  }
-  try {
-    const inspectorPort = await freePort();
-    server = await startDevServer({ inspectorPort });
-    heap = await connectWorkerdInspector(inspectorPort);
-    console.log(
-      `bench:jobs anvil 1.4.4, wrangler dev on ${server.url}; providers registered without tuning fields; ` +
-        `deploy {"end_block": "latest"} at parallelism 1 and 4, step size ${DEFAULT_STEP_SIZE}; ${runs} runs (medians)`,
-    );
-    const lines: string[] = [];
-    for (const name of chains) lines.push(await benchChain(server, heap, name));
-    for (const line of lines) console.log(line);
-  } catch (error) {
-    if (server) console.error(`wrangler dev output:\n${server.output()}`);
-    throw error;
-  } finally {
-    await stopAll();
-  }
-}
-
-await main();
+await withDevServer(async (server, heap) => {
+  console.log(
+    `bench:jobs anvil 1.4.4, wrangler dev on ${server.url}; providers registered without tuning fields; ` +
+      `deploy {"end_block": "latest"} at parallelism 1 and 4, step size ${DEFAULT_STEP_SIZE}; ${runs} runs (medians)`,
+  );
+  const lines: string[] = [];
+  for (const name of chains) lines.push(await benchChain(server, heap, name));
+  return lines;
+});

@@ -14,7 +14,8 @@ export interface HeapSampling {
 
 export interface CpuProfileNode {
   id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  /** Where the function starts, 0-based, in the script at `url` (the bundle wrangler dev runs). */
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
   children?: number[];
 }
 
