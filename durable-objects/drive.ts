@@ -3,6 +3,7 @@ import { planJob } from "../src/domain/job-plan";
 import { prepare } from "./job-start";
 import { drain } from "./job-stop";
 import { nextProbeAt, sendProbe } from "./probes";
+import { extraWork } from "./partition-work";
 import { heartbeat } from "./progress-mirror";
 import type { RunnerContext } from "./runner-context";
 import type { RunnerJob, RunnerState } from "./runner-storage";
@@ -33,8 +34,8 @@ export async function drive(runner: RunnerContext, job: RunnerJob, state: Runner
       startBlock: job.startBlock,
       end: state.end,
       head: state.head,
-      tables: job.locations.map((location) => runner.storage.segments(location.locationId)),
-      forced: state.forced,
+      tables: job.locations.map((location) => runner.storage.table(location.locationId)),
+      ...extraWork(job, state),
       busy: busy.map((step) => step.range),
       stepSize: job.stepSize,
       parallelism: job.parallelism,

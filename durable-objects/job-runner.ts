@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import type { BlockRange } from "../src/domain/block-range";
 import { isTerminal } from "../src/domain/job";
 import { DEFAULT_HEAD_POLL_MS, DEFAULT_MAX_ATTEMPTS, DEFAULT_STEP_SIZE } from "../src/domain/job-settings";
 import type { ProbeContext, ProbeResult, StepContext, StepCoordinator, StepFailure, StepResult } from "../src/domain/step-protocol";
@@ -6,7 +7,9 @@ import { openDb } from "../src/store/db";
 import { drive } from "./drive";
 import { startJob } from "./job-start";
 import { type StopResult, stopStarted, stopUnstarted } from "./job-stop";
+import { addRebuild, refreshInvalidations } from "./partition-work";
 import { onProbeClaim, onProbeFailure, onProbeResult } from "./probes";
+import { saveProgress } from "./progress-mirror";
 import type { ReportOutcome, RunnerContext, RunnerEnv } from "./runner-context";
 import { type RunnerJob, type RunnerState, RunnerStorage } from "./runner-storage";
 import { onStepClaim, onStepFailure, onStepRenew, onStepResult } from "./step-handout";
@@ -88,6 +91,25 @@ export class JobRunner extends DurableObject<RunnerEnv> implements StepCoordinat
       // alarm's time across a `wrangler dev` restart but never runs it, and the job stalled.
       await this.ctx.storage.setAlarm((await this.ctx.storage.getAlarm()) ?? Date.now());
     }
+  }
+
+  /**
+   * `POST .../partitions/invalidate` and `.../rebuild`: the job's tables' invalidations changed in D1, and
+   * `rebuild` (possibly empty) are ranges to extract again. The runner reads the invalidations, saves its
+   * tables' progress without the invalidated files and takes the ranges on. False when the job is not
+   * SCHEDULED or RUNNING (or the runner holds none): it will not extract them, so the caller deploys a job that
+   * will.
+   */
+  takePartitions(rebuild: BlockRange[]): Promise<boolean> {
+    return this.withJob(false, async (job, state) => {
+      if (state.status !== "RUNNING" && state.status !== "SCHEDULED") return false;
+      for (const location of job.locations) await refreshInvalidations(this.runner, location.locationId);
+      addRebuild(state, rebuild);
+      await this.runner.storage.saveState(state);
+      if (state.status === "RUNNING") for (const location of job.locations) await saveProgress(this.runner, job, location.locationId);
+      await drive(this.runner, job, state);
+      return true;
+    });
   }
 
   override async alarm(): Promise<void> {

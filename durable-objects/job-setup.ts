@@ -62,6 +62,7 @@ export async function loadJobSetup(db: Db, bucket: R2Bucket, jobId: number, sett
       maxAttempts: settings.maxAttempts,
       headPollMs: settings.headPollMs,
       locations,
+      ...(descriptor.job.rebuild === undefined ? {} : { rebuildRanges: [...descriptor.job.rebuild] }),
     },
   };
 }

@@ -31,6 +31,7 @@ export async function startJob(runner: RunnerContext, jobId: number, settings: J
     probe: null,
     probeNotBefore: 0,
     forced: [],
+    rebuild: setup.job.rebuildRanges ?? [],
     tipHashes: {},
     tipBlocks: [],
     probeFailures: 0,

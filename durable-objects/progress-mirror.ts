@@ -5,6 +5,7 @@ import { jobNodeId } from "../src/store/jobs";
 import { saveLocationProgress } from "../src/store/location-progress";
 import { WORKER_HEARTBEAT_MS } from "../src/domain/worker";
 import { heartbeatWorker } from "../src/store/workers";
+import { refreshInvalidations } from "./partition-work";
 import type { RunnerContext } from "./runner-context";
 import type { RunnerJob, RunnerState } from "./runner-storage";
 
@@ -25,8 +26,11 @@ export async function recordFiles(runner: RunnerContext, job: RunnerJob, files: 
   for (const locationId of touched) await saveProgress(runner, job, locationId);
 }
 
+/** Saves a location's progress, with its invalidations read from D1 first. */
 export async function saveProgress(runner: RunnerContext, job: RunnerJob, locationId: number): Promise<void> {
-  await saveLocationProgress(runner.db, job.jobId, locationId, tableProgress(runner.storage.segments(locationId), job.startBlock));
+  await refreshInvalidations(runner, locationId);
+  const table = runner.storage.table(locationId);
+  await saveLocationProgress(runner.db, job.jobId, locationId, tableProgress(table.segments, job.startBlock, table.invalidations));
 }
 
 export async function heartbeat(runner: RunnerContext, state: RunnerState): Promise<void> {

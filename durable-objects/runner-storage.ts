@@ -4,7 +4,8 @@
  * tables. SQLite tables for the lists that grow, key-value for the rest.
  */
 import type { BlockRange } from "../src/domain/block-range";
-import type { SizedSegment } from "../src/domain/canonical-chain";
+import type { Invalidation, SizedSegment } from "../src/domain/canonical-chain";
+import type { PlanTable } from "../src/domain/job-plan";
 import type { KindTable } from "../src/domain/dataset-kinds/kind-definition";
 import type { EndBlock } from "../src/domain/end-block";
 import type { JobStatus } from "../src/domain/job";
@@ -45,6 +46,11 @@ export interface RunnerJob {
   /** Milliseconds between head reads while the job waits for new blocks; absent in jobs started before it was a setting. */
   headPollMs?: number;
   locations: JobLocation[];
+  /**
+   * A job a rebuild deployed (`POST .../partitions/rebuild`): the ranges it was deployed for, and it extracts
+   * nothing else. Absent for other jobs.
+   */
+  rebuildRanges?: BlockRange[];
 }
 
 export interface PendingProbe {
@@ -70,6 +76,8 @@ export interface RunnerState {
   probeFailures: number;
   /** Covered ranges to extract again, after a reorg behind the cursor. */
   forced: BlockRange[];
+  /** Ranges to extract again where invalidated files do not count, until they count (absent: none). */
+  rebuild?: BlockRange[];
   /** Block hashes read from the node for the tip check. */
   tipHashes: Record<number, string>;
   /** Blocks the tip check still needs hashes for. */
@@ -109,6 +117,20 @@ interface StepRow extends Record<string, SqlStorageValue> {
   deadline: number;
 }
 
+/** A location's files and invalidations (with their D1 ids), as the runner holds them. */
+export interface RunnerTable extends PlanTable {
+  readonly segments: SizedSegment[];
+  readonly invalidations: (Invalidation & { id: number })[];
+}
+
+interface InvalidationRow extends Record<string, SqlStorageValue> {
+  id: number;
+  location_id: number;
+  start: number;
+  end: number;
+  ceiling: number;
+}
+
 interface SegmentRow extends Record<string, SqlStorageValue> {
   file_id: number;
   location_id: number;
@@ -137,6 +159,8 @@ export class RunnerStorage {
     storage.sql.exec(`CREATE TABLE IF NOT EXISTS segments (
       file_id INTEGER PRIMARY KEY, location_id INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL,
       hash TEXT NOT NULL, prev_hash TEXT, network TEXT NOT NULL, size INTEGER)`);
+    storage.sql.exec(`CREATE TABLE IF NOT EXISTS invalidations (
+      id INTEGER PRIMARY KEY, location_id INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL, ceiling INTEGER NOT NULL)`);
   }
 
   job(): Promise<RunnerJob | undefined> {
@@ -197,6 +221,33 @@ export class RunnerStorage {
         network: row.network,
         objectSize: row.size,
       }));
+  }
+
+  /** The invalidations of a location as last read from D1, oldest first. */
+  invalidations(locationId: number): (Invalidation & { id: number })[] {
+    return this.storage.sql
+      .exec<InvalidationRow>("SELECT * FROM invalidations WHERE location_id = ? ORDER BY id", locationId)
+      .toArray()
+      .map((row) => ({ id: row.id, range: { start: row.start, end: row.end }, fileIdCeiling: row.ceiling }));
+  }
+
+  /** Adds invalidations read from D1 (rows are never changed there, so one already here is the same). */
+  addInvalidations(locationId: number, invalidations: readonly (Invalidation & { id: number })[]): void {
+    for (const i of invalidations) {
+      this.storage.sql.exec(
+        "INSERT OR IGNORE INTO invalidations (id, location_id, start, end, ceiling) VALUES (?, ?, ?, ?, ?)",
+        i.id,
+        locationId,
+        i.range.start,
+        i.range.end,
+        i.fileIdCeiling,
+      );
+    }
+  }
+
+  /** A location's files and invalidations, which its canonical chain and missing blocks are computed from. */
+  table(locationId: number): RunnerTable {
+    return { segments: this.segments(locationId), invalidations: this.invalidations(locationId) };
   }
 
   addSegment(locationId: number, segment: SizedSegment): void {

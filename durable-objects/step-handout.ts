@@ -1,10 +1,12 @@
 /** Extraction steps: handing them out with leases, and the consumers' claims and reports. */
 import type { BlockRange } from "../src/domain/block-range";
 import { isTerminal } from "../src/domain/job";
-import { settleForced, tableMissing } from "../src/domain/job-plan";
+import { intersection } from "../src/domain/block-range";
+import { settleForced, settleRebuild, tableMissing } from "../src/domain/job-plan";
 import type { StepContext, StepFailure, StepMessage, StepResult, StepTable } from "../src/domain/step-protocol";
 import { logLine } from "../src/domain/log-line";
 import { appendJobEvent } from "../src/store/job-events";
+import { extraWork } from "./partition-work";
 import { heartbeat, recordFiles } from "./progress-mirror";
 import { type ReportOutcome, type RunnerContext, isActive, sourceContext } from "./runner-context";
 import type { RunnerJob, RunnerState, RunnerStorage } from "./runner-storage";
@@ -99,6 +101,7 @@ export async function onStepResult(
   if (step.lease !== lease && !extracted) return "refused";
   runner.storage.deleteStep(stepId);
   state.forced = [...settleForced(state.forced, step.range)];
+  if (state.rebuild) state.rebuild = [...settleRebuild(state.rebuild, job.locations.map((location) => runner.storage.table(location.locationId)))];
   if (result.sourceHints && job.provider) state.sourceHints = { ...state.sourceHints, [job.provider.name]: result.sourceHints };
   await runner.storage.saveState(state);
   const detail = {
@@ -142,12 +145,23 @@ export async function onStepFailure(
   return "recorded";
 }
 
-/** Each table's share of a step: the step's blocks it does not have yet (tables may progress apart). */
+/**
+ * Each table's share of a step: the step's blocks it does not have yet (tables may progress apart). Files of
+ * blocks an invalidation covers are named after the newest such invalidation: a rebuild of a range whose data
+ * did not change would otherwise get the invalidated file's name, and with it that file's row.
+ */
 function stepTables(storage: RunnerStorage, job: RunnerJob, state: RunnerState, range: BlockRange): StepTable[] {
-  return job.locations.map((location) => ({
-    table: location.table,
-    locationId: location.locationId,
-    path: location.path,
-    ranges: tableMissing(range, storage.segments(location.locationId), state.forced),
-  }));
+  return job.locations.map((location) => {
+    const table = storage.table(location.locationId);
+    const ranges = tableMissing(range, table, extraWork(job, state));
+    const covering = table.invalidations.filter((i) => intersection([i.range], ranges).length > 0);
+    const rebuildOf = covering.reduce((max, i) => Math.max(max, i.id), 0);
+    return {
+      table: location.table,
+      locationId: location.locationId,
+      path: location.path,
+      ranges,
+      ...(rebuildOf === 0 ? {} : { rebuildOf }),
+    };
+  });
 }

@@ -7,7 +7,8 @@ import type { RunnerJob, RunnerState, RunnerStorage } from "./runner-storage";
 export function tipEnds(storage: RunnerStorage, job: RunnerJob): number[] {
   const ends = new Set<number>();
   for (const location of job.locations) {
-    const canonical = canonicalChain(storage.segments(location.locationId), job.startBlock);
+    const table = storage.table(location.locationId);
+    const canonical = canonicalChain(table.segments, job.startBlock, table.invalidations);
     const last = canonical[canonical.length - 1];
     if (last) ends.add(last.range.end);
   }
@@ -27,7 +28,8 @@ export function checkForReorg(storage: RunnerStorage, job: RunnerJob, state: Run
   const node = { head, hashes: new Map(Object.entries(state.tipHashes).map(([k, v]) => [Number(k), v])) };
   const wanted = new Set<number>();
   for (const location of job.locations) {
-    const canonical: readonly Segment[] = canonicalChain(storage.segments(location.locationId), job.startBlock);
+    const table = storage.table(location.locationId);
+    const canonical: readonly Segment[] = canonicalChain(table.segments, job.startBlock, table.invalidations);
     if ((canonical.at(-1)?.range.end ?? -1) > head) continue;
     const check = checkTip(canonical, node);
     if (check.status === "needHashes") for (const block of check.blocks) wanted.add(block);

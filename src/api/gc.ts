@@ -31,13 +31,13 @@ const TotalsSchema = z.object({ count: z.number().int(), bytes: z.number().int()
 
 const GarbageItemSchema = z
   .object({
-    reason: z.enum(["superseded", "pruned", "unregistered", "deleted_location"]).openapi({
+    reason: z.enum(["superseded", "invalidated", "pruned", "unregistered", "deleted_location"]).openapi({
       description:
-        "`superseded`: a file off its location's canonical chain inside the range the chain covers (reorg, range extracted again); `pruned`: handed over by a revision prune, expired; `unregistered`: an object with no file row; `deleted_location`: an object of a location DELETE /revisions/{id} deleted",
+        "`superseded`: a file off its location's canonical chain inside the range the chain covers (reorg, range extracted again); `invalidated`: a file an invalidation older than the grace period took out of counting (`POST .../partitions/invalidate`); `pruned`: handed over by a revision prune, expired; `unregistered`: an object with no file row; `deleted_location`: an object of a location DELETE /revisions/{id} deleted",
     }),
     key: z.string().openapi({ description: "The R2 object key", example: "data/eth_rpc/blocks/0199a6b2-8f4e-7c1a-9d2e-3f4a5b6c7d8e/000000000-000000999-9a71a95b.parquet" }),
     bytes: z.number().int(),
-    file_id: z.number().int().optional().openapi({ description: "The file row removed with it, for `superseded` and `pruned`" }),
+    file_id: z.number().int().optional().openapi({ description: "The file row removed with it, for `superseded`, `invalidated` and `pruned`" }),
     location_id: z.number().int().optional(),
   })
   .openapi("GarbageItem");

@@ -1,9 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { canonicalChain } from "../domain/canonical-chain";
 import { datasetKind, kindTables } from "../domain/dataset-kinds/registry";
 import { formatRevision } from "../domain/revision";
 import { openDb } from "../store/db";
-import { listChainFiles } from "../store/files";
+import { canonicalChainFiles } from "../store/canonical-files";
 import { pinDependencies } from "../store/dependency-pins";
 import { findActiveLocation } from "../store/locations";
 import type { App } from "./app";
@@ -73,7 +72,7 @@ export function registerTableFileRoutes(app: App): void {
       const kind = datasetKind(manifest.kind);
       const pinned = await pinDependencies(db, c.env.BUCKET, kind.dependencies(manifest));
       const chains = pinned.ok ? Object.fromEntries(Object.entries(pinned.datasets).map(([alias, dataset]) => [alias, dataset.chain])) : {};
-      const chain = location ? canonicalChain(await listChainFiles(db, location.id), kind.chain(manifest, chains).startBlock) : [];
+      const chain = location ? await canonicalChainFiles(db, location.id, kind.chain(manifest, chains).startBlock) : [];
       const origin = new URL(c.req.url).origin;
       return c.json(
         {

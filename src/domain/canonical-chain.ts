@@ -9,6 +9,10 @@
  * Block height plus hash is the unit of progress: a file attests its range
  * only as far as its end hash and its start's parent hash link it to its
  * neighbours.
+ *
+ * Invalidated partitions are an input of the selection (`chains`), not a
+ * filter each reader applies: every function below that picks a chain takes
+ * the table's invalidations and passes them on.
  */
 import { type BlockRange, type RangeSet, contains, difference, intersection, normalize } from "./block-range";
 
@@ -35,6 +39,29 @@ function sameHash(a: string, b: string): boolean {
   return a.toLowerCase() === b.toLowerCase();
 }
 
+/**
+ * A block range of a table taken out of counting (`POST .../partitions/invalidate`): every file registered by
+ * then (id up to `fileIdCeiling`) that holds a block of the range no longer counts, whole, since a file is the
+ * unit a chain is made of. Files registered later (a rebuild's) count again; nothing is deleted.
+ */
+export interface Invalidation {
+  readonly range: BlockRange;
+  /** The highest file id of the table's location when the invalidation was recorded (0 when it had none). */
+  readonly fileIdCeiling: number;
+}
+
+/** Whether an invalidation takes the segment out: registered by then, and holding a block of its range. */
+export function isInvalidated(segment: Segment, invalidations: readonly Invalidation[]): boolean {
+  return invalidations.some(
+    (i) => segment.fileId <= i.fileIdCeiling && segment.range.start <= i.range.end && i.range.start <= segment.range.end,
+  );
+}
+
+/** The segments that still count: those no invalidation takes out. */
+export function countingSegments<S extends Segment>(segments: readonly S[], invalidations: readonly Invalidation[]): S[] {
+  return invalidations.length === 0 ? [...segments] : segments.filter((s) => !isInvalidated(s, invalidations));
+}
+
 export interface Chains<S extends Segment> {
   /** Adjacent segments, oldest first, starting at the lowest start block of all segments. */
   readonly canonical: readonly S[];
@@ -50,8 +77,10 @@ export interface Chains<S extends Segment> {
  * start that is adjacent to it, until block 0 or no such segment. Picking
  * repeats on the remaining segments until a chain starts at the lowest start
  * of all segments; that chain is canonical. The input order does not matter.
+ * Segments an invalidation takes out are not considered at all.
  */
-export function chains<S extends Segment>(segments: readonly S[]): Chains<S> | null {
+export function chains<S extends Segment>(all: readonly S[], invalidations: readonly Invalidation[] = []): Chains<S> | null {
+  const segments = countingSegments(all, invalidations);
   if (segments.length === 0) return null;
   // A reduce, not Math.min(...spread): a table can have more files than a call has arguments.
   const minStart = segments.reduce((min, s) => Math.min(min, s.range.start), Number.POSITIVE_INFINITY);
@@ -115,8 +144,12 @@ export function chainRange(chain: readonly Segment[]): BlockRange | null {
  * begin at or before the dataset's start block, because then the table's
  * history has a hole at its beginning.
  */
-export function canonicalChain<S extends Segment>(segments: readonly S[], startBlock: number): readonly S[] {
-  const found = chains(segments);
+export function canonicalChain<S extends Segment>(
+  segments: readonly S[],
+  startBlock: number,
+  invalidations: readonly Invalidation[] = [],
+): readonly S[] {
+  const found = chains(segments, invalidations);
   if (!found || found.canonical[0]!.range.start > startBlock) return [];
   return found.canonical;
 }
@@ -127,9 +160,11 @@ export function canonicalChain<S extends Segment>(segments: readonly S[], startB
  * when a fork exists, the canonical segment holding the block before the
  * fork's start, from its start up to that block, so that the next pass
  * extracts a segment the fork can link to. Deep reorgs are repaired one
- * segment per pass, walking back until the fork links up.
+ * segment per pass, walking back until the fork links up. With
+ * invalidations, the blocks of the files they take out are missing too.
  */
-export function missingRanges(desired: BlockRange, segments: readonly Segment[]): RangeSet {
+export function missingRanges(desired: BlockRange, all: readonly Segment[], invalidations: readonly Invalidation[] = []): RangeSet {
+  const segments = countingSegments(all, invalidations);
   const missing = difference([desired], segments.map((s) => s.range));
   const reorg = reorgRange(segments);
   return reorg ? normalize([...missing, ...intersection([reorg], [desired])]) : missing;
@@ -140,8 +175,8 @@ export function missingRanges(desired: BlockRange, segments: readonly Segment[])
  * ended above the canonical chain (the reorg part of `missingRanges`), or
  * null without a fork.
  */
-export function reorgRange(segments: readonly Segment[]): BlockRange | null {
-  const found = chains(segments);
+export function reorgRange(segments: readonly Segment[], invalidations: readonly Invalidation[] = []): BlockRange | null {
+  const found = chains(segments, invalidations);
   if (!found?.fork) return null;
   // The fork starts after the canonical chain's start, so this is a real block.
   const reorgBlock = found.fork[0]!.range.start - 1;
@@ -163,9 +198,9 @@ export interface TableProgress {
   readonly totalSizeBytes: number;
 }
 
-/** Progress figures of a table's active location (reference §9). */
-export function tableProgress(segments: readonly SizedSegment[], startBlock: number): TableProgress {
-  const canonical = canonicalChain(segments, startBlock);
+/** Progress figures of a table's active location (reference §9); invalidated blocks do not count. */
+export function tableProgress(segments: readonly SizedSegment[], startBlock: number, invalidations: readonly Invalidation[] = []): TableProgress {
+  const canonical = canonicalChain(segments, startBlock, invalidations);
   const range = chainRange(canonical);
   return {
     startBlock: range?.start ?? null,

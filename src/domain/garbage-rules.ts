@@ -6,22 +6,44 @@
  * file beyond a gap (parallel steps finishing out of order) joins the chain once the gap is filled. Age is the
  * caller's second guard: only files older than the grace period are ever collected, so the newest files of a
  * reorg repair under way, which are briefly off the chain, are never candidates.
+ *
+ * A file an invalidation took out is **invalidated** garbage once the invalidation is older than the grace
+ * period: it never counts again (only files registered after the invalidation do), so removing it cannot change
+ * any chain. Superseded files are looked for among the files that still count, so each file has one reason.
  */
-import { chains, type Segment } from "./canonical-chain";
+import { chains, countingSegments, type Invalidation, isInvalidated, type Segment } from "./canonical-chain";
 
-/** The segments of one location that are off its canonical chain but inside the range it covers. */
-export function supersededSegments<S extends Segment>(segments: readonly S[]): S[] {
-  const found = chains(segments);
+/** The segments of one location that count but are off its canonical chain, inside the range it covers. */
+export function supersededSegments<S extends Segment>(segments: readonly S[], invalidations: readonly Invalidation[] = []): S[] {
+  const found = chains(segments, invalidations);
   if (!found) return [];
   const canonical = new Set(found.canonical.map((s) => s.fileId));
   const first = found.canonical[0]!.range.start;
   const last = found.canonical[found.canonical.length - 1]!.range.end;
-  return segments.filter((s) => !canonical.has(s.fileId) && s.range.start >= first && s.range.end <= last);
+  return countingSegments(segments, invalidations).filter((s) => !canonical.has(s.fileId) && s.range.start >= first && s.range.end <= last);
+}
+
+/** An invalidation with the time it was recorded, which the grace period is measured from. */
+export interface RecordedInvalidation extends Invalidation {
+  /** RFC 3339 UTC, comparable as text with the cutoff. */
+  readonly createdAt: string;
+}
+
+/**
+ * The segments taken out by an invalidation recorded before `cutoff`. None of them is on the canonical chain
+ * (the chain is chosen without them), which the filter restates so that a change to the selection cannot make
+ * garbage collection remove a canonical file.
+ */
+export function invalidatedSegments<S extends Segment>(segments: readonly S[], invalidations: readonly RecordedInvalidation[], cutoff: string): S[] {
+  const old = invalidations.filter((i) => i.createdAt < cutoff);
+  if (old.length === 0) return [];
+  const canonical = canonicalFileIds(segments, invalidations);
+  return segments.filter((s) => !canonical.has(s.fileId) && isInvalidated(s, old));
 }
 
 /** The ids of the segments on the canonical chain, to check a file handed over by a prune before removing it. */
-export function canonicalFileIds(segments: readonly Segment[]): Set<number> {
-  return new Set(chains(segments)?.canonical.map((s) => s.fileId) ?? []);
+export function canonicalFileIds(segments: readonly Segment[], invalidations: readonly Invalidation[] = []): Set<number> {
+  return new Set(chains(segments, invalidations)?.canonical.map((s) => s.fileId) ?? []);
 }
 
 /** The grace period of `?older_than=` when none is given: a day. */

@@ -2,6 +2,7 @@
  * Job statuses, their allowed transitions (reference §4.2) as data, the
  * `DELETE /jobs?status=` filters (§1.4 (11)) and the job descriptor (§4.1).
  */
+import { type BlockRange, isBlockNumber, normalize } from "./block-range";
 import { type EndBlock, formatEndBlock, parseEndBlock } from "./end-block";
 
 export const JOB_STATUSES = [
@@ -101,6 +102,8 @@ export interface DumpJobDescriptor {
     readonly verify: boolean;
     /** The worker deploy chose for a `worker_id` selector; absent without one. */
     readonly worker_id?: string;
+    /** A job a rebuild deployed: the block ranges it extracts again, and nothing else; absent otherwise. */
+    readonly rebuild?: readonly BlockRange[];
   };
 }
 
@@ -113,6 +116,8 @@ export interface DumpJob {
   readonly manifestHash: string;
   readonly verify: boolean;
   readonly workerId?: string;
+  /** The ranges a rebuild job extracts again (its only work); absent for other jobs. */
+  readonly rebuild?: readonly BlockRange[];
 }
 
 export function dumpDescriptor(job: DumpJob): DumpJobDescriptor {
@@ -125,6 +130,7 @@ export function dumpDescriptor(job: DumpJob): DumpJobDescriptor {
       manifest_hash: job.manifestHash,
       verify: job.verify,
       ...(job.workerId === undefined ? {} : { worker_id: job.workerId }),
+      ...(job.rebuild === undefined ? {} : { rebuild: job.rebuild.map(({ start, end }) => ({ start, end })) }),
     },
   };
 }
@@ -161,8 +167,29 @@ export function parseDumpDescriptor(value: unknown): DescriptorParse {
   const verify = dump.verify ?? false;
   if (typeof verify !== "boolean") return fail("verify must be a boolean");
   const workerId = text("worker_id");
-  const job: DumpJob = { endBlock: endBlock.endBlock, maxWriters, datasetNamespace, datasetName, manifestHash, verify };
-  return { ok: true, job: workerId === null ? job : { ...job, workerId } };
+  const rebuild = dump.rebuild === undefined ? undefined : parseRanges(dump.rebuild);
+  if (rebuild === null) return fail("rebuild must be a list of {start, end} block ranges");
+  const job: DumpJob = {
+    endBlock: endBlock.endBlock,
+    maxWriters,
+    datasetNamespace,
+    datasetName,
+    manifestHash,
+    verify,
+    ...(workerId === null ? {} : { workerId }),
+    ...(rebuild === undefined ? {} : { rebuild }),
+  };
+  return { ok: true, job };
+}
+
+function parseRanges(value: unknown): BlockRange[] | null {
+  if (!Array.isArray(value)) return null;
+  const ranges: BlockRange[] = [];
+  for (const item of value) {
+    if (!isRecord(item) || !isBlockNumber(item.start) || !isBlockNumber(item.end) || item.start > item.end) return null;
+    ranges.push({ start: item.start, end: item.end });
+  }
+  return [...normalize(ranges)];
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

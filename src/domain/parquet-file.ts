@@ -6,12 +6,16 @@
  */
 import type { BlockRange } from "./block-range";
 
-/** `{start:09}-{end:09}-{first 8 hex of the end block hash}.parquet`, e.g. `000000000-000000999-9a71a95b.parquet`. */
-export function parquetFileName(range: BlockRange, endHash: string): string {
+/**
+ * `{start:09}-{end:09}-{first 8 hex of the end block hash}.parquet`, e.g. `000000000-000000999-9a71a95b.parquet`;
+ * a file rebuilding the blocks of invalidation N ends `-r{N}.parquet`, so it never takes the name (and row) of
+ * the invalidated file of the same range and hash, and a rebuild step delivered twice still writes one object.
+ */
+export function parquetFileName(range: BlockRange, endHash: string, rebuildOf?: number): string {
   const hex = endHash.toLowerCase().replace(/^0x/, "");
   if (!/^[0-9a-f]{8,}$/.test(hex)) throw new RangeError(`not a block hash: ${endHash}`);
   const pad = (n: number) => String(n).padStart(9, "0");
-  return `${pad(range.start)}-${pad(range.end)}-${hex.slice(0, 8)}.parquet`;
+  return `${pad(range.start)}-${pad(range.end)}-${hex.slice(0, 8)}${rebuildOf === undefined ? "" : `-r${rebuildOf}`}.parquet`;
 }
 
 /** The ParquetMeta JSON of reference §5.5, with exactly one range. */
@@ -37,12 +41,14 @@ export interface FileIdentity {
   range: BlockRange;
   hash: string;
   prevHash: string | null;
+  /** The invalidation the file rebuilds, for its name. */
+  rebuildOf?: number;
 }
 
 export function nozzleMetadata(file: FileIdentity, createdAtMs: number): NozzleMetadata {
   return {
     table: file.table,
-    filename: parquetFileName(file.range, file.hash),
+    filename: parquetFileName(file.range, file.hash, file.rebuildOf),
     created_at: { secs: Math.floor(createdAtMs / 1000), nanos: (createdAtMs % 1000) * 1_000_000 },
     ranges: [
       {

@@ -68,6 +68,8 @@ export interface StepTable {
   readonly path: string;
   /** Blocks of the step range this table still needs (a table may already have some). */
   readonly ranges: readonly BlockRange[];
+  /** The invalidation whose blocks the files rebuild, which their names carry; absent when none covers them. */
+  readonly rebuildOf?: number;
 }
 
 /** What a consumer needs to know to run one extract step. */

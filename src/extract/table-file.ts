@@ -33,6 +33,8 @@ export interface FileLocation {
   table: string;
   locationId: number;
   path: string;
+  /** The invalidation the file rebuilds, for its name (StepTable.rebuildOf). */
+  rebuildOf?: number;
 }
 
 /** A file that is complete in R2, ready to be registered. */
@@ -134,12 +136,14 @@ export class TableFile {
   }
 
   private keyFor(range: BlockRange, hash: string): string {
-    return fileObjectKey(this.options.location.path, parquetFileName(range, hash));
+    return fileObjectKey(this.options.location.path, parquetFileName(range, hash, this.options.location.rebuildOf));
   }
 
   private metadata(): NozzleMetadata {
     const range = { start: this.start, end: this.end };
-    return nozzleMetadata({ table: this.table, network: this.options.network, range, hash: this.hash, prevHash: this.options.prevHash }, this.createdAt);
+    const rebuildOf = this.options.location.rebuildOf;
+    const identity = { table: this.table, network: this.options.network, range, hash: this.hash, prevHash: this.options.prevHash };
+    return nozzleMetadata(rebuildOf === undefined ? identity : { ...identity, rebuildOf }, this.createdAt);
   }
 
   /** Adds the rows `from..to` of `columns`, which all belong to blocks up to `lastBlock`. */

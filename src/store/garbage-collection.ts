@@ -1,9 +1,10 @@
 import { and, asc, eq, gt, inArray, lt, notExists, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/sqlite-core";
-import { canonicalFileIds, supersededSegments } from "../domain/garbage-rules";
+import { canonicalFileIds, invalidatedSegments, supersededSegments } from "../domain/garbage-rules";
 import { isTerminal, parseJobStatus } from "../domain/job";
 import type { Db } from "./db";
 import { fileChainColumns } from "./files";
+import { listInvalidations } from "./invalidations";
 import { fileObjectKey } from "./r2-layout";
 import { listLocationObjects } from "./revision-locations";
 import { files, gcDeletedLocations, gcScheduledFiles, jobs, locations } from "./schema";
@@ -14,6 +15,8 @@ import { files, gcDeletedLocations, gcScheduledFiles, jobs, locations } from "./
  *
  * - `superseded`: file rows (and their objects) off their location's canonical chain, inside its range
  *   (`supersededSegments`): a reorg's losing branch, a range extracted again;
+ * - `invalidated`: file rows (and their objects) an invalidation older than the cutoff took out of counting
+ *   (`invalidatedSegments`): never on a canonical chain again, whether their range was rebuilt or not;
  * - `pruned`: files a revision prune handed over whose expiry has passed, still off the chain, in a location
  *   whose writer is absent or terminal;
  * - `unregistered`: objects under a location's prefix with no file row (a put whose row never came, or a
@@ -24,7 +27,7 @@ import { files, gcDeletedLocations, gcScheduledFiles, jobs, locations } from "./
  * file since the chain was computed, so a file a concurrent step links to the chain is never removed.
  */
 
-export type GarbageReason = "superseded" | "pruned" | "unregistered" | "deleted_location";
+export type GarbageReason = "superseded" | "invalidated" | "pruned" | "unregistered" | "deleted_location";
 
 export interface GarbageItem {
   reason: GarbageReason;
@@ -79,11 +82,14 @@ async function fileStates(db: Db, locationId: number) {
 
 /** The file rows of a location that are garbage, and the highest file id seen (for the conditional delete). */
 async function fileGarbage(db: Db, location: LocationRef, window: GarbageWindow): Promise<{ items: GarbageItem[]; maxFileId: number }> {
+  // Invalidations first: one recorded after the files were read only takes out files read.
+  const invalidations = await listInvalidations(db, [location.id]);
   const states = await fileStates(db, location.id);
   const maxFileId = states.reduce((max, s) => Math.max(max, s.fileId), 0);
-  const superseded = supersededSegments(states).filter((s) => s.createdAt < window.cutoff);
-  const chosen = new Set(superseded.map((s) => s.fileId));
-  const canonical = canonicalFileIds(states);
+  const superseded = supersededSegments(states, invalidations).filter((s) => s.createdAt < window.cutoff);
+  const invalidated = invalidatedSegments(states, invalidations, window.cutoff);
+  const chosen = new Set([...superseded, ...invalidated].map((s) => s.fileId));
+  const canonical = canonicalFileIds(states, invalidations);
   const pruned = location.writerDone
     ? states.filter((s) => s.expiresAt !== null && s.expiresAt <= window.now && !canonical.has(s.fileId) && !chosen.has(s.fileId))
     : [];
@@ -94,7 +100,7 @@ async function fileGarbage(db: Db, location: LocationRef, window: GarbageWindow)
     fileId: s.fileId,
     locationId: location.id,
   });
-  return { items: [...superseded.map(item("superseded")), ...pruned.map(item("pruned"))], maxFileId };
+  return { items: [...superseded.map(item("superseded")), ...invalidated.map(item("invalidated")), ...pruned.map(item("pruned"))], maxFileId };
 }
 
 async function registeredNames(db: Db, locationId: number): Promise<Set<string>> {

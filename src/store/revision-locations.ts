@@ -2,7 +2,7 @@ import { and, count, desc, eq, ne, notExists, sql } from "drizzle-orm";
 import { chains } from "../domain/canonical-chain";
 import { isTerminal } from "../domain/job";
 import type { Db } from "./db";
-import { listFileSegments } from "./files";
+import { readLocationChain } from "./invalidations";
 import type { Job } from "./jobs";
 import {
   beginLocationDeletion,
@@ -170,8 +170,8 @@ export async function scheduleNonCanonicalFiles(
   const found = await getLocationWithWriter(db, id);
   if (!found) return { outcome: "absent" };
   if (found.writer && !isTerminal(found.writer.status)) return { outcome: "ongoing_writer", writer: found.writer };
-  const segments = await listFileSegments(db, id);
-  const canonical = new Set(chains(segments)?.canonical.map((s) => s.fileId) ?? []);
+  const { files: segments, invalidations } = await readLocationChain(db, id);
+  const canonical = new Set(chains(segments, invalidations)?.canonical.map((s) => s.fileId) ?? []);
   const scheduled = segments.filter((s) => !canonical.has(s.fileId) && (options.beforeBlock === undefined || s.range.end < options.beforeBlock));
   // D1 binds at most 100 parameters per statement: three per row.
   for (let i = 0; i < scheduled.length; i += 30) {

@@ -260,3 +260,27 @@ export const gcDeletedLocations = sqliteTable("gc_deleted_locations", {
   path: text("path").notNull(),
   deletedAt: timestamp("deleted_at"),
 });
+
+/**
+ * Block ranges of a location taken out of counting (`POST .../partitions/invalidate`, and a derived table's
+ * dependants with it): files registered up to `file_id_ceiling` that hold a block of the range no longer count
+ * in the canonical chain. Append-only: a rebuild adds newer files, it does not remove the row. `cause_id` names
+ * the invalidation of the dependency this one followed from.
+ */
+export const partitionInvalidations = sqliteTable(
+  "partition_invalidations",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    locationId: integer("location_id")
+      .notNull()
+      .references(() => locations.id, { onDelete: "cascade" }),
+    rangeStart: integer("range_start").notNull(),
+    rangeEnd: integer("range_end").notNull(),
+    fileIdCeiling: integer("file_id_ceiling").notNull(),
+    reason: text("reason").notNull(),
+    requestedBy: text("requested_by").notNull(),
+    causeId: integer("cause_id"),
+    createdAt: timestamp("created_at"),
+  },
+  (t) => [index("partition_invalidations_location_idx").on(t.locationId, t.rangeStart)],
+);

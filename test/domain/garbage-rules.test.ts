@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { chains, type Segment } from "../../src/domain/canonical-chain";
-import { DEFAULT_GC_GRACE_SECS, parseGracePeriod, supersededSegments } from "../../src/domain/garbage-rules";
+import { DEFAULT_GC_GRACE_SECS, invalidatedSegments, parseGracePeriod, type RecordedInvalidation, supersededSegments } from "../../src/domain/garbage-rules";
 import { prng } from "../support/prng";
 
 const h = (block: number, branch: number): string => `0x${block.toString(16).padStart(8, "0")}${branch.toString(16).padStart(56, "0")}`;
@@ -10,6 +10,21 @@ function seg(fileId: number, start: number, end: number, branch = 0, parent = br
 }
 
 const ids = (segments: readonly Segment[]) => segments.map((s) => s.fileId);
+
+/** Up to 12 files of 1, 11 or 21 blocks on three branches, mostly linked; `afterEach` runs after each file is added. */
+function randomSegments(random: ReturnType<typeof prng>, afterEach: (fileId: number) => void = () => {}): Segment[] {
+  const segments: Segment[] = [];
+  const count = 1 + Math.floor(random.next() * 12);
+  for (let id = 1; id <= count; id++) {
+    const start = Math.floor(random.next() * 6) * 10;
+    const length = 1 + Math.floor(random.next() * 3) * 10;
+    const branch = Math.floor(random.next() * 3);
+    const parent = random.next() < 0.8 ? branch : Math.floor(random.next() * 3);
+    segments.push(seg(id, start, start + length - 1, branch, parent));
+    afterEach(id);
+  }
+  return segments;
+}
 
 describe("supersededSegments", () => {
   it("takes a reorg's losing branch inside the chain's range, and keeps what lies beyond it", () => {
@@ -35,15 +50,7 @@ describe("supersededSegments", () => {
   it("never takes a canonical segment, and removing what it takes leaves the canonical chain as it was (seeded layouts)", () => {
     const random = prng(12);
     for (let round = 0; round < 500; round++) {
-      const segments: Segment[] = [];
-      const count = 1 + Math.floor(random.next() * 12);
-      for (let id = 1; id <= count; id++) {
-        const start = Math.floor(random.next() * 6) * 10;
-        const length = 1 + Math.floor(random.next() * 3) * 10;
-        const branch = Math.floor(random.next() * 3);
-        const parent = random.next() < 0.8 ? branch : Math.floor(random.next() * 3);
-        segments.push(seg(id, start, start + length - 1, branch, parent));
-      }
+      const segments = randomSegments(random);
       const before = ids(chains(segments)!.canonical);
       const taken = supersededSegments(segments);
       expect(ids(taken).filter((id) => before.includes(id)), JSON.stringify(segments)).toEqual([]);
@@ -54,6 +61,42 @@ describe("supersededSegments", () => {
 
   it("answers nothing for no segments", () => {
     expect(supersededSegments([])).toEqual([]);
+  });
+});
+
+describe("invalidatedSegments", () => {
+  const at = (start: number, end: number, fileIdCeiling: number, createdAt: string): RecordedInvalidation => ({ range: { start, end }, fileIdCeiling, createdAt });
+
+  it("takes the files an invalidation older than the cutoff took out, rebuilt or not, and nothing a newer one took", () => {
+    const segments = [seg(1, 0, 9), seg(2, 10, 19), seg(3, 20, 29), seg(4, 10, 19)];
+    // 10..19 invalidated when file 3 was the newest (file 4 is the rebuild); 20..29 only an hour ago.
+    const invalidations = [at(12, 12, 3, "2025-11-05T00:00:00.000Z"), at(25, 25, 4, "2025-11-06T11:00:00.000Z")];
+    expect(ids(chains(segments, invalidations)!.canonical)).toEqual([1, 4]);
+    expect(ids(invalidatedSegments(segments, invalidations, "2025-11-06T00:00:00.000Z"))).toEqual([2]);
+    expect(ids(invalidatedSegments(segments, invalidations, "2025-11-07T00:00:00.000Z"))).toEqual([2, 3]);
+    expect(invalidatedSegments(segments, invalidations, "2025-11-01T00:00:00.000Z")).toEqual([]);
+    // Superseded files are looked for among the files that count: file 2 has one reason only.
+    expect(ids(supersededSegments(segments, invalidations))).toEqual([]);
+  });
+
+  it("never takes a canonical segment, and removing what it takes leaves the canonical chain as it was (seeded layouts)", () => {
+    const random = prng(21);
+    const cutoff = "2025-11-06T00:00:00.000Z";
+    for (let round = 0; round < 500; round++) {
+      const invalidations: RecordedInvalidation[] = [];
+      const segments = randomSegments(random, (id) => {
+        if (random.next() >= 0.25) return;
+        const from = Math.floor(random.next() * 60);
+        const old = random.next() < 0.5 ? "2025-11-05T00:00:00.000Z" : "2025-11-06T12:00:00.000Z";
+        invalidations.push(at(from, from + Math.floor(random.next() * 15), id, old));
+      });
+      const layout = JSON.stringify({ segments, invalidations });
+      const before = ids(chains(segments, invalidations)?.canonical ?? []);
+      const taken = [...invalidatedSegments(segments, invalidations, cutoff), ...supersededSegments(segments, invalidations)];
+      expect(ids(taken).filter((id) => before.includes(id)), layout).toEqual([]);
+      const rest = segments.filter((s) => !taken.includes(s));
+      expect(ids(chains(rest, invalidations)?.canonical ?? []), layout).toEqual(before);
+    }
   });
 });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { BlockRange } from "../../src/domain/block-range";
 import type { Segment } from "../../src/domain/canonical-chain";
-import { desiredRange, type JobPlanInput, planJob, settleForced, tableMissing } from "../../src/domain/job-plan";
+import { desiredRange, type JobPlanInput, type PlanTable, planJob, settleForced, settleRebuild, tableMissing } from "../../src/domain/job-plan";
 
 const r = (start: number, end: number): BlockRange => ({ start, end });
 
@@ -17,9 +17,28 @@ function segment(start: number, end: number, fork = "a", parentFork = fork): Seg
 /** Segments covering `ranges` on fork "a", one per range. */
 const covered = (...ranges: BlockRange[]) => ranges.map((range) => segment(range.start, range.end));
 
-function plan(overrides: Partial<JobPlanInput>) {
-  return planJob({ startBlock: 0, end: 99, head: 1000, tables: [[]], forced: [], busy: [], stepSize: 10, parallelism: 1, ...overrides });
+/** A table with these files and no invalidations. */
+const table = (segments: readonly Segment[] = []): PlanTable => ({ segments, invalidations: [] });
+
+type PlanOverrides = Partial<Omit<JobPlanInput, "tables">> & { tables?: readonly (readonly Segment[])[] };
+
+function plan({ tables, ...overrides }: PlanOverrides) {
+  return planJob({
+    startBlock: 0,
+    end: 99,
+    head: 1000,
+    tables: (tables ?? [[]]).map(table),
+    forced: [],
+    rebuild: [],
+    rebuildOnly: false,
+    busy: [],
+    stepSize: 10,
+    parallelism: 1,
+    ...overrides,
+  });
 }
+
+const noExtra = (forced: BlockRange[] = []) => ({ forced, rebuild: [], rebuildOnly: false });
 
 describe("desiredRange", () => {
   it("is nothing until the head is known", () => {
@@ -43,11 +62,11 @@ describe("desiredRange", () => {
 
 describe("tableMissing", () => {
   it("is the part of the range no file covers", () => {
-    expect(tableMissing(r(0, 29), covered(r(0, 9), r(20, 24)), [])).toEqual([r(10, 19), r(25, 29)]);
+    expect(tableMissing(r(0, 29), table(covered(r(0, 9), r(20, 24))), noExtra())).toEqual([r(10, 19), r(25, 29)]);
   });
   it("adds forced blocks inside the range, and only those", () => {
-    expect(tableMissing(r(0, 29), covered(r(0, 29)), [r(5, 7), r(40, 50)])).toEqual([r(5, 7)]);
-    expect(tableMissing(r(0, 29), covered(r(0, 19)), [r(15, 22)])).toEqual([r(15, 29)]);
+    expect(tableMissing(r(0, 29), table(covered(r(0, 29))), noExtra([r(5, 7), r(40, 50)]))).toEqual([r(5, 7)]);
+    expect(tableMissing(r(0, 29), table(covered(r(0, 19))), noExtra([r(15, 22)]))).toEqual([r(15, 29)]);
   });
 });
 
@@ -156,5 +175,63 @@ describe("settleForced", () => {
     expect(settleForced([r(10, 29)], r(10, 19))).toEqual([r(20, 29)]);
     expect(settleForced([r(10, 19), r(10, 19)], r(10, 19))).toEqual([]);
     expect(settleForced([r(10, 29)], r(40, 49))).toEqual([r(10, 29)]);
+  });
+});
+
+describe("planJob: invalidated partitions and rebuilds", () => {
+  /** 0..29 in three files, with 10..19 invalidated (every file registered so far). */
+  function invalidatedMiddle(): PlanTable {
+    const segments = covered(r(0, 9), r(10, 19), r(20, 29));
+    const ceiling = Math.max(...segments.map((s) => s.fileId));
+    return { segments, invalidations: [{ range: r(12, 14), fileIdCeiling: ceiling }] };
+  }
+  const planWith = (tables: PlanTable[], overrides: Partial<JobPlanInput> = {}) =>
+    planJob({ startBlock: 0, end: 29, head: 100, tables, forced: [], rebuild: [], rebuildOnly: false, busy: [], stepSize: 10, parallelism: 5, ...overrides });
+
+  it("does not extract an invalidated range again until a rebuild asks for it", () => {
+    const result = planWith([invalidatedMiddle()]);
+    expect(result.missing).toEqual([]);
+    expect(result.complete).toBe(true);
+  });
+
+  it("extracts the whole invalidated file's range when a rebuild names part of it, and completes once a newer file holds it", () => {
+    const table = invalidatedMiddle();
+    const result = planWith([table], { rebuild: [r(12, 14)] });
+    expect(result.missing).toEqual([r(12, 14)]);
+    // The rebuild ranges come from rebuildRanges, which widens to whole files; planned as given.
+    const widened = planWith([table], { rebuild: [r(10, 19)] });
+    expect(widened.missing).toEqual([r(10, 19)]);
+    expect(widened.complete).toBe(false);
+    const rebuilt = { ...table, segments: [...table.segments, segment(10, 19)] };
+    expect(planWith([rebuilt], { rebuild: [r(10, 19)] })).toEqual({ missing: [], steps: [], complete: true });
+  });
+
+  it("extracts rebuild ranges beyond a bounded job's end, but not beyond the head", () => {
+    const table = invalidatedMiddle();
+    expect(planWith([table], { end: 5, rebuild: [r(10, 19)] }).missing).toEqual([r(10, 19)]);
+    expect(planWith([table], { end: 5, head: 15, rebuild: [r(10, 19)] }).missing).toEqual([r(10, 15)]);
+  });
+
+  it("a rebuild job extracts its ranges and nothing else, gaps elsewhere included", () => {
+    const table = invalidatedMiddle();
+    const withGap = { ...table, segments: table.segments.filter((s) => s.range.start !== 20) };
+    const result = planWith([withGap], { rebuild: [r(10, 19)], rebuildOnly: true });
+    expect(result.missing).toEqual([r(10, 19)]);
+    const rebuilt = { ...withGap, segments: [...withGap.segments, segment(10, 19)] };
+    expect(planWith([rebuilt], { rebuild: [r(10, 19)], rebuildOnly: true }).complete).toBe(true);
+    expect(planWith([rebuilt], { rebuild: [r(10, 19)], rebuildOnly: false }).complete).toBe(false);
+  });
+
+  it("gives each table only the blocks it needs again", () => {
+    const extra = { forced: [], rebuild: [r(10, 19)], rebuildOnly: false };
+    expect(tableMissing(r(10, 19), invalidatedMiddle(), extra)).toEqual([r(10, 19)]);
+    expect(tableMissing(r(10, 19), table(covered(r(0, 29))), extra)).toEqual([]);
+  });
+
+  it("settles rebuild ranges whose blocks count again in every table", () => {
+    const waiting = invalidatedMiddle();
+    const rebuilt = { ...waiting, segments: [...waiting.segments, segment(10, 19)] };
+    expect(settleRebuild([r(10, 19)], [waiting, table(covered(r(0, 29)))])).toEqual([r(10, 19)]);
+    expect(settleRebuild([r(10, 19)], [rebuilt, table(covered(r(0, 29)))])).toEqual([]);
   });
 });
