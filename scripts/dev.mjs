@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm run dev [-- wrangler dev args]`: applies the D1 migrations to the local
 // database, then starts `wrangler dev` with auth disabled for local use.
-// Passing `--var AMP_ADMIN_TOKEN:<token>` turns auth back on.
+// Passing `--var AMP_ADMIN_TOKEN:<token>` turns auth back on; `--inspector-port <port>` opens the Worker to
+// DevTools (off by default, see below).
 //
 // Quiet by default: wrangler prints a line for every HTTP request the Worker
 // answers and for every queue batch it delivers (a polling client or a job's
@@ -28,8 +29,17 @@ const persist = args.includes("--persist-to") ? ["--persist-to", valueOf("--pers
 const migrate = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", ...persist], { stdio: "inherit" });
 if (migrate.status !== 0) process.exit(migrate.status ?? 1);
 
+// wrangler dev's inspector proxy (its InspectorProxyWorker, what DevTools and --inspector-port reach) turns every
+// message of the Worker's inspector into an HTTP request into wrangler's Node process, at any log level: four per
+// subrequest the Worker makes (workerd's Network events). A job sending hundreds of provider requests a second
+// piles up thousands of loopback connections, until workerd runs out of file descriptors ("Too many open files")
+// and the dev server stops answering. So it runs only when asked for with --inspector-port. wrangler 4 has no
+// switch for it; it leaves it out in a VS Code debug terminal, which it tells by VSCODE_INSPECTOR_OPTIONS.
+const inspector = args.some((arg) => arg === "--inspector-port" || arg.startsWith("--inspector-port="));
+const env = inspector || process.env.VSCODE_INSPECTOR_OPTIONS ? process.env : { ...process.env, VSCODE_INSPECTOR_OPTIONS: "amp-edge: no inspector proxy" };
 const dev = spawn("npx", ["wrangler", "dev", "--var", "AMP_AUTH:disabled", "--test-scheduled", ...args], {
   stdio: logRequests ? "inherit" : ["inherit", "pipe", "inherit"],
+  env,
 });
 if (!logRequests) dev.stdout.on("data", dropRequestLines(process.stdout));
 const ip = valueOf("--ip", "localhost");

@@ -22,8 +22,8 @@ const ConfigValueSchema: z.ZodType<ConfigValue> = z
 
 const KIND_FIELDS =
   "Kind-specific fields, validated at creation: " +
-  "evm-rpc: `url` (http:// or https://, required), `concurrent_request_limit` (1..65535, default 1024), " +
-  "`rpc_batch_size` (integer >= 0, default 0; <= 1 means unbatched), `rate_limit_per_minute` (integer >= 1), " +
+  "evm-rpc: `url` (http:// or https://, required), `concurrent_request_limit` (1..65535, a hard limit; absent: found by the client), " +
+  "`rpc_batch_size` (integer >= 0; <= 1 means unbatched; absent: found by the client), `rate_limit_per_minute` (integer >= 1), " +
   "`fetch_receipts_per_tx` (boolean, default false); firehose: `url` (required), `token`; " +
   "eth-beacon: `url` (http:// or https://, required), `concurrent_request_limit`, `rate_limit_per_minute`. " +
   "String values may hold `${VAR}` placeholders, resolved from the Worker's environment when a job uses the provider. " +

@@ -8,6 +8,7 @@
  * answer is its own business (`read`).
  */
 import { backoffDelay, FatalError, parseRetryAfter, RetryableError, type RetryOptions } from "../domain/errors";
+import { DEFAULT_CONCURRENT_REQUEST_LIMIT } from "../domain/provider";
 import { outgoingConnections, RateLimiter, Semaphore, sleep, type Sleep } from "./limits";
 
 /** What bounds the requests in flight: a fixed semaphore, or the evm-rpc client's adaptive pacing. */
@@ -125,8 +126,6 @@ export interface ProviderLimitSettings {
   /** HTTP requests started per minute. Default: no limit. */
   rate_limit_per_minute?: number;
 }
-
-const DEFAULT_CONCURRENT_REQUEST_LIMIT = 1024;
 
 /** The provider's URL and limits; settings outside their domain are a fatal configuration error, not something to retry. */
 export function providerLimits(provider: ProviderLimitSettings): { url: string; semaphore: Semaphore; rateLimiter: RateLimiter | null } {

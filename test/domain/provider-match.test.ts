@@ -8,7 +8,7 @@ function provider(name: string, kind: Provider["kind"], network: string, config:
 const env = { RPC_URL: "https://rpc.example.com", TOKEN: "t", WS_URL: "wss://ws.example.com", DB: {} };
 
 describe("resolveProvider", () => {
-  it("substitutes placeholders and fills in the evm-rpc defaults", () => {
+  it("substitutes placeholders and fills in the evm-rpc defaults, leaving batch size and requests in flight to the client", () => {
     const resolved = resolveProvider(provider("a", "evm-rpc", "mainnet", { url: "${RPC_URL}", extra: "x" }), env);
     expect(resolved).toEqual({
       ok: true,
@@ -16,7 +16,7 @@ describe("resolveProvider", () => {
         name: "a",
         kind: "evm-rpc",
         network: "mainnet",
-        config: { url: "https://rpc.example.com", concurrent_request_limit: 1024, rpc_batch_size: 0, fetch_receipts_per_tx: false, extra: "x" },
+        config: { url: "https://rpc.example.com", fetch_receipts_per_tx: false, extra: "x" },
       },
     });
   });

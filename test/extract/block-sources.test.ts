@@ -1,8 +1,9 @@
 /** The one place a job's provider becomes a client: placeholders resolved per consumer, kinds without a client refused. */
 import { describe, expect, it } from "vitest";
 import { FatalError } from "../../src/domain/errors";
+import { parseProviderBody } from "../../src/domain/provider";
 import { blockSourceFor } from "../../src/extract/block-sources";
-import { beaconNodeUrl } from "../support/fault-control";
+import { beaconNodeUrl, FaultScenario } from "../support/fault-control";
 import { harness } from "../support/provided-context";
 
 const { anvilUrl, chain, harnessUrl } = harness();
@@ -11,6 +12,24 @@ describe("blockSourceFor", () => {
   it("turns an evm-rpc provider into a client of its node, with ${VAR}s resolved from the consumer's vars", async () => {
     const source = blockSourceFor({ name: "p", kind: "evm-rpc", network: "anvil", config: { url: "${NODE_URL}" } }, { NODE_URL: anvilUrl });
     expect(await source.head(false)).toBe(chain.head);
+  });
+
+  // A provider registered as a user does: the job gets the config as stored, and no default may fix the
+  // batch size or the requests in flight, or the client sends one call per request (1.25 a block: the
+  // flood that exhausted wrangler dev's file descriptors through its inspector proxy).
+  it("gives a provider registered with name, kind, network and url only the adaptive client: batched calls", async () => {
+    const scenario = new FaultScenario(harnessUrl);
+    const registered = parseProviderBody({ name: "p", kind: "evm-rpc", network: "anvil", url: "${NODE_URL}" });
+    if (!registered.ok) throw new Error(registered.problem.message);
+    const source = blockSourceFor({ ...registered.provider }, { NODE_URL: scenario.rpcUrl });
+    let blocks = 0;
+    for await (const chunk of source.blocks(0, chain.head)) blocks += chunk.blocks.length;
+    expect(blocks).toBe(chain.head + 1);
+    const { requests } = await scenario.log();
+    const calls = requests.reduce((sum, request) => sum + request.methods.length, 0);
+    expect(calls).toBeGreaterThan(chain.head);
+    expect(requests.length).toBeLessThan(calls / 4);
+    expect(source.hints()).toMatchObject({ tuning: { batchSize: expect.any(Number), inFlight: expect.any(Number) } });
   });
 
   it("turns an eth-beacon provider into a client of its beacon node", async () => {

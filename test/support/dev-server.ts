@@ -49,7 +49,10 @@ export interface ApiAnswer {
 export interface DevServerOptions {
   /** Extra `wrangler dev` arguments. */
   args?: readonly string[];
-  /** The port of workerd's inspector (DevTools protocol); default a free one. */
+  /**
+   * The port of workerd's inspector (DevTools protocol, through wrangler's inspector proxy); default none:
+   * the proxy costs four loopback requests into wrangler per subrequest of the Worker (scripts/dev.mjs).
+   */
   inspectorPort?: number;
   /** Default 180 s: the first start bundles the Worker and starts workerd, which takes minutes on a loaded machine. */
   startTimeoutMs?: number;
@@ -89,8 +92,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   persistDirs.add(persistDir);
   try {
     const port = await freePort();
-    const inspectorPort = options.inspectorPort ?? (await freePort());
-    return await launch(persistDir, port, inspectorPort, options);
+    return await launch(persistDir, port, options);
   } catch (error) {
     await rm(persistDir, { recursive: true, force: true });
     persistDirs.delete(persistDir);
@@ -98,12 +100,12 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   }
 }
 
-async function launch(persistDir: string, port: number, inspectorPort: number, options: DevServerOptions): Promise<DevServer> {
+async function launch(persistDir: string, port: number, options: DevServerOptions): Promise<DevServer> {
   const args = [
     "scripts/dev.mjs",
     "--ip", "127.0.0.1",
     "--port", String(port),
-    "--inspector-port", String(inspectorPort),
+    ...(options.inspectorPort === undefined ? [] : ["--inspector-port", String(options.inspectorPort)]),
     "--persist-to", persistDir,
     ...(options.args ?? []),
   ];

@@ -17,6 +17,8 @@ export function expected(what: string) {
 }
 
 const U16_MAX = 65_535;
+/** The original's `concurrent_request_limit` where nothing finds it by itself (eth-beacon, eth_call in SQL). */
+export const DEFAULT_CONCURRENT_REQUEST_LIMIT = 1024;
 const U32_MAX = 4_294_967_295;
 
 function intInRange(min: number, max: number) {
@@ -68,10 +70,13 @@ const nonEmptyString = z.string({ error: expected("a string") }).min(1, { error:
 function evmRpcSchema(mode: CheckMode) {
   return z.looseObject({
     url: httpUrl(mode),
-    /** Requests in flight at once, shared by every step of a job. */
-    concurrent_request_limit: intInRange(1, U16_MAX).default(1024),
-    /** <= 1: one request per call; > 1: JSON-RPC batches of this many calls. */
-    rpc_batch_size: intInRange(0, Number.MAX_SAFE_INTEGER).default(0),
+    /**
+     * Requests in flight at once, a hard limit. No default: when absent the
+     * client finds it (src/domain/rpc-tuning.ts), which a default would prevent.
+     */
+    concurrent_request_limit: intInRange(1, U16_MAX).optional(),
+    /** <= 1: one request per call; > 1: JSON-RPC batches of exactly this many calls. Absent: found by the client. */
+    rpc_batch_size: intInRange(0, Number.MAX_SAFE_INTEGER).optional(),
     rate_limit_per_minute: intInRange(1, U32_MAX).optional(),
     /** false: eth_getBlockReceipts; true: eth_getTransactionReceipt per transaction. */
     fetch_receipts_per_tx: z.boolean({ error: expected("true or false") }).default(false),
@@ -88,7 +93,7 @@ function firehoseSchema() {
 function ethBeaconSchema(mode: CheckMode) {
   return z.looseObject({
     url: httpUrl(mode),
-    concurrent_request_limit: intInRange(1, U16_MAX).default(1024),
+    concurrent_request_limit: intInRange(1, U16_MAX).default(DEFAULT_CONCURRENT_REQUEST_LIMIT),
     rate_limit_per_minute: intInRange(1, U32_MAX).optional(),
   });
 }

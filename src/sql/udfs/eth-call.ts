@@ -6,7 +6,7 @@
  * A revert (JSON-RPC error 3 or -32000) gives `{data: <revert data>, message}`;
  * any other failure, after 3 attempts, `{message: "unexpected rpc error"}`.
  */
-import type { EvmRpcConfig } from "../../domain/provider";
+import { DEFAULT_CONCURRENT_REQUEST_LIMIT, type EvmRpcConfig } from "../../domain/provider";
 import { SqlInputError } from "../sql-errors";
 import type { EngineValue } from "../sql-values";
 import type { SqlFunction } from "./evm-functions";
@@ -42,7 +42,7 @@ class CallLimiter {
   constructor(private readonly config: EvmRpcConfig) {}
 
   async run<T>(task: () => Promise<T>): Promise<T> {
-    while (this.inFlight >= this.config.concurrent_request_limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    while (this.inFlight >= (this.config.concurrent_request_limit ?? DEFAULT_CONCURRENT_REQUEST_LIMIT)) await new Promise<void>((resolve) => this.waiting.push(resolve));
     const perMinute = this.config.rate_limit_per_minute;
     if (perMinute !== undefined) {
       for (;;) {
