@@ -130,6 +130,24 @@ export function quantityToBytes(hex: unknown, size: number, allocate: ByteAlloca
   return out;
 }
 
+/**
+ * A quantity ("0x0", "0x1a2b") as its shortest big-endian bytes, the form RLP
+ * gives integers: zero is no bytes at all. Leading zero digits are dropped,
+ * so a node that pads (r and s as 32 bytes) gives the same bytes.
+ */
+export function quantityToMinimalBytes(hex: unknown, allocate: ByteAllocator = fresh): Uint8Array {
+  const text = requirePrefix(hex);
+  if (text.length === 2) throw new HexError(`empty quantity: ${preview(text)}`);
+  let start = 2;
+  while (start < text.length && text.charCodeAt(start) === 48) start++;
+  const digits = text.length - start;
+  const out = allocate((digits + 1) >> 1);
+  let offset = 0;
+  if (digits % 2 === 1) out[offset++] = nibble(text, start++);
+  decodeInto(text, start, out, offset);
+  return out;
+}
+
 /** A quantity as a bigint. */
 export function hexToBigInt(hex: unknown): bigint {
   const text = requirePrefix(hex);

@@ -7,6 +7,7 @@ import {
   hexToFixedBytes,
   hexToSafeInteger,
   quantityToBytes,
+  quantityToMinimalBytes,
   toQuantity,
 } from "../../src/domain/hex";
 
@@ -92,5 +93,23 @@ describe("quantities as numbers", () => {
     expect(toQuantity(255)).toBe("0xff");
     expect(toQuantity(2n ** 70n)).toBe("0x400000000000000000");
     expect(() => toQuantity(-1)).toThrow(HexError);
+  });
+});
+
+describe("quantityToMinimalBytes", () => {
+  it("gives the shortest big-endian bytes, zero as none (RLP's integers)", () => {
+    expect(quantityToMinimalBytes("0x0")).toEqual(new Uint8Array(0));
+    expect(quantityToMinimalBytes("0x1")).toEqual(Uint8Array.of(1));
+    expect(quantityToMinimalBytes("0x1a2b")).toEqual(Uint8Array.of(0x1a, 0x2b));
+    expect(quantityToMinimalBytes("0x12345")).toEqual(Uint8Array.of(0x01, 0x23, 0x45));
+  });
+
+  it("drops leading zero digits a node pads with", () => {
+    expect(quantityToMinimalBytes("0x000a")).toEqual(Uint8Array.of(0x0a));
+    expect(quantityToMinimalBytes("0x0000")).toEqual(new Uint8Array(0));
+  });
+
+  it.each(["0x", "12", "0xz1", 5, null])("refuses %j", (value) => {
+    expect(() => quantityToMinimalBytes(value)).toThrow(HexError);
   });
 });

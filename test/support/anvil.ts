@@ -200,6 +200,45 @@ export async function seedTestChain(url: string): Promise<SeededChain> {
   };
 }
 
+/** Hardforks whose header layouts a verification test covers, oldest first (anvil's `--hardfork` names). */
+export type LayoutFork = "berlin" | "london" | "shanghai" | "cancun" | "prague";
+
+/**
+ * A short chain on an anvil started with `--hardfork <fork>`: per block, transfers of every transaction type
+ * the fork has (legacy and EIP-2930; EIP-1559 from London; on Prague an EIP-7702 one too), emitter calls
+ * with 0 to 5 logs, a reverted call, and an empty block between busy ones.
+ */
+export async function seedForkChain(url: string, fork: LayoutFork): Promise<{ head: number }> {
+  const s = await seeder(url, false);
+  const [a0, a1, a2, a3] = s.accounts as [Address, Address, Address, Address];
+  const legacy: TxFields = { type: "legacy", gasPrice: 30_000_000_000n };
+  const dynamic = fork === "berlin" ? legacy : EIP1559;
+  await s.client.setAutomine(false);
+  await send(s, a0, { data: LOG_EMITTER_DEPLOY_CODE, gas: 300_000n, fees: dynamic });
+  await mineOne(s);
+  const emitter = (await s.client.getTransactionReceipt({ hash: (await s.client.getBlock({ includeTransactions: false })).transactions[0]! })).contractAddress!;
+  for (let round = 0; round < 3; round++) {
+    await send(s, a0, { to: a1, value: 10n ** 15n, gas: 21_000n, fees: legacy });
+    await send(s, a1, {
+      to: a2,
+      value: 7n,
+      gas: 30_000n,
+      fees: { type: "eip2930", gasPrice: 30_000_000_000n, accessList: [{ address: emitter, storageKeys: [word(round)] }] },
+    });
+    await send(s, a2, { to: a3, value: 9n, gas: 21_000n, fees: dynamic });
+    for (let n = 0; n <= 5; n++) await send(s, a3, { to: emitter, data: emitterCalldata(n, topics(0x100 * (n + 1) + round)), gas: 200_000n, fees: dynamic });
+    await send(s, a0, { to: emitter, data: emitterCalldata(EMIT_THEN_REVERT, topics(0x900 + round)), gas: 100_000n, fees: dynamic });
+    await mineOne(s);
+    await mineOne(s);
+  }
+  if (fork === "prague") {
+    await sendSetCode(s, a3, emitter);
+    await mineOne(s);
+  }
+  await s.client.setAutomine(true);
+  return { head: Number(await s.client.getBlockNumber({ cacheTime: 0 })) };
+}
+
 /** The key of anvil's last default dev account (0xa0Ee7A142d267C1f36714E4a8F75612F20a79720). */
 const DEV_ACCOUNT_9_KEY = "0x2a871d0798f97d79848a013d4936a73bf4cc922c825d33c1cf7073dff6d409c6";
 
