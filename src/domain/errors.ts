@@ -28,6 +28,8 @@ export type ErrorReason =
   | "http_rejected"
   | "block_invalid_twice"
   | "subrequest_budget"
+  /** Deploy's `verify`: a block was not what its hash says, fetched twice (or its kind cannot be verified). */
+  | "verification_failed"
   /** A derived table's SQL failed on its data (a function's error, a type the files cannot hold). */
   | "query_failed";
 

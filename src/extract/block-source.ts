@@ -59,4 +59,6 @@ export interface SourceOptions {
   hints: SourceHints | null;
   /** HTTP requests the source may send at most; null: no limit. */
   requestBudget: number | null;
+  /** Deploy's `verify`: check each block against its own commitments before handing out its rows. */
+  verify: boolean;
 }

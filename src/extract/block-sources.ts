@@ -14,7 +14,7 @@ import { EvmRpcClient, evmRpcSourceOptions } from "./evm-rpc/client";
 export function blockSourceFor(
   provider: JobProvider,
   variables: VariableSource,
-  options: SourceOptions = { hints: null, requestBudget: null },
+  options: SourceOptions = { hints: null, requestBudget: null, verify: false },
 ): BlockSource {
   // The runner copied the config from a registration, where it was checked as a ProviderConfig.
   const resolved = resolveProvider({ ...provider, config: provider.config as ProviderConfig }, variables);
@@ -24,6 +24,8 @@ export function blockSourceFor(
     case "evm-rpc":
       return new EvmRpcClient(resolved.provider.config, evmRpcSourceOptions(options));
     case "eth-beacon":
+      // Slots have no block hash over their contents here to check: asked to verify, the job fails rather than pretend.
+      if (options.verify) throw new FatalError("verification_failed", "eth-beacon slots cannot be verified: deploy's verify checks evm-rpc blocks only");
       return new EthBeaconClient(resolved.provider.config);
     case "firehose":
       throw new FatalError("invalid_provider", `${resolved.provider.kind} providers have no block source here`);

@@ -54,8 +54,9 @@ async function heartbeat(deps: ConsumerDeps): Promise<void> {
 function sourceFor(deps: ConsumerDeps, context: ProbeContext | StepContext): BlockSource {
   if (datasetKind(context.datasetKind).providerKind === null) return deps.datasetSource(context);
   if (context.provider === null) throw new FatalError("invalid_provider", `job ${context.jobId} has no provider to read ${context.datasetKind} blocks from`);
-  const hints = "sourceHints" in context ? context.sourceHints : null;
-  return blockSourceFor(context.provider, deps.variables, { hints, requestBudget: deps.requestBudget });
+  const step = "sourceHints" in context ? context : null;
+  // A probe reads heads and hashes only: nothing of it becomes rows, so there is nothing to verify.
+  return blockSourceFor(context.provider, deps.variables, { hints: step?.sourceHints ?? null, requestBudget: deps.requestBudget, verify: step?.verify ?? false });
 }
 
 function failureOf(error: unknown) {

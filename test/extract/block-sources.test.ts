@@ -47,8 +47,28 @@ describe("blockSourceFor", () => {
     expect(call).toThrow(/GONE/);
   });
 
+  it("hands deploy's verify to the evm-rpc client: anvil's genesis (receiptsRoot zero) fails it", async () => {
+    const provider = { name: "p", kind: "evm-rpc", network: "anvil", config: { url: anvilUrl } } as const;
+    const verified = blockSourceFor(provider, {}, { hints: null, requestBudget: null, verify: true });
+    await expect(drainBlocks(verified, 0, 2)).rejects.toMatchObject({ reason: "verification_failed", message: expect.stringMatching(/^block 0: verification failed/) });
+    expect(await drainBlocks(blockSourceFor(provider, {}, { hints: null, requestBudget: null, verify: false }), 0, 2)).toBe(3);
+  });
+
+  it("fails an eth-beacon job asked to verify, rather than not verifying: slots have nothing it checks", () => {
+    const call = () =>
+      blockSourceFor({ name: "b", kind: "eth-beacon", network: "dev-beacon", config: { url: "http://127.0.0.1:1" } }, {}, { hints: null, requestBudget: null, verify: true });
+    expect(call).toThrow(FatalError);
+    expect(call).toThrow("eth-beacon slots cannot be verified: deploy's verify checks evm-rpc blocks only");
+  });
+
   it("refuses a provider kind without a client here", () => {
     const call = () => blockSourceFor({ name: "f", kind: "firehose", network: "mainnet", config: { url: "https://firehose.example.org" } }, {});
     expect(call).toThrow(FatalError);
   });
 });
+
+async function drainBlocks(source: ReturnType<typeof blockSourceFor>, start: number, end: number): Promise<number> {
+  let blocks = 0;
+  for await (const chunk of source.blocks(start, end)) blocks += chunk.blocks.length;
+  return blocks;
+}

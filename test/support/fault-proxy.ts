@@ -41,7 +41,7 @@ export interface FaultProxy {
   close(): Promise<void>;
 }
 
-type JsonRpcMessage = { id?: unknown; method?: unknown; result?: unknown; error?: unknown };
+type JsonRpcMessage = { id?: unknown; method?: unknown; params?: unknown; result?: unknown; error?: unknown };
 
 export async function startFaultProxy(upstreamUrl: string): Promise<FaultProxy> {
   const scenarios = new Map<string, Scenario>();
@@ -90,7 +90,7 @@ export async function startFaultProxy(upstreamUrl: string): Promise<FaultProxy> 
       const target = scenario(path[1]!);
       if (path[2] === "faults" && request.method === "POST") {
         for (const fault of JSON.parse(body) as Fault[]) {
-          if (fault.kind === "rpc-error" || fault.kind === "drop-last" || fault.kind === "wrong-block" || fault.kind === "null-result") {
+          if (fault.kind === "rpc-error" || fault.kind === "drop-last" || fault.kind === "wrong-block" || fault.kind === "null-result" || fault.kind === "alter") {
             target.callFaults.push({ ...fault });
           }
           else target.requestFaults.push({ ...fault });
@@ -345,7 +345,7 @@ function applyCallFaults(s: Scenario, request: JsonRpcMessage | JsonRpcMessage[]
   const parsedAnswer = JSON.parse(answer) as JsonRpcMessage | JsonRpcMessage[];
   const answers = Array.isArray(parsedAnswer) ? parsedAnswer : [parsedAnswer];
   for (const call of calls) {
-    const index = s.callFaults.findIndex((fault) => fault.method === call.method && fault.times > 0);
+    const index = s.callFaults.findIndex((fault) => fault.method === call.method && fault.times > 0 && paramsMatch(fault, call.params));
     if (index < 0) continue;
     const fault = s.callFaults[index]!;
     if (--fault.times <= 0) s.callFaults.splice(index, 1);
@@ -356,6 +356,8 @@ function applyCallFaults(s: Scenario, request: JsonRpcMessage | JsonRpcMessage[]
       target.error = { code: fault.code, message: fault.message };
     } else if (fault.kind === "null-result") {
       target.result = null;
+    } else if (fault.kind === "alter") {
+      setPath(target.result, fault.path, fault.value);
     } else if (fault.kind === "wrong-block") {
       const block = target.result as { number?: string; hash?: string } | null;
       if (block?.number) block.number = `0x${(Number(block.number) + 1).toString(16)}`;
@@ -365,6 +367,23 @@ function applyCallFaults(s: Scenario, request: JsonRpcMessage | JsonRpcMessage[]
     }
   }
   return JSON.stringify(parsedAnswer);
+}
+
+/** Whether a call's params start with those an "alter" fault names (any params for other faults). */
+function paramsMatch(fault: CallFault, params: unknown): boolean {
+  if (fault.kind !== "alter" || fault.params === undefined) return true;
+  return Array.isArray(params) && fault.params.every((value, i) => JSON.stringify(value) === JSON.stringify(params[i]));
+}
+
+/** Sets `value` at a dotted path of arrays (numeric segments) and objects; a path that leads nowhere is the test's mistake. */
+function setPath(root: unknown, path: string, value: unknown): void {
+  const keys = path.split(".");
+  let node = root as Record<string, unknown>;
+  for (const key of keys.slice(0, -1)) {
+    node = node?.[key] as Record<string, unknown>;
+    if (typeof node !== "object" || node === null) throw new Error(`alter: ${path} leads nowhere at ${key}`);
+  }
+  node[keys.at(-1)!] = value;
 }
 
 function readBytes(request: http.IncomingMessage): Promise<Uint8Array> {

@@ -115,7 +115,13 @@ export type CallFault =
   /** Drop the last element of the call's (array) result, e.g. one receipt of eth_getBlockReceipts. */
   | { kind: "drop-last"; method: string; times: number }
   /** Answer the call with a null result, as a node that is behind does. */
-  | { kind: "null-result"; method: string; times: number };
+  | { kind: "null-result"; method: string; times: number }
+  /**
+   * Set one field of the call's result, by a dotted path ("transactions.1.value", "0.logs.2.data"), on calls whose
+   * params start with `params` (e.g. `["0x5", true]`: block 5 with its transactions) when given: a node that
+   * answers one wrong value and nothing else amiss.
+   */
+  | { kind: "alter"; method: string; params?: unknown[]; path: string; value: unknown; times: number };
 
 export type Fault = RequestFault | CallFault;
 

@@ -107,9 +107,9 @@ export function verifyBlock(blockValue: unknown, receiptValues: readonly unknown
   return { layout, discrepancies };
 }
 
-/** "block 12: transactionsRoot computed 0x… from 3 transactions, the node sent 0x…; …", for a job's failure reason. */
-export function describeDiscrepancies(blockNumber: number, discrepancies: readonly BlockDiscrepancy[]): string {
-  return `block ${blockNumber} failed verification: ${discrepancies.map((d) => `${d.field} ${d.detail}`).join("; ")}`;
+/** "transactionsRoot computed 0x… from 3 transactions, the node sent 0x…; …", for a job's failure reason. */
+export function describeDiscrepancies(discrepancies: readonly BlockDiscrepancy[]): string {
+  return discrepancies.map((d) => `${d.field} ${d.detail}`).join("; ");
 }
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {

@@ -6,7 +6,8 @@ import { minBatchForBudget, parseTuning, type RpcTuning } from "../../domain/rpc
 import type { SourceHints } from "../../domain/step-protocol";
 import { providerLimits, type ProviderLimitSettings } from "../provider-http";
 import { RequestPacing } from "./pacing";
-import { emptyColumns, type EvmRpcColumns } from "./columns";
+import { BlockVerificationError, verificationFailure } from "./block-verification";
+import { emptyColumns, rowCounts, truncateColumns, type EvmRpcColumns } from "./columns";
 import { type AnswerTally, JsonRpcTransport, MethodNotSupportedError, type RpcCall } from "./json-rpc";
 import type { BlockRef, BlockSource, SourceChunk, SourceOptions } from "../block-source";
 import { appendBlockRows, BlockInvalidError } from "./rows";
@@ -37,6 +38,11 @@ export interface EvmRpcClientOptions {
   bytesPerBlock?: number | null;
   /** HTTP requests the client may send at most; default no limit. */
   requestBudget?: number | null;
+  /**
+   * Deploy's `verify`: check every block against its hash and roots before its rows are handed out
+   * (block-verification.ts); a block that fails is fetched once more, failing again is fatal. Default false.
+   */
+  verify?: boolean;
 }
 
 /** A chunk with evm-rpc's typed columns; the step runner sees it as a SourceChunk. */
@@ -79,6 +85,7 @@ export class EvmRpcClient implements BlockSource {
   private heldAnswerBytes = 0;
   private readonly pacing: RequestPacing;
   private readonly requestBudget: number | null;
+  private readonly verify: boolean;
 
   constructor(provider: EvmRpcProviderSettings, options: EvmRpcClientOptions = {}) {
     const limits = providerLimits(provider);
@@ -97,6 +104,7 @@ export class EvmRpcClient implements BlockSource {
       learned: options.learned ?? null,
     });
     this.requestBudget = options.requestBudget ?? null;
+    this.verify = options.verify ?? false;
     this.transport = new JsonRpcTransport({
       url: limits.url,
       rateLimiter: limits.rateLimiter,
@@ -221,7 +229,7 @@ export class EvmRpcClient implements BlockSource {
   }
 
   private async rowsOf({ numbers, blocks, receipts }: FetchedChunk): Promise<ExtractedChunk> {
-    const firstTry = buildChunk(numbers, blocks, receipts);
+    const firstTry = buildChunk(numbers, blocks, receipts, this.verify);
     if (firstTry.invalid.length === 0) return firstTry.chunk;
     // Second chance for the blocks that failed validation (a reorg between the
     // block and receipt calls, a lagging node behind a load balancer).
@@ -229,12 +237,11 @@ export class EvmRpcClient implements BlockSource {
       [blocks[i]] = await this.fetchBlockObjects([numbers[i]!]);
       receipts[i] = (await this.fetchReceipts([numbers[i]!], [blocks[i]]))[0]!;
     }
-    const secondTry = buildChunk(numbers, blocks, receipts);
+    const secondTry = buildChunk(numbers, blocks, receipts, this.verify);
     const stillInvalid = secondTry.errors[0];
     if (stillInvalid !== undefined) {
-      throw new FatalError("block_invalid_twice", `${stillInvalid.message} (again after fetching it a second time)`, {
-        cause: stillInvalid,
-      });
+      const reason = stillInvalid instanceof BlockVerificationError ? "verification_failed" : "block_invalid_twice";
+      throw new FatalError(reason, `${stillInvalid.message} (again after fetching it a second time)`, { cause: stillInvalid });
     }
     return secondTry.chunk;
   }
@@ -315,22 +322,36 @@ function receiptsNotAvailable(block: number): RetryableError {
 
 /** A step's source options as this client's: the hints are what hints() returned in an earlier step. */
 export function evmRpcSourceOptions(options: SourceOptions): EvmRpcClientOptions {
-  return { learned: parseTuning(options.hints?.tuning), bytesPerBlock: parseDensity(options.hints?.bytesPerBlock), requestBudget: options.requestBudget };
+  return {
+    learned: parseTuning(options.hints?.tuning),
+    bytesPerBlock: parseDensity(options.hints?.bytesPerBlock),
+    requestBudget: options.requestBudget,
+    verify: options.verify,
+  };
 }
 
-/** Rows of all the blocks in order; blocks that fail validation are left out and reported. */
+/** Rows of all the blocks in order; blocks that fail validation (or, with `verify`, verification) are left out and reported. */
 function buildChunk(
   numbers: readonly number[],
   blocks: readonly unknown[],
   receipts: readonly unknown[][],
+  verify: boolean,
 ): { chunk: ExtractedChunk; invalid: number[]; errors: BlockInvalidError[] } {
   const tables = emptyColumns();
   const refs: BlockRef[] = [];
   const invalid: number[] = [];
   const errors: BlockInvalidError[] = [];
   numbers.forEach((number, i) => {
+    const before = rowCounts(tables);
     try {
-      refs.push(appendBlockRows(tables, number, blocks[i], receipts[i]!));
+      const ref = appendBlockRows(tables, number, blocks[i], receipts[i]!);
+      // Verified after the rows are built, so a malformed answer gets the validation's message.
+      const unverified = verify ? verificationFailure(number, blocks[i], receipts[i]!) : null;
+      if (unverified !== null) {
+        truncateColumns(tables, before);
+        throw unverified;
+      }
+      refs.push(ref);
     } catch (error) {
       if (!(error instanceof BlockInvalidError)) throw error;
       invalid.push(i);

@@ -107,8 +107,19 @@ export function rowCount(columns: { _block_num: unknown[] }): number {
   return columns._block_num.length;
 }
 
+export interface TableRowCounts {
+  blocks: number;
+  transactions: number;
+  logs: number;
+}
+
+/** Rows of each table so far, to cut back to with truncateColumns. */
+export function rowCounts(columns: EvmRpcColumns): TableRowCounts {
+  return { blocks: rowCount(columns.blocks), transactions: rowCount(columns.transactions), logs: rowCount(columns.logs) };
+}
+
 /** Cuts every column of every table back to the given row counts (undoing a partly appended block). */
-export function truncateColumns(columns: EvmRpcColumns, rows: { blocks: number; transactions: number; logs: number }): void {
+export function truncateColumns(columns: EvmRpcColumns, rows: TableRowCounts): void {
   for (const table of ["blocks", "transactions", "logs"] as const) {
     for (const values of Object.values(columns[table]) as unknown[][]) values.length = rows[table];
   }

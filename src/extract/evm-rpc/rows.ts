@@ -9,7 +9,7 @@ import {
   quantityToBytes,
 } from "../../domain/hex";
 import type { BlockRef } from "../block-source";
-import { rowCount, truncateColumns, type EvmRpcColumns } from "./columns";
+import { rowCounts, truncateColumns, type EvmRpcColumns } from "./columns";
 
 /**
  * One block (from eth_getBlockByNumber with full transactions) and its
@@ -66,11 +66,7 @@ class FieldError extends Error {}
  * `columns` as they were.
  */
 export function appendBlockRows(columns: EvmRpcColumns, requested: number, block: unknown, receipts: readonly unknown[]): BlockRef {
-  const before = {
-    blocks: rowCount(columns.blocks),
-    transactions: rowCount(columns.transactions),
-    logs: rowCount(columns.logs),
-  };
+  const before = rowCounts(columns);
   try {
     return appendRows(columns, requested, block, receipts);
   } catch (error) {
