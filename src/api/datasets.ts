@@ -65,7 +65,7 @@ const registerRoute = createRoute({
   responses: {
     201: { description: "Registered (empty body); registering the same content again changes nothing but `dev`" },
     400: errorContent(
-      "Bad body (INVALID_PAYLOAD_FORMAT), manifest (INVALID_MANIFEST, UNSUPPORTED_DATASET_KIND) , dependencies (DEPENDENCY_VALIDATION_ERROR: an undeclared alias) or a derived table that cannot run incrementally (NON_INCREMENTAL_QUERY)",
+      "Bad body (INVALID_PAYLOAD_FORMAT), manifest (INVALID_MANIFEST, UNSUPPORTED_DATASET_KIND) , dependencies (DEPENDENCY_VALIDATION_ERROR: an undeclared alias, or a dependency that resolves to no registered manifest) or a derived table that cannot run incrementally (NON_INCREMENTAL_QUERY)",
     ),
     404: errorContent("The manifest hash given is not stored (MANIFEST_NOT_FOUND)"),
     ...writeRouteErrors,
@@ -114,7 +114,7 @@ export function registerDatasetRoutes(app: App): void {
         }
         return c.body(null, 201);
       }
-      const stored = await putValidManifest(c.env.BUCKET, manifest);
+      const stored = await putValidManifest(db, c.env.BUCKET, manifest);
       try {
         await registerDatasetWithManifest(db, c.env.BUCKET, stored, registration);
       } catch (error) {

@@ -77,7 +77,7 @@ const registerRoute = createRoute({
   responses: {
     201: jsonContent(RegisterManifestResponseSchema, "Stored; the same content always gives the same hash"),
     400: errorContent(
-      "Bad body (INVALID_PAYLOAD_FORMAT), manifest (INVALID_MANIFEST, UNSUPPORTED_DATASET_KIND) , dependencies (DEPENDENCY_VALIDATION_ERROR: an undeclared alias) or a derived table that cannot run incrementally (NON_INCREMENTAL_QUERY)",
+      "Bad body (INVALID_PAYLOAD_FORMAT), manifest (INVALID_MANIFEST, UNSUPPORTED_DATASET_KIND) , dependencies (DEPENDENCY_VALIDATION_ERROR: an undeclared alias, or a dependency that resolves to no registered manifest) or a derived table that cannot run incrementally (NON_INCREMENTAL_QUERY)",
     ),
     ...writeRouteErrors,
     500: errorContent("Storage failure (MANIFEST_STORAGE_ERROR, MANIFEST_REGISTRATION_ERROR)"),
@@ -150,7 +150,7 @@ export function registerManifestRoutes(app: App): void {
   app.openapi(
     registerRoute,
     async (c) => {
-      const stored = await putValidManifest(c.env.BUCKET, c.req.valid("json"));
+      const stored = await putValidManifest(openDb(c.env.DB), c.env.BUCKET, c.req.valid("json"));
       try {
         await registerManifest(openDb(c.env.DB), c.env.BUCKET, stored);
       } catch (error) {

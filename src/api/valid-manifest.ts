@@ -1,6 +1,9 @@
+import { datasetKind } from "../domain/dataset-kinds/registry";
 import type { Manifest } from "../domain/manifest/kinds";
 import { prepareManifest } from "../domain/manifest/parse";
 import { nonIncrementalSql } from "../sql/incremental";
+import type { Db } from "../store/db";
+import { pinDependencies } from "../store/dependency-pins";
 import { type CanonicalManifest, putManifestObject } from "../store/manifests";
 import { ApiError } from "./errors";
 
@@ -9,9 +12,10 @@ import { ApiError } from "./errors";
  * write of every registration, so a rejected manifest writes nothing and the
  * object exists before any D1 row names it.
  */
-export async function putValidManifest(bucket: R2Bucket, content: unknown): Promise<CanonicalManifest> {
+export async function putValidManifest(db: Db, bucket: R2Bucket, content: unknown): Promise<CanonicalManifest> {
   const prepared = await prepareManifest(content);
   if (!prepared.ok) throw new ApiError(prepared.code, prepared.message);
+  await refuseUnresolvedDependencies(db, bucket, prepared.manifest);
   refuseNonIncremental(prepared.manifest);
   try {
     await putManifestObject(bucket, prepared);
@@ -19,6 +23,18 @@ export async function putValidManifest(bucket: R2Bucket, content: unknown): Prom
     throw new ApiError("MANIFEST_STORAGE_ERROR", `could not store manifest ${prepared.hash}`, { cause: error });
   }
   return prepared;
+}
+
+/**
+ * Every dependency of a derived manifest must resolve to a registered manifest when it is registered, as
+ * HEAD's validate_derived_manifest resolves each to a hash first (derived-datasets.md §1.4), rather than its
+ * job failing at start. The job still pins them again when it starts: a version tag may move or a dataset
+ * be deleted between registration and deploy.
+ */
+async function refuseUnresolvedDependencies(db: Db, bucket: R2Bucket, manifest: Manifest): Promise<void> {
+  if (manifest.kind !== "manifest") return;
+  const pins = await pinDependencies(db, bucket, datasetKind(manifest.kind).dependencies(manifest));
+  if (!pins.ok) throw new ApiError("DEPENDENCY_VALIDATION_ERROR", `Manifest validation error: ${pins.reason}`);
 }
 
 /**

@@ -6,17 +6,21 @@
  * groups whose statistics cannot match (the `_block_num` bounds of the scan,
  * from the step's block range or the query's WHERE, and equalities on other
  * columns), and counts every byte it fetches against the query's budget.
+ * Within a row group it reads the columns of the WHERE's column tests
+ * (scan-filter.ts) first and the others only if a row passes, and builds rows
+ * only for the rows that pass: squirreling's cost is per row it sees.
  */
-import { asyncRow, type AsyncDataSource, type AsyncRow, type ExecuteContext, type ScanOptions, type ScanResults } from "squirreling";
+import { asyncRow, type AsyncCells, type AsyncDataSource, type AsyncRow, type ExecuteContext, type ScanOptions, type ScanResults, type SqlPrimitive } from "squirreling";
 import { evaluateExpr } from "squirreling/src/expression/evaluate.js";
 import type { BlockRange } from "../domain/block-range";
 import { hexToBytes } from "../domain/hex";
-import { type ParquetFooter, rangeSource, readParquetFooter, readRowGroupColumns, rowGroupColumnRange } from "../parquet";
+import { type ParquetFooter, type ParquetValue, rangeSource, readParquetFooter, readRowGroupColumns, rowGroupColumnRange } from "../parquet";
 import { type ColumnBounds, scanBounds } from "./scan-bounds";
 import type { QueryBudget } from "./query-budget";
 import { StorageError } from "./sql-errors";
 import type { SqlField } from "./sql-types";
-import { toEngine, type ToEngine } from "./sql-values";
+import { compileScanFilter } from "./scan-filter";
+import { isBinaryType, toEngine, type ToEngine } from "./sql-values";
 
 /** A file of the table's canonical chain. */
 export interface TableFile {
@@ -71,10 +75,27 @@ function mayContain(min: unknown, max: unknown, value: string | bigint | number)
   return true;
 }
 
+/**
+ * Row `i` of a row group's columns, each value converted to its engine form
+ * when the engine first asks for it: a column the scan reads only for its
+ * WHERE (`topic0`), already decided by the column tests, is never converted.
+ */
+function lazyRow(columns: string[], stored: readonly ParquetValue[][], converters: readonly ToEngine[], i: number): AsyncRow {
+  const cells: AsyncCells = {};
+  for (let c = 0; c < columns.length; c++) {
+    const raw = stored[c]![i] ?? null;
+    const convert = converters[c]!;
+    let value: Promise<SqlPrimitive> | undefined;
+    cells[columns[c]!] = () => (value ??= Promise.resolve(convert(raw)));
+  }
+  return { columns, cells };
+}
+
 export class ParquetTable implements AsyncDataSource {
   readonly columns: string[];
   private readonly footers = new Map<string, Promise<ParquetFooter>>();
   private readonly converters: Map<string, ToEngine>;
+  private readonly binaryColumns: Set<string>;
   /**
    * The query's tables and functions, for evaluating a scan's WHERE here: squirreling's own filter
    * buffers every row of a scan without LIMIT before it evaluates any (filterRows starts with a chunk
@@ -85,6 +106,7 @@ export class ParquetTable implements AsyncDataSource {
   constructor(private readonly options: ParquetTableOptions) {
     this.columns = options.fields.map((field) => field.name);
     this.converters = new Map(options.fields.map((field) => [field.name, toEngine(field)]));
+    this.binaryColumns = new Set(options.fields.filter((field) => isBinaryType(field.type)).map((field) => field.name));
   }
 
   private fileSource(file: TableFile) {
@@ -151,15 +173,31 @@ export class ParquetTable implements AsyncDataSource {
     return planned;
   }
 
+  /**
+   * Whether every row of a group lies within the rows the scan may see (the step's range, and below the
+   * pending rows), by its `_block_num` statistics, so no row needs its own check.
+   */
+  private groupWithinBlocks(footer: ParquetFooter, group: number): boolean {
+    const blocks = this.options.blocks;
+    const pendingFrom = this.options.pendingRows?.from;
+    if (!blocks && pendingFrom === undefined) return true;
+    const range = rowGroupColumnRange(footer, group, "_block_num");
+    if (!range || typeof range.min !== "bigint" || typeof range.max !== "bigint") return false;
+    if (blocks && (range.min < BigInt(blocks.start) || range.max > BigInt(blocks.end))) return false;
+    return pendingFrom === undefined || range.max < BigInt(pendingFrom);
+  }
+
   scan(options: ScanOptions): ScanResults {
     const columns = options.columns && options.columns.length > 0 ? options.columns : this.columns;
-    // The step's range is enforced row by row: a row group straddles it.
-    const pendingFrom = this.options.pendingRows?.from;
-    const read = [...new Set(this.options.blocks || pendingFrom !== undefined ? ["_block_num", ...columns] : columns)];
     const blocks = this.options.blocks;
+    const pendingFrom = this.options.pendingRows?.from;
     const table = this;
     const where = options.where;
     const context = this.context;
+    // Without the query's context the engine filters the rows itself, so only tests that cannot be wrong are run here.
+    const filter = compileScanFilter(where, { converters: this.converters, binary: this.binaryColumns });
+    const residual = context !== null ? filter.residual : undefined;
+    const testColumns = [...new Set(filter.tests.map((t) => t.column))];
     return {
       appliedWhere: where !== undefined && context !== null,
       appliedLimitOffset: false,
@@ -167,24 +205,43 @@ export class ParquetTable implements AsyncDataSource {
         const groups = await table.plan({ columns, where: options.where });
         for (const { file, footer, group } of groups) {
           if (options.signal?.aborted) return;
-          const values = await readRowGroupColumns(table.fileSource(file), footer, group, read);
-          const blockNums = values._block_num;
-          const length = values[read[0]!]?.length ?? 0;
-          const converted = columns.map((name) => {
-            const convert = table.converters.get(name)!;
-            return values[name]!.map(convert);
-          });
-          for (let i = 0; i < length; i++) {
-            if (blocks && blockNums) {
+          const source = table.fileSource(file);
+          // The step's range is enforced row by row where a row group straddles it.
+          const checkBlocks = !table.groupWithinBlocks(footer, group);
+          const first = [...new Set(checkBlocks ? ["_block_num", ...testColumns] : testColumns)];
+          const values: Record<string, ParquetValue[]> = first.length > 0 ? await readRowGroupColumns(source, footer, group, first) : {};
+          const length = footer.rowGroups[group]!.rowCount;
+          // The rows this group contributes: in range first (those are the rows scanned), then past the tests.
+          let selected: number[] | null = null;
+          if (checkBlocks) {
+            const blockNums = values._block_num!;
+            selected = [];
+            for (let i = 0; i < length; i++) {
               const n = Number(blockNums[i]);
-              if (n < blocks.start || n > blocks.end) continue;
+              if (blocks && (n < blocks.start || n > blocks.end)) continue;
+              if (pendingFrom !== undefined && n >= pendingFrom) continue;
+              selected.push(i);
             }
-            if (pendingFrom !== undefined && blockNums && Number(blockNums[i]) >= pendingFrom) continue;
-            table.options.budget.chargeRows(1);
-            const row: Record<string, unknown> = {};
-            for (let c = 0; c < columns.length; c++) row[columns[c]!] = converted[c]![i];
-            const engineRow = asyncRow(row as Parameters<typeof asyncRow>[0], columns);
-            if (where !== undefined && context !== null && !(await evaluateExpr({ node: where, row: engineRow, rowIndex: i, context }))) continue;
+          }
+          table.options.budget.chargeRows(selected ? selected.length : length);
+          for (const { column, test } of filter.tests) {
+            const stored = values[column]!;
+            if (selected) selected = selected.filter((i) => test(stored[i] ?? null));
+            else {
+              selected = [];
+              for (let i = 0; i < length; i++) if (test(stored[i] ?? null)) selected.push(i);
+            }
+          }
+          if (selected && selected.length === 0) continue;
+          const rest = columns.filter((name) => !(name in values));
+          if (rest.length > 0) Object.assign(values, await readRowGroupColumns(source, footer, group, rest));
+          const stored = columns.map((name) => values[name]!);
+          const converters = columns.map((name) => table.converters.get(name)!);
+          const count = selected ? selected.length : length;
+          for (let k = 0; k < count; k++) {
+            const i = selected ? selected[k]! : k;
+            const engineRow = lazyRow(columns, stored, converters, i);
+            if (residual !== undefined && !(await evaluateExpr({ node: residual, row: engineRow, rowIndex: i, context: context! }))) continue;
             yield engineRow;
           }
         }

@@ -14,7 +14,8 @@ export interface ColumnBounds {
   equals: Map<string, string | bigint | number>;
 }
 
-function conjuncts(node: ExprNode | undefined, out: ExprNode[]): ExprNode[] {
+/** The top-level AND operands of a condition, in order. */
+export function conjuncts(node: ExprNode | undefined, out: ExprNode[] = []): ExprNode[] {
   if (!node) return out;
   if (node.type === "binary" && node.op === "AND") {
     conjuncts(node.left, out);

@@ -2,7 +2,7 @@ import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { ErrorCode } from "../../src/api/errors";
 import { api, del, expectError, postJson, READ, withoutToken } from "./api-client";
-import { canonicalOf, derivedManifest, rawManifest, register, registryState, versions } from "./registry-support";
+import { canonicalOf, derivedManifest, rawManifest, register, registerFixtureDependencies, registryState, versions } from "./registry-support";
 
 const MiB = 1024 * 1024;
 
@@ -64,6 +64,7 @@ describe("POST /datasets", () => {
     for (const [file, manifest] of Object.entries(shared.manifests)) {
       if (file === "hashes.json") continue;
       const name = file.replace(/\.json$/, "").replace(/[^a-z0-9_]/g, "_");
+      await registerFixtureDependencies(shared.manifests, manifest);
       await register("_", name, manifest, "1.0.0");
       const info = (await (await api(`/datasets/_/${name}/versions/1.0.0`)).json()) as { manifest_hash: string };
       expect(info.manifest_hash, file).toBe(hashes[file]?.sha256);
@@ -94,10 +95,12 @@ describe("POST /datasets", () => {
       ["a raw manifest without tables", { ...valid, manifest: { kind: "evm-rpc", network: "anvil" } }, 400, "INVALID_MANIFEST"],
       ["an unknown Arrow type", { ...valid, manifest: { kind: "firehose", network: "n", tables: { t: { network: "n", schema: { arrow: { fields: [{ name: "a", type: "Text", nullable: true }] } } } } } }, 400, "INVALID_MANIFEST"],
       ["a start_block above 2^53", { ...valid, manifest: { ...rawManifest(), start_block: 2 ** 60 } }, 400, "INVALID_MANIFEST"],
-      ["an undeclared SQL dependency", { ...valid, manifest: derivedManifest("SELECT * FROM other.blocks", { eth: "_/eth@1.0.0" }) }, 400, "DEPENDENCY_VALIDATION_ERROR"],
-      ["a dataset reference instead of an alias", { ...valid, manifest: derivedManifest('SELECT * FROM "_/eth@1.0.0".blocks', { eth: "_/eth@1.0.0" }) }, 400, "DEPENDENCY_VALIDATION_ERROR"],
-      ["a non-incremental table (Aggregate)", { ...valid, manifest: derivedManifest("SELECT count(*) AS n FROM eth.blocks", { eth: "_/eth@1.0.0" }) }, 400, "NON_INCREMENTAL_QUERY"],
-      ["a non-incremental table (Sort)", { ...valid, manifest: derivedManifest("SELECT block_num FROM eth.blocks ORDER BY block_num", { eth: "_/eth@1.0.0" }) }, 400, "NON_INCREMENTAL_QUERY"],
+      ["an undeclared SQL dependency", { ...valid, manifest: derivedManifest("SELECT * FROM other.blocks", { eth: "_/anvil_rpc@0.1.0" }) }, 400, "DEPENDENCY_VALIDATION_ERROR"],
+      ["a dataset reference instead of an alias", { ...valid, manifest: derivedManifest('SELECT * FROM "_/eth@1.0.0".blocks', { eth: "_/anvil_rpc@0.1.0" }) }, 400, "DEPENDENCY_VALIDATION_ERROR"],
+      ["a non-incremental table (Aggregate)", { ...valid, manifest: derivedManifest("SELECT count(*) AS n FROM eth.blocks", { eth: "_/anvil_rpc@0.1.0" }) }, 400, "NON_INCREMENTAL_QUERY"],
+      ["a non-incremental table (Sort)", { ...valid, manifest: derivedManifest("SELECT block_num FROM eth.blocks ORDER BY block_num", { eth: "_/anvil_rpc@0.1.0" }) }, 400, "NON_INCREMENTAL_QUERY"],
+      ["a dependency that is not registered", { ...valid, manifest: derivedManifest("SELECT block_num FROM eth.blocks", { eth: "_/eth@1.0.0" }) }, 400, "DEPENDENCY_VALIDATION_ERROR"],
+      ["a dependency version that is not tagged", { ...valid, manifest: derivedManifest("SELECT block_num FROM eth.blocks", { eth: "_/anvil_rpc@0.2.0" }) }, 400, "DEPENDENCY_VALIDATION_ERROR"],
       ["two SQL statements", { ...valid, manifest: derivedManifest("SELECT 1; SELECT 2", {}) }, 400, "DEPENDENCY_VALIDATION_ERROR"],
       ["SQL that does not parse", { ...valid, manifest: derivedManifest("SELEC nothing", {}) }, 400, "DEPENDENCY_VALIDATION_ERROR"],
       ["a malformed dependency reference", { ...valid, manifest: derivedManifest("SELECT 1", { eth: "eth@1.0.0" }) }, 400, "INVALID_MANIFEST"],

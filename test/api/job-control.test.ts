@@ -12,7 +12,9 @@ import { listJobEvents } from "../../src/store/job-events";
 import { getJob } from "../../src/store/jobs";
 import { db, seedJob } from "../support/workerd/seed-rows";
 import { api, expectError, postJson, READ, withoutToken } from "./api-client";
-import { canonicalOf, rawManifest, register } from "./registry-support";
+import { prepareManifest } from "../../src/domain/manifest/parse";
+import { registerDatasetWithManifest } from "../../src/store/datasets";
+import { canonicalOf, derivedManifest, rawManifest, register } from "./registry-support";
 
 const DEPLOY = "/datasets/_/d/versions/1.0.0/deploy";
 
@@ -89,6 +91,19 @@ describe("POST /datasets/{namespace}/{name}/versions/{revision}/deploy", () => {
       expect(job.descriptor.Dump, type).toMatchObject({ end_block: "5", max_writers: 3 });
     }
     await expectError(await api(DEPLOY, { method: "POST", headers: { "content-type": "APPLICATION/JSON" }, body: '{"parallelism": 0}' }), 400, "INVALID_BODY");
+  });
+
+  it("refuses a derived manifest that cannot run incrementally with 400 NON_INCREMENTAL_QUERY, scheduling nothing", async () => {
+    // Registration refuses such a manifest, so it is stored the way one registered before that check would be.
+    await register("_", "eth", rawManifest(), "1.0.0");
+    const prepared = await prepareManifest(derivedManifest("SELECT block_num FROM eth.blocks ORDER BY block_num", { eth: "_/eth@1.0.0" }));
+    if (!prepared.ok) throw new Error(prepared.message);
+    await registerDatasetWithManifest(db(), env.BUCKET, prepared, { dataset: { namespace: "_", name: "d" }, version: "1.0.0" });
+    const before = await scheduled();
+    const res = await postJson(DEPLOY, { end_block: "latest" });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({ error_code: "NON_INCREMENTAL_QUERY", error_message: "In table 'out': query contains non-incremental operation: Sort" });
+    expect(await scheduled()).toEqual(before);
   });
 
   it("answers 404 DATASET_NOT_FOUND for an unknown dataset or revision", async () => {

@@ -2,7 +2,7 @@ import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { ErrorCode } from "../../src/api/errors";
 import { api, del, expectError, postJson, READ, withoutToken } from "./api-client";
-import { canonicalOf, derivedManifest, rawManifest, register, registryState } from "./registry-support";
+import { canonicalOf, derivedManifest, rawManifest, register, registerFixtureDependencies, registryState } from "./registry-support";
 
 async function storeManifest(manifest: unknown): Promise<string> {
   const res = await postJson("/manifests", manifest);
@@ -33,6 +33,7 @@ describe("POST /manifests", () => {
     const hashes = shared.manifests["hashes.json"] as Record<string, { sha256: string; canonical_length: number }>;
     for (const [file, manifest] of Object.entries(shared.manifests)) {
       if (file === "hashes.json") continue;
+      await registerFixtureDependencies(shared.manifests, manifest);
       const hash = await storeManifest(manifest);
       expect(hash, file).toBe(hashes[file]?.sha256);
       const stored = await (await api(`/manifests/${hash}`)).arrayBuffer();
@@ -51,6 +52,7 @@ describe("POST /manifests", () => {
   });
 
   it("stores a derived manifest whose dependencies check out", async () => {
+    await register("_", "anvil", rawManifest(), "0.1.0");
     const hash = await storeManifest(derivedManifest("SELECT block_num FROM anvil.blocks", { anvil: "_/anvil@0.1.0" }));
     expect(JSON.parse(await (await api(`/manifests/${hash}`)).text())).toMatchObject({ kind: "manifest", dependencies: { anvil: "_/anvil@0.1.0" } });
   });
@@ -68,6 +70,7 @@ describe("POST /manifests", () => {
       ["a nested Arrow type", { kind: "firehose", network: "n", tables: { t: { network: "n", schema: { arrow: { fields: [{ name: "a", type: { List: "Utf8" }, nullable: true }] } } } } }, "INVALID_MANIFEST"],
       ["an undeclared dependency", derivedManifest("SELECT * FROM eth.blocks", {}), "DEPENDENCY_VALIDATION_ERROR"],
       ["an INSERT instead of a query", derivedManifest("INSERT INTO eth.blocks VALUES (1)", { eth: "_/eth@1.0.0" }), "DEPENDENCY_VALIDATION_ERROR"],
+      ["a dependency that is not registered", derivedManifest("SELECT block_num FROM eth.blocks", { eth: "_/eth@1.0.0" }), "DEPENDENCY_VALIDATION_ERROR"],
     ] as [string, unknown, ErrorCode][])("%s", async (_, body, code) => {
       await storeManifest(rawManifest("existing"));
       const before = await registryState();
@@ -97,6 +100,7 @@ describe("POST /manifests", () => {
 
 describe("GET /manifests/{hash}", () => {
   it("answers the exact stored bytes, for a hash in either case", async () => {
+    await register("_", "anvil", rawManifest(), "0.1.0");
     const manifest = derivedManifest("SELECT 'a\"b' AS x FROM anvil.blocks", { anvil: "pkg:amp/_/anvil@latest" });
     const { canonical, hash } = await canonicalOf(manifest);
     expect(await storeManifest(manifest)).toBe(hash);

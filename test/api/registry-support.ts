@@ -19,6 +19,17 @@ export function derivedManifest(sql: string, dependencies: Record<string, string
   };
 }
 
+/**
+ * Registers the shared fixtures a derived fixture names as its dependencies (`_/<name>@<version>` with
+ * `<name>.json` among the fixtures), at the versions it names: registration resolves every dependency.
+ */
+export async function registerFixtureDependencies(fixtures: Readonly<Record<string, unknown>>, manifest: unknown): Promise<void> {
+  for (const dependency of Object.values((manifest as { dependencies?: Record<string, string> }).dependencies ?? {})) {
+    const [, name, version] = /^_\/(\w+)@(.+)$/.exec(dependency) ?? [];
+    if (name && version) await register("_", name, fixtures[`${name}.json`], version);
+  }
+}
+
 /** The canonical JSON and hash the API must store for a manifest. */
 export async function canonicalOf(manifest: unknown): Promise<{ canonical: string; hash: string }> {
   const prepared = await prepareManifest(manifest);

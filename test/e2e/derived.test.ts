@@ -181,7 +181,7 @@ describe("a derived dataset", () => {
     expect(await refused.json()).toMatchObject({ error_code: "DEPENDENCY_VALIDATION_ERROR", error_message: expect.stringContaining("'other'") });
   });
 
-  it("fails its job with the reason when a dependency is not registered or a table's SQL does not give its schema's columns", async () => {
+  it("fails its job with the reason when a dependency is gone by deploy or a table's SQL does not give its schema's columns", async () => {
     const manifest = (dependency: string, fields: unknown[]) => ({
       kind: "manifest",
       dependencies: { eth: dependency },
@@ -194,10 +194,19 @@ describe("a derived dataset", () => {
       expect(res.status, await res.clone().text()).toBe(201);
       return { namespace: "_", name, revision: "1.0.0", network: "nowhere", startBlock: 0, base: `/datasets/_/${name}/versions/1.0.0` };
     };
-    const missing = await register(manifest("_/not_registered_anywhere@1.0.0", []));
+    // Registration resolves every dependency; one deleted after it is found missing when the job starts.
+    const refused = await postJson("/datasets", { namespace: "_", name: uniqueName("derived"), version: "1.0.0", manifest: manifest("_/not_registered_anywhere@1.0.0", []) });
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toEqual({
+      error_code: "DEPENDENCY_VALIDATION_ERROR",
+      error_message: "Manifest validation error: dependency 'eth' (_/not_registered_anywhere@1.0.0) is not registered",
+    });
+    const gone = await setupDataset({ providerUrl: null });
+    const missing = await register(manifest(`_/${gone.name}@1.0.0`, []));
+    expect((await api(`/datasets/_/${gone.name}`, { method: "DELETE" })).status).toBe(204);
     const failed = await waitForJob(await deploy(missing, { end_block: 5 }));
     expect(failed.status).toBe("FAILED");
-    expect(failed.failure_reason).toBe("dependency 'eth' (_/not_registered_anywhere@1.0.0) is not registered");
+    expect(failed.failure_reason).toBe(`dependency 'eth' (_/${gone.name}@1.0.0) is not registered`);
 
     const node = await startFreshNode(harnessUrl, { seed: false });
     cleanups.push(node.stop);

@@ -66,6 +66,20 @@ describe("SQL over extracted files", () => {
     expect(none.prepared.plannedBytes).toBe(0);
   });
 
+  it("reads a row group's other columns only when a row passes the WHERE's column tests, and folds constant calls first", async () => {
+    const none = await query("SELECT data, tx_hash FROM eth_rpc.logs WHERE address IS NULL");
+    const all = await query("SELECT data, tx_hash FROM eth_rpc.logs WHERE address IS NOT NULL");
+    expect(none.rows).toEqual([]);
+    expect(all.rows).toHaveLength(data.chain.transfers.length);
+    expect(none.prepared.plannedBytes).toBe(all.prepared.plannedBytes);
+    expect(none.prepared.budget.bytes).toBeLessThan(all.prepared.budget.bytes);
+    // evm_topic folded to its literal is a column test: the same rows as the literal itself, whatever the case of the call.
+    const folded = await query(`SELECT tx_hash FROM eth_rpc.logs WHERE topic0 = EVM_TOPIC(${TRANSFER}) AND log_index >= 0`);
+    const literal = await query(`SELECT tx_hash FROM eth_rpc.logs WHERE topic0 = ${TRANSFER_TOPIC} AND log_index >= 0`);
+    expect(folded.rows).toEqual(literal.rows);
+    expect(folded.rows).toHaveLength(data.chain.transfers.length);
+  });
+
   it("refuses what it cannot resolve, each with its code", async () => {
     const refused = async (sql: string) => query(sql).then(() => "ran", (e: { code: string }) => e.code);
     expect(await refused("SELECT * FROM logs")).toBe("UNQUALIFIED_TABLE");

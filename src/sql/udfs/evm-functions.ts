@@ -17,11 +17,12 @@ import {
   parseAbiParameters,
   toEventSelector,
 } from "viem";
+import * as AbiParameters from "ox/AbiParameters";
 import type { ExprNode } from "squirreling";
 import { SqlInputError } from "../sql-errors";
 import type { SqlField, SqlType } from "../sql-types";
 import type { EngineValue } from "../sql-values";
-import { fromSolidity, solidityArrowType, toSolidity } from "./solidity-types";
+import { fromSolidity, type SolidityConverter, solidityArrowType, solidityConverter, toSolidity } from "./solidity-types";
 
 export interface ResultType {
   type: SqlType;
@@ -45,23 +46,27 @@ function literalString(args: readonly ExprNode[], index: number, what: string): 
   return node.value;
 }
 
-const cache = new Map<string, unknown>();
-function cached<T>(key: string, make: () => T): T {
-  let value = cache.get(key) as T | undefined;
+/** Parsed signatures and types, one map per kind, keyed by the text as written. */
+function cached<T>(cache: Map<string, T>, key: string, make: () => T): T {
+  let value = cache.get(key);
   if (value === undefined) {
     try {
       value = make();
     } catch (error) {
       if (error instanceof SqlInputError) throw error;
-      throw new SqlInputError("INVALID_PLAN", `invalid signature '${key.slice(2)}': ${(error as Error).message.split("\n")[0]}`);
+      throw new SqlInputError("INVALID_PLAN", `invalid signature '${key}': ${(error as Error).message.split("\n")[0]}`);
     }
     cache.set(key, value);
   }
   return value;
 }
 
+const events = new Map<string, AbiEvent>();
+const functionItems = new Map<string, AbiFunction>();
+const types = new Map<string, AbiParameter>();
+
 function parseEvent(signature: string): AbiEvent {
-  return cached(`e:${signature}`, () => {
+  return cached(events, signature, () => {
     const text = signature.trim().startsWith("event ") ? signature : `event ${signature}`;
     const item = parseAbiItem(text) as AbiEvent;
     if (item.type !== "event") throw new SqlInputError("INVALID_PLAN", `'${signature}' is not an event signature`);
@@ -73,7 +78,7 @@ function parseEvent(signature: string): AbiEvent {
 }
 
 function parseFunction(signature: string): AbiFunction {
-  return cached(`f:${signature}`, () => {
+  return cached(functionItems, signature, () => {
     const text = signature.trim().startsWith("function ") ? signature : `function ${signature}`;
     const item = parseAbiItem(text) as AbiFunction;
     if (item.type !== "function") throw new SqlInputError("INVALID_PLAN", `'${signature}' is not a function signature`);
@@ -82,7 +87,7 @@ function parseFunction(signature: string): AbiFunction {
 }
 
 function parseType(type: string): AbiParameter {
-  return cached(`t:${type}`, () => {
+  return cached(types, type, () => {
     const params = parseAbiParameters(type);
     if (params.length !== 1) throw new SqlInputError("INVALID_PLAN", `'${type}' is not one Solidity type`);
     return params[0]!;
@@ -108,6 +113,114 @@ function hex(value: EngineValue): `0x${string}` | null {
   return typeof value === "string" && value.startsWith("0x") ? (value as `0x${string}`) : null;
 }
 
+/** An event's decoding worked out once per signature: which topic or body position each field comes from. */
+interface EventDecoder {
+  indexed: { name: string; param: AbiParameter; hashed: boolean; convert: SolidityConverter }[];
+  body: readonly AbiParameter[];
+  bodyFields: { name: string; convert: SolidityConverter }[];
+  /**
+   * The parameters in topic order then body order, when every one of them is a static type decoded from
+   * its words (no hashed indexed value, no dynamic body value): then topics and data concatenated are the
+   * ABI encoding of them all, and one decode call does what one per topic and one for the body would.
+   */
+  allStatic: readonly AbiParameter[] | null;
+}
+
+/** A type whose ABI encoding is its 32-byte words in place, with no offset into a tail. */
+function isStatic(param: AbiParameter): boolean {
+  if (param.type === "string" || param.type === "bytes" || /\[\]$/.test(param.type)) return false;
+  const fixedArray = /^(.*)\[\d+\]$/.exec(param.type);
+  if (fixedArray) return isStatic({ ...param, type: fixedArray[1]! } as AbiParameter);
+  if (param.type === "tuple") return (param as { components: readonly AbiParameter[] }).components.every(isStatic);
+  return true;
+}
+
+const eventDecoders = new Map<string, EventDecoder>();
+
+function eventDecoder(signature: string): EventDecoder {
+  let decoder = eventDecoders.get(signature);
+  if (!decoder) {
+    const event = parseEvent(signature);
+    const indexed = event.inputs.filter((input) => input.indexed);
+    const body = event.inputs.filter((input) => !input.indexed);
+    decoder = {
+      indexed: indexed.map((param, i) => ({ name: param.name || `c${i}`, param, hashed: isHashedInTopic(param), convert: solidityConverter(param) })),
+      body,
+      bodyFields: body.map((param, i) => ({ name: param.name || `c${indexed.length + i}`, convert: solidityConverter(param) })),
+      allStatic: indexed.some(isHashedInTopic) || !body.every(isStatic) ? null : [...indexed, ...body],
+    };
+    eventDecoders.set(signature, decoder);
+  }
+  return decoder;
+}
+
+/**
+ * ABI decoding by ox (viem's own codec underneath) without checksumming
+ * addresses: viem's decodeAbiParameters hashes every decoded address with
+ * keccak256 for its mixed-case form, which the engine lower-cases again.
+ */
+function decodeParameters(params: readonly AbiParameter[], data: `0x${string}`): readonly unknown[] {
+  return AbiParameters.decode(params, data, { checksumAddress: false }) as readonly unknown[];
+}
+
+/**
+ * The last call's arguments and result. A struct's fields read in an outer
+ * query (`decoded.from`, `decoded.to`, `decoded.value`) each evaluate the
+ * call again, because squirreling's cells are not memoized; the function is
+ * pure, so the same arguments give the same struct.
+ */
+let lastDecode: { args: readonly EngineValue[]; result: EngineValue } | null = null;
+
+function decodeLog(topic1: EngineValue, topic2: EngineValue, topic3: EngineValue, data: EngineValue, signature: string): EngineValue {
+  const decoder = eventDecoder(signature);
+  if (decoder.indexed.length + decoder.body.length === 0) return null;
+  const topics = [topic1, topic2, topic3];
+  if (decoder.allStatic) {
+    const words = decoder.indexed.map((_, i) => hex(topics[i] ?? null));
+    const bytes = hex(data);
+    if (bytes !== null && words.every((word) => word !== null && word.length === 66)) {
+      let decoded: readonly unknown[] | null = null;
+      try {
+        decoded = decodeParameters(decoder.allStatic, `0x${words.map((word) => word!.slice(2)).join("")}${bytes.slice(2)}`);
+      } catch {
+        // a topic or the body that does not decode: the call per part below says which
+      }
+      if (decoded) {
+        const out: Record<string, EngineValue> = {};
+        decoder.indexed.forEach(({ name, convert }, i) => (out[name] = convert(decoded[i])));
+        decoder.bodyFields.forEach(({ name, convert }, i) => (out[name] = convert(decoded[decoder.indexed.length + i])));
+        return out;
+      }
+    }
+  }
+  const out: Record<string, EngineValue> = {};
+  decoder.indexed.forEach(({ name, param, hashed, convert }, i) => {
+    const topic = hex(topics[i] ?? null);
+    if (topic === null) out[name] = null;
+    else if (hashed) out[name] = topic;
+    else {
+      try {
+        out[name] = convert(decodeParameters([param], topic)[0]);
+      } catch {
+        throw new SqlInputError("QUERY_ERROR", `failed to decode topic${i + 1}`);
+      }
+    }
+  });
+  let decoded: readonly unknown[] | null = null;
+  const bytes = hex(data);
+  if (bytes !== null && decoder.body.length > 0) {
+    try {
+      decoded = decodeParameters(decoder.body, bytes);
+    } catch {
+      decoded = null;
+    }
+  }
+  decoder.bodyFields.forEach(({ name, convert }, i) => {
+    out[name] = decoded ? convert(decoded[i]) : null;
+  });
+  return out;
+}
+
 const evmDecodeLog: SqlFunction = {
   minArgs: 5,
   maxArgs: 5,
@@ -115,41 +228,18 @@ const evmDecodeLog: SqlFunction = {
     const fields = eventFields(parseEvent(literalString(args, 4, "signature")));
     return fields.length === 0 ? { type: "Null", nullable: true } : { type: { Struct: fields }, nullable: false };
   },
-  apply(topic1, topic2, topic3, data, signature) {
-    const event = parseEvent(String(signature));
-    const indexed = event.inputs.filter((input) => input.indexed);
-    const body = event.inputs.filter((input) => !input.indexed);
-    if (indexed.length + body.length === 0) return null;
-    const out: Record<string, EngineValue> = {};
-    const topics = [topic1, topic2, topic3];
-    indexed.forEach((param, i) => {
-      const name = param.name || `c${i}`;
-      const topic = hex(topics[i] ?? null);
-      if (topic === null) out[name] = null;
-      else if (isHashedInTopic(param)) out[name] = topic;
-      else {
-        try {
-          out[name] = fromSolidity(param, decodeAbiParameters([param], topic)[0]);
-        } catch {
-          throw new SqlInputError("QUERY_ERROR", `failed to decode topic${i + 1}`);
-        }
-      }
-    });
-    let decoded: readonly unknown[] | null = null;
-    const bytes = hex(data);
-    if (bytes !== null && body.length > 0) {
-      try {
-        decoded = decodeAbiParameters(body, bytes);
-      } catch {
-        decoded = null;
-      }
-    }
-    body.forEach((param, i) => {
-      out[param.name || `c${indexed.length + i}`] = decoded ? fromSolidity(param, decoded[i]) : null;
-    });
-    return out;
+  apply(...args) {
+    const last = lastDecode;
+    if (last && last.args.length === args.length && last.args.every((value, i) => value === args[i])) return last.result;
+    const [topic1 = null, topic2 = null, topic3 = null, data = null, signature = null] = args;
+    const result = decodeLog(topic1, topic2, topic3, data, String(signature));
+    lastDecode = { args, result };
+    return result;
   },
 };
+
+/** topic0 by signature: a keccak256 is worth keeping when a query computes it per row. */
+const topics = new Map<string, string>();
 
 const evmTopic: SqlFunction = {
   minArgs: 1,
@@ -160,7 +250,13 @@ const evmTopic: SqlFunction = {
     return { type: { FixedSizeBinary: 32 }, nullable: false };
   },
   apply(signature) {
-    return toEventSelector(parseEvent(String(signature))).toLowerCase();
+    const text = String(signature);
+    let topic = topics.get(text);
+    if (topic === undefined) {
+      topic = toEventSelector(parseEvent(text)).toLowerCase();
+      topics.set(text, topic);
+    }
+    return topic;
   },
 };
 

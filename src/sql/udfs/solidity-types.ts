@@ -52,32 +52,58 @@ export function solidityArrowType(param: AbiParameter): SqlType {
   throw new SqlInputError("INVALID_PLAN", `unsupported Solidity type ${type}`);
 }
 
-/** A value viem decoded for `param`, as the engine carries it. */
-export function fromSolidity(param: AbiParameter, value: unknown, named = false): EngineValue {
+/** Turns a value the ABI library decoded for one parameter into the engine's form. */
+export type SolidityConverter = (value: unknown) => EngineValue;
+
+/** The type's shape is worked out once per parameter, not per value: a decoded column calls this per row. */
+function makeConverter(param: AbiParameter, named: boolean): SolidityConverter {
   const type = param.type;
   const array = /^(.*)\[(\d*)\]$/.exec(type);
   if (array) {
-    const item = { ...param, type: array[1]! } as AbiParameter;
-    return (value as unknown[]).map((v) => fromSolidity(item, v));
+    const item = solidityConverter({ ...param, type: array[1]! } as AbiParameter);
+    return (value) => (value as unknown[]).map(item);
   }
   if (type === "tuple") {
-    const components = (param as { components: readonly AbiParameter[] }).components;
-    const out: Record<string, EngineValue> = {};
-    components.forEach((component, index) => {
-      const key = named && component.name ? component.name : `c${index}`;
-      const raw = Array.isArray(value) ? value[index] : (value as Record<string, unknown>)[component.name ?? index];
-      out[key] = fromSolidity(component, raw);
-    });
-    return out;
+    const components = (param as { components: readonly AbiParameter[] }).components.map((component, index) => ({
+      key: named && component.name ? component.name : `c${index}`,
+      index,
+      name: component.name,
+      convert: solidityConverter(component),
+    }));
+    return (value) => {
+      const out: Record<string, EngineValue> = {};
+      for (const { key, index, name, convert } of components) {
+        out[key] = convert(Array.isArray(value) ? value[index] : (value as Record<string, unknown>)[name ?? index]);
+      }
+      return out;
+    };
   }
-  if (type === "address" || /^bytes\d*$/.test(type)) return (value as string).toLowerCase();
+  if (type === "address" || /^bytes\d*$/.test(type)) return (value) => (value as string).toLowerCase();
   const bits = intBits(type);
   if (bits !== null) {
-    if (bits <= 32) return Number(value);
-    if (bits <= 248) return BigInt(value as bigint);
-    return (value as bigint).toString();
+    if (bits <= 32) return (value) => Number(value);
+    if (bits <= 248) return (value) => BigInt(value as bigint);
+    return (value) => (value as bigint).toString();
   }
-  return value as EngineValue;
+  return (value) => value as EngineValue;
+}
+
+const converters = [new WeakMap<AbiParameter, SolidityConverter>(), new WeakMap<AbiParameter, SolidityConverter>()] as const;
+
+/** The converter of a parameter (tuple fields by name when `named`), made once per parsed parameter. */
+export function solidityConverter(param: AbiParameter, named = false): SolidityConverter {
+  const cache = converters[named ? 1 : 0];
+  let convert = cache.get(param);
+  if (!convert) {
+    convert = makeConverter(param, named);
+    cache.set(param, convert);
+  }
+  return convert;
+}
+
+/** A value viem decoded for `param`, as the engine carries it. */
+export function fromSolidity(param: AbiParameter, value: unknown, named = false): EngineValue {
+  return solidityConverter(param, named)(value);
 }
 
 /** An engine value as viem encodes it for `param` (range checks are viem's). */
