@@ -63,6 +63,10 @@ export async function connectWorkerdInspector(port: number): Promise<WorkerdInsp
       pending.set(id, { resolve: resolve as (result: unknown) => void, reject });
       socket.send(JSON.stringify({ id, method, params }));
     });
+  // wrangler's inspector proxy turns every message of the runtime into an HTTP request into wrangler's Node
+  // process, and workerd's Network domain (which the proxy enables) sends four per subrequest of the Worker:
+  // the benches need none of them, and under a job's rate they pile up as loopback connections.
+  await send("Network.disable");
   const usedHeap = async () => {
     const usage = await send<{ usedSize: number; backingStorageSize?: number }>("Runtime.getHeapUsage");
     return usage.usedSize + (usage.backingStorageSize ?? 0);
