@@ -78,6 +78,12 @@ export interface RunnerState {
   forced: BlockRange[];
   /** Ranges to extract again where invalidated files do not count, until they count (absent: none). */
   rebuild?: BlockRange[];
+  /**
+   * By step id: the newest invalidation id the runner knew of when it handed the step to a consumer (the lowest
+   * over the step's claims). A file such a step writes after a newer invalidation of its blocks was written
+   * from what the step fetched before it, and is invalidated too. Absent in states saved before it existed.
+   */
+  claimMarks?: Record<number, number>;
   /** Block hashes read from the node for the tip check. */
   tipHashes: Record<number, string>;
   /** Blocks the tip check still needs hashes for. */

@@ -6,8 +6,8 @@ import { settleForced, settleRebuild, tableMissing } from "../src/domain/job-pla
 import type { StepContext, StepFailure, StepMessage, StepResult, StepTable } from "../src/domain/step-protocol";
 import { logLine } from "../src/domain/log-line";
 import { appendJobEvent } from "../src/store/job-events";
-import { extraWork } from "./partition-work";
-import { heartbeat, recordFiles } from "./progress-mirror";
+import { extraWork, invalidateStaleFiles, markClaim, newestInvalidationId, refreshAllInvalidations } from "./partition-work";
+import { heartbeat, recordFiles, saveProgress } from "./progress-mirror";
 import { type ReportOutcome, type RunnerContext, isActive, sourceContext } from "./runner-context";
 import type { RunnerJob, RunnerState, RunnerStorage } from "./runner-storage";
 import { QUEUE_LEASE_MS, RUN_LEASE_MS, retryDelay } from "./runner-timing";
@@ -55,6 +55,10 @@ export async function onStepClaim(
   const step = runner.storage.step(stepId);
   if (!isActive(state.status) || !step || step.lease !== lease || step.state === "waiting") return null;
   runner.storage.putStep({ ...step, state: "claimed", deadline: Date.now() + RUN_LEASE_MS });
+  // The step's shares are computed with the invalidations D1 has now; a newer one is caught when it reports.
+  await refreshAllInvalidations(runner, job);
+  markClaim(state, stepId, newestInvalidationId(runner, job));
+  await runner.storage.saveState(state);
   await appendJobEvent(runner.db, job.jobId, { kind: "step_started", detail: { range: step.range, attempt: step.attempt } });
   await heartbeat(runner, state);
   return {
@@ -95,6 +99,7 @@ export async function onStepResult(
 ): Promise<ReportOutcome> {
   if (isTerminal(state.status)) return "refused";
   await recordFiles(runner, job, result.files);
+  for (const locationId of await invalidateStaleFiles(runner, state, stepId, result.files)) await saveProgress(runner, job, locationId);
   const step = runner.storage.step(stepId);
   if (!step) return "refused";
   const extracted = stepTables(runner.storage, job, state, step.range).every((table) => table.ranges.length === 0);

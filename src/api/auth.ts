@@ -32,6 +32,17 @@ async function grantedScope(token: string, env: Env): Promise<Scope | null> {
 }
 
 /**
+ * Who made a request that passed `requireAuth`, for records that say who asked (partition invalidations): the
+ * role of its token (`admin` for the write token, `read` for the read token), or `auth_disabled` when the API
+ * runs without tokens.
+ */
+export async function requestRole(env: Env, authorization: string | undefined): Promise<"admin" | "read" | "auth_disabled"> {
+  if (!env.AMP_ADMIN_TOKEN && !env.AMP_READ_TOKEN) return "auth_disabled";
+  const token = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "")?.[1];
+  return token !== undefined && (await grantedScope(token, env)) === "write" ? "admin" : "read";
+}
+
+/**
  * Bearer-token auth: the admin token may read and write, the read token may
  * only read. With no token configured, the API is closed unless
  * `AMP_AUTH=disabled` says explicitly that it runs without auth.

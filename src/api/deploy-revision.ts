@@ -1,4 +1,5 @@
 import { jobRunnerStub } from "../../durable-objects/job-runner";
+import type { BlockRange } from "../domain/block-range";
 import type { EndBlock } from "../domain/end-block";
 import { dumpDescriptor } from "../domain/job";
 import { logLine } from "../domain/log-line";
@@ -25,6 +26,8 @@ export interface RevisionDeploy {
   worker?: WorkerSelector;
   /** The schedule deploying, for the job's `scheduled` event. */
   schedule?: Record<string, unknown>;
+  /** A partition rebuild: the job extracts these ranges again, and nothing else. */
+  rebuild?: readonly BlockRange[];
 }
 
 /**
@@ -65,6 +68,7 @@ export async function deployRevision(env: Env, deploy: RevisionDeploy): Promise<
     manifestHash: resolved.hash,
     verify: deploy.verify ?? false,
     ...(workerId === undefined ? {} : { workerId }),
+    ...(deploy.rebuild === undefined ? {} : { rebuild: deploy.rebuild }),
   });
   const scheduled = await scheduleJob(db, {
     manifestHash: resolved.hash,

@@ -12,6 +12,7 @@ import { registerLocationRoutes } from "./locations";
 import { registerManifestRoutes } from "./manifests";
 import { registerMetricsRoutes } from "./metrics";
 import { registerProgressRoutes } from "./progress";
+import { registerPartitionRoutes } from "./partitions";
 import { registerProviderRoutes } from "./providers";
 import { registerQueryRoutes } from "./query";
 import { registerSchemaRoutes } from "./schema";
@@ -21,4 +22,4 @@ import { registerTableRevisionRoutes } from "./table-revisions";
 import { registerWorkerRoutes } from "./workers";
 
 /** Every resource module of the API, in the order its routes are registered. */
-export const resourceRoutes: ((app: App) => void)[] = [registerHealthRoutes, registerProviderRoutes, registerDatasetRoutes, registerDatasetVersionRoutes, registerManifestRoutes, registerJobControlRoutes, registerScheduleRoutes, registerProgressRoutes, registerTableFileRoutes, registerJobRoutes, registerJobProgressRoutes, registerLocationRoutes, registerTableRevisionRoutes, registerDatasetRestoreRoutes, registerFileRoutes, registerGcRoutes, registerWorkerRoutes, registerMetricsRoutes, registerQueryRoutes, registerSchemaRoutes];
+export const resourceRoutes: ((app: App) => void)[] = [registerHealthRoutes, registerProviderRoutes, registerDatasetRoutes, registerDatasetVersionRoutes, registerManifestRoutes, registerJobControlRoutes, registerScheduleRoutes, registerProgressRoutes, registerTableFileRoutes, registerPartitionRoutes, registerJobRoutes, registerJobProgressRoutes, registerLocationRoutes, registerTableRevisionRoutes, registerDatasetRestoreRoutes, registerFileRoutes, registerGcRoutes, registerWorkerRoutes, registerMetricsRoutes, registerQueryRoutes, registerSchemaRoutes];

@@ -1,13 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { datasetKind, kindTables } from "../domain/dataset-kinds/registry";
 import { formatRevision } from "../domain/revision";
 import { openDb } from "../store/db";
 import { canonicalChainFiles } from "../store/canonical-files";
-import { pinDependencies } from "../store/dependency-pins";
-import { findActiveLocation } from "../store/locations";
 import type { App } from "./app";
-import { DatasetTableParamsSchema, resolveDatasetRevision, revisionManifest } from "./dataset-params";
-import { ApiError } from "./errors";
+import { DatasetTableParamsSchema } from "./dataset-params";
+import { resolveDatasetTable } from "./dataset-table";
 import { errorContent, jsonContent, readRouteErrors } from "./responses";
 import { validationHook } from "./validation";
 
@@ -63,16 +60,8 @@ export function registerTableFileRoutes(app: App): void {
     async (c) => {
       const { namespace, name, revision, table } = c.req.valid("param");
       const db = openDb(c.env.DB);
-      const resolved = await resolveDatasetRevision(db, { namespace, name, revision });
-      const manifest = await revisionManifest(c.env.BUCKET, resolved);
-      if (!manifest || !kindTables(manifest).some((entry) => entry.name === table)) {
-        throw new ApiError("TABLE_NOT_FOUND", `dataset ${namespace}/${name} has no table ${table}`);
-      }
-      const location = await findActiveLocation(db, resolved.hash, table);
-      const kind = datasetKind(manifest.kind);
-      const pinned = await pinDependencies(db, c.env.BUCKET, kind.dependencies(manifest));
-      const chains = pinned.ok ? Object.fromEntries(Object.entries(pinned.datasets).map(([alias, dataset]) => [alias, dataset.chain])) : {};
-      const chain = location ? await canonicalChainFiles(db, location.id, kind.chain(manifest, chains).startBlock) : [];
+      const { resolved, location, startBlock } = await resolveDatasetTable(db, c.env.BUCKET, { namespace, name, revision, table });
+      const chain = location ? await canonicalChainFiles(db, location.id, startBlock) : [];
       const origin = new URL(c.req.url).origin;
       return c.json(
         {

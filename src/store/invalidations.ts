@@ -64,12 +64,16 @@ export interface NewInvalidation {
  * Records invalidations in one D1 batch, so a table and its dependants are invalidated together or not at all.
  * Each row's ceiling is the highest file id of its location when the batch runs, in the statement itself. A row
  * is left out when an invalidation of its location already covers its range with a ceiling as high (the same
- * request repeated, or two at once): nothing would change. The dependants (`dependants`) name the first row as
- * their cause. Returns the ids of the rows inserted.
+ * request repeated, or two at once): nothing would change. A dependant's cause is the newest invalidation of
+ * `causeLocationId` (the table it reads) by then. Returns the rows inserted.
  */
-export async function recordInvalidations(db: Db, direct: NewInvalidation, dependants: readonly NewInvalidation[]): Promise<number[]> {
+export async function recordInvalidations(
+  db: Db,
+  causeLocationId: number,
+  entries: readonly (NewInvalidation & { readonly dependant: boolean })[],
+): Promise<StoredInvalidation[]> {
   const createdAt = nowTimestamp();
-  const insertOne = (entry: NewInvalidation, cause: "none" | "first") => {
+  const insertOne = (entry: NewInvalidation & { readonly dependant: boolean }) => {
     const ceiling = sql<number>`(SELECT coalesce(max(${files.id}), 0) FROM ${files} WHERE ${files.locationId} = ${entry.locationId})`;
     const earlier = db
       .select({ one: sql`1` })
@@ -82,12 +86,9 @@ export async function recordInvalidations(db: Db, direct: NewInvalidation, depen
           gte(partitionInvalidations.fileIdCeiling, ceiling),
         ),
       );
-    // The cause is the newest invalidation of the direct row's location: the row this batch inserted, or the
-    // one that made it unnecessary.
-    const causeId =
-      cause === "none"
-        ? sql<number | null>`NULL`
-        : sql<number | null>`(SELECT max(${partitionInvalidations.id}) FROM ${partitionInvalidations} WHERE ${partitionInvalidations.locationId} = ${direct.locationId})`;
+    const causeId = entry.dependant
+      ? sql<number | null>`(SELECT max(${partitionInvalidations.id}) FROM ${partitionInvalidations} WHERE ${partitionInvalidations.locationId} = ${causeLocationId})`
+      : sql<number | null>`NULL`;
     return db
       .insert(partitionInvalidations)
       .select(
@@ -106,8 +107,10 @@ export async function recordInvalidations(db: Db, direct: NewInvalidation, depen
           .from(sql`(SELECT 1)`)
           .where(notExists(earlier)),
       )
-      .returning({ id: partitionInvalidations.id });
+      .returning();
   };
-  const [first, ...rest] = await db.batch([insertOne(direct, "none"), ...dependants.map((entry) => insertOne(entry, "first"))]);
-  return [first, ...rest].flatMap((rows) => rows.map((row) => row.id));
+  const [first, ...rest] = entries;
+  if (!first) return [];
+  const inserted = await db.batch([insertOne(first), ...rest.map(insertOne)]);
+  return inserted.flatMap((rows) => rows.map(toInvalidation));
 }

@@ -19,6 +19,8 @@ export const JOB_EVENT_KINDS = [
   "stopped",
   "completed",
   "failed",
+  "partition_invalidated",
+  "rebuild_requested",
 ] as const;
 
 /** A status change with no required detail; the writer may add context. */
@@ -44,7 +46,13 @@ export type JobEvent =
     }
   | { kind: "step_failed"; detail: { range: BlockRange; reason: string; error: ErrorReason; attempt: number; retryable: boolean } }
   | { kind: "head_read_failed"; detail: { reason: string; error: ErrorReason; attempt: number; retryable: boolean } }
-  | { kind: "failed"; detail: { reason: string } };
+  | { kind: "failed"; detail: { reason: string } }
+  | {
+      /** One of the job's tables had a block range invalidated (by request, or with a dependency, `cause_id`). */
+      kind: "partition_invalidated";
+      detail: { table: string; location_id: number; invalidation_id: number; range: BlockRange; reason: string; requested_by: string; cause_id?: number };
+    }
+  | { kind: "rebuild_requested"; detail: { table: string; location_id: number; ranges: BlockRange[]; requested_by: string } };
 
 export type JobEventRow = typeof jobEvents.$inferSelect;
 

@@ -10,14 +10,18 @@ import { jobs, locationProgress, locations } from "./schema";
  * that lost the location to a newer deploy must not overwrite the new
  * writer's figures with its own, older view of the files.
  */
-export async function saveLocationProgress(db: Db, jobId: number, locationId: number, progress: TableProgress): Promise<void> {
-  const values = {
+function progressValues(progress: TableProgress) {
+  return {
     startBlock: progress.startBlock,
     currentBlock: progress.currentBlock,
     filesCount: progress.filesCount,
     totalSizeBytes: progress.totalSizeBytes,
     updatedAt: nowTimestamp(),
   };
+}
+
+export async function saveLocationProgress(db: Db, jobId: number, locationId: number, progress: TableProgress): Promise<void> {
+  const values = progressValues(progress);
   const whileWriter = db
     .select({
       locationId: sql<number>`${locationId}`.as("location_id"),
@@ -30,6 +34,19 @@ export async function saveLocationProgress(db: Db, jobId: number, locationId: nu
     .from(locations)
     .where(and(eq(locations.id, locationId), eq(locations.writer, jobId)));
   await db.insert(locationProgress).select(whileWriter).onConflictDoUpdate({ target: locationProgress.locationId, set: values });
+}
+
+/**
+ * Stores a location's progress whoever writes it: the API after an invalidation changed which files count,
+ * for a location whose writer job may be done. A writer still running saves its own figures again when it
+ * is told (JobRunner.takePartitions), from the same invalidations.
+ */
+export async function replaceLocationProgress(db: Db, locationId: number, progress: TableProgress): Promise<void> {
+  const values = progressValues(progress);
+  await db
+    .insert(locationProgress)
+    .values({ locationId, ...values })
+    .onConflictDoUpdate({ target: locationProgress.locationId, set: values });
 }
 
 export interface TableProgressRow {

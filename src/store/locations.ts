@@ -4,7 +4,7 @@ import type { Db } from "./db";
 import { type Job, toJob } from "./jobs";
 import { type Page, type PageRequest, pastCursor, toPage } from "./page";
 import { locationObjectPrefix } from "./r2-layout";
-import { files, jobs, locationProgress, locations } from "./schema";
+import { files, jobs, locationProgress, locations, manifestFiles } from "./schema";
 
 export type Location = typeof locations.$inferSelect;
 
@@ -54,6 +54,16 @@ export async function findActiveLocation(db: Db, manifestHash: string, table: st
     .from(locations)
     .where(and(eq(locations.manifestHash, manifestHash), eq(locations.tableName, table), eq(locations.active, true)));
   return row;
+}
+
+/** The active locations of derived datasets (manifest kind `manifest`): the tables that may read another table. */
+export async function listActiveDerivedLocations(db: Db): Promise<Location[]> {
+  const rows = await db
+    .select({ location: locations })
+    .from(locations)
+    .innerJoin(manifestFiles, eq(manifestFiles.hash, locations.manifestHash))
+    .where(and(eq(locations.active, true), eq(manifestFiles.kind, "manifest")));
+  return rows.map((row) => row.location);
 }
 
 /*

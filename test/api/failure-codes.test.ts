@@ -27,6 +27,8 @@ const PARAMS: Record<string, string> = {
 const REQUESTS: Record<string, { query?: string; body?: unknown; params?: Record<string, string> }> = {
   "POST /datasets": { body: { namespace: "_", name: "sample", version: "1.0.0", manifest: rawManifest() } },
   "POST /datasets/{namespace}/{name}/versions/{revision}/deploy": { body: {} },
+  "POST /datasets/{namespace}/{name}/versions/{revision}/tables/{table}/partitions/invalidate": { body: { start: 0, end: 9, reason: "test" } },
+  "POST /datasets/{namespace}/{name}/versions/{revision}/tables/{table}/partitions/rebuild": { body: {} },
   "POST /manifests": { body: rawManifest() },
   "POST /providers": { body: { name: "rpc_sample", kind: "evm-rpc", network: "anvil", url: "http://127.0.0.1:1" } },
   "GET /providers/{name}": { params: { name: "rpc_sample" } },

@@ -4,6 +4,7 @@ import { expect } from "vitest";
 import { canonicalManifestJson } from "../../src/domain/manifest/canonical";
 import { evmRpcManifest } from "../../src/domain/manifest/evm-rpc";
 import { prepareManifest } from "../../src/domain/manifest/parse";
+import { seedJob, seedLocation } from "../support/workerd/seed-rows";
 import { api, postJson } from "./api-client";
 
 /** An evm-rpc manifest generated from the project's own table definitions; `network` makes it distinct. */
@@ -68,4 +69,14 @@ export async function versions(namespace: string, name: string): Promise<Version
   const res = await api(`/datasets/${namespace}/${name}/versions`);
   expect(res.status).toBe(200);
   return (await res.json()) as VersionsBody;
+}
+
+/** `_/<name>@1.0.0` registered, with a COMPLETED job writing the active location of `table`. */
+export async function registerWithLocation(name: string, table = "blocks") {
+  const manifest = rawManifest();
+  const { hash: manifestHash } = await canonicalOf(manifest);
+  await register("_", name, manifest, "1.0.0");
+  const job = await seedJob("COMPLETED", { manifestHash });
+  const location = await seedLocation({ active: true, writer: job.id, table, manifestHash });
+  return { manifestHash, job, location };
 }

@@ -1,18 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { seedFile, seedJob, seedLocation } from "../support/workerd/seed-rows";
+import { seedFile, seedLocation } from "../support/workerd/seed-rows";
 import { api, expectError, READ, withoutToken } from "./api-client";
-import { canonicalOf, rawManifest, register } from "./registry-support";
+import { canonicalOf, registerWithLocation, rawManifest, register } from "./registry-support";
 
 const BASE = "/datasets/_/d/versions/1.0.0/tables";
 const hash = (tag: string) => `0x${tag.repeat(64).slice(0, 64)}`;
 
 /** `_/d@1.0.0` with blocks 0..=29 in three linked files, and a reorged file of 10..=19 that lost to a re-extraction. */
 async function seedTable() {
-  const manifest = rawManifest();
-  const { hash: manifestHash } = await canonicalOf(manifest);
-  await register("_", "d", manifest, "1.0.0");
-  const job = await seedJob("COMPLETED", { manifestHash });
-  const location = await seedLocation({ active: true, writer: job.id, table: "blocks", manifestHash });
+  const { manifestHash, job, location } = await registerWithLocation("d");
   // An older location of the same table is not read.
   const old = await seedLocation({ active: false, table: "blocks", manifestHash });
   await seedFile(old, 0, 29, { hash: hash("e") });

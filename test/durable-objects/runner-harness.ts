@@ -16,6 +16,7 @@ import { dumpDescriptor, type JobStatus } from "../../src/domain/job";
 import { evmRpcManifest } from "../../src/domain/manifest/evm-rpc";
 import { prepareManifest } from "../../src/domain/manifest/parse";
 import type { StepContext, StepCoordinator, StepFile } from "../../src/domain/step-protocol";
+import { parquetFileName } from "../../src/domain/parquet-file";
 import { openDb } from "../../src/store/db";
 import { registerFile } from "../../src/store/files";
 import { listJobEvents } from "../../src/store/job-events";
@@ -173,10 +174,15 @@ export async function writeStepFiles(jobId: number, context: StepContext, on: Ch
   return written;
 }
 
-export async function writeFile(jobId: number, table: { table: string; locationId: number; path: string }, range: BlockRange, on: Chain = mainChain): Promise<StepFile> {
+export async function writeFile(
+  jobId: number,
+  table: { table: string; locationId: number; path: string; rebuildOf?: number },
+  range: BlockRange,
+  on: Chain = mainChain,
+): Promise<StepFile> {
   const hash = on.hash(range.end);
   const prevHash = range.start === 0 ? null : on.hash(range.start - 1);
-  const fileName = `${String(range.start).padStart(9, "0")}-${String(range.end).padStart(9, "0")}-${hash.slice(2, 10)}.parquet`;
+  const fileName = parquetFileName(range, hash, table.rebuildOf);
   const object = await env.BUCKET.put(fileObjectKey(table.path, fileName), `${table.table} ${range.start}..=${range.end} ${hash}`);
   if (!object) throw new Error("put failed");
   const rows = range.end - range.start + 1;
