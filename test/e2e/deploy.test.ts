@@ -92,7 +92,8 @@ describe("deploy", () => {
   });
 
   it("with worker_id and verify records the live worker chosen and the flag, and runs the job", async () => {
-    const dataset = await setupDataset({ providerUrl: anvilUrl });
+    // From block 1: anvil's genesis carries a zero receiptsRoot, which verification rightly refuses.
+    const dataset = await setupDataset({ providerUrl: anvilUrl, startBlock: 1 });
     const nodeId = `consumer-${dataset.network}`;
     await registerWorker(openDb(env.DB), nodeId, workerMetadataFrom({}));
     const exact = await deploy(dataset, { end_block: 9, worker_id: nodeId, verify: true });
