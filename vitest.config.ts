@@ -6,8 +6,8 @@ import { loadSharedFixtures } from "./test/support/shared-fixtures";
 /**
  * One project per kind of test, chosen by the test's folder:
  * - `node`: pure logic and what needs Node (DuckDB, the dev server, Chromium): test/domain, test/parquet, test/scripts,
- *   test/cli (the CLI run as a user runs it, against the dev server) and test/assets (the dashboard in a headless
- *   Chromium against the dev server).
+ *   test/cli (the CLI run as a user runs it, against the dev server), test/docs (the README's walkthroughs run as
+ *   written) and test/assets (the dashboard in a headless Chromium against the dev server).
  * - `worker`: inside workerd with local D1, R2, Durable Objects and Queues: test/api, test/store, test/extract, test/sql.
  * - `jobs`: the JobRunner driven by hand (test/durable-objects), with test/durable-objects/runner-entry.ts as
  *   the main module, so the messages the runner sends to STEPS reach a handler that only records them and the
@@ -106,7 +106,7 @@ export default defineConfig(async () => {
           test: {
             name: "node",
             testTimeout: TEST_TIMEOUT_MS,
-            include: ["test/domain/**/*.test.ts", "test/parquet/**/*.test.ts", "test/scripts/**/*.test.ts", "test/cli/**/*.test.ts", "test/assets/**/*.test.ts"],
+            include: ["test/domain/**/*.test.ts", "test/parquet/**/*.test.ts", "test/scripts/**/*.test.ts", "test/cli/**/*.test.ts", "test/docs/**/*.test.ts", "test/assets/**/*.test.ts"],
             environment: "node",
             globalSetup: GLOBAL_SETUP,
           },
