@@ -7,6 +7,8 @@
  * - json: JSON.parse and JSON.stringify (the answers, the requests);
  * - hex: src/domain/hex.ts (hashes, addresses, payloads, quantities);
  * - rows: src/extract/evm-rpc/rows.ts, columns.ts (checks, rows into columns);
+ * - verify: deploy's verify (src/domain/evm-verification/, src/extract/evm-rpc/block-verification.ts, and the
+ *   RLP and keccak libraries, js-sha3 and @ethereumjs/rlp, which nothing else calls);
  * - parquet: src/parquet/ and hyparquet-writer (encoding, compression, footer);
  * - client: the JSON-RPC client and its limits (src/extract/evm-rpc/, provider-http.ts, limits.ts);
  * - step: the step runner, files, uploads and the consumer (src/extract/ otherwise);
@@ -23,7 +25,7 @@ import { SourceMap } from "node:module";
 import { fileURLToPath } from "node:url";
 import type { CpuProfile, CpuProfileNode } from "./workerd-inspector";
 
-export const CATEGORIES = ["json", "hex", "rows", "parquet", "client", "step", "storage", "runner", "gc", "runtime", "other"] as const;
+export const CATEGORIES = ["json", "hex", "rows", "verify", "parquet", "client", "step", "storage", "runner", "gc", "runtime", "other"] as const;
 export type Category = (typeof CATEGORIES)[number];
 export type RowTable = "blocks" | "transactions" | "logs";
 
@@ -49,6 +51,8 @@ function categoryOfSource(source: string): Category | null {
   const path = source.replace(/\\/g, "/");
   if (path.includes("/src/domain/hex.ts")) return "hex";
   if (/\/src\/extract\/evm-rpc\/(rows|columns)\.ts$/.test(path)) return "rows";
+  if (path.includes("/src/domain/evm-verification/") || path.endsWith("/src/extract/evm-rpc/block-verification.ts")) return "verify";
+  if (path.includes("/js-sha3/") || path.includes("/@ethereumjs/rlp/")) return "verify";
   if (path.includes("/src/parquet/") || path.includes("/hyparquet-writer/") || path.includes("/hyparquet/")) return "parquet";
   if (path.includes("/src/extract/evm-rpc/") || /\/src\/extract\/(provider-http|limits)\.ts$/.test(path)) return "client";
   if (path.includes("/src/extract/")) return "step";

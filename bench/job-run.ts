@@ -31,6 +31,8 @@ export interface JobRunOptions {
   heap?: WorkerdInspector | null;
   /** `end_block` of the deploy; default "latest". */
   endBlock?: string;
+  /** Deploy's `verify`; default false. */
+  verify?: boolean;
   /** Started right before the deploy request, stopped once the job reads COMPLETED (a CPU profile). */
   during?: { start(): Promise<void>; stop(): Promise<void> };
 }
@@ -67,7 +69,7 @@ export async function jobRun(server: DevServer, url: string, network: string, pa
     stopped = true;
     await options.during?.stop();
   };
-  const body = { end_block: options.endBlock ?? "latest", parallelism };
+  const body = { end_block: options.endBlock ?? "latest", parallelism, verify: options.verify ?? false };
   const { job_id: jobId } = (await expectStatus(server, "POST", `${version}/deploy`, body, 202)) as { job_id: number };
   try {
     for (;;) {

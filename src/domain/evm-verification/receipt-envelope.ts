@@ -7,7 +7,7 @@
  * root checks the logs that become rows.
  */
 import { RLP, type Input } from "@ethereumjs/rlp";
-import { addToBloom, BLOOM_BYTES } from "./logs-bloom";
+import { BLOOM_BYTES, type BloomBits } from "./logs-bloom";
 import { array, data, fixed, isAbsent, object, quantity, type RpcObject } from "./rpc-values";
 
 export interface ReceiptEncoding {
@@ -16,16 +16,20 @@ export interface ReceiptEncoding {
   readonly bloom: Uint8Array;
 }
 
-/** The envelope of `receipt`, of a transaction of type `type`; `where` ("receipts[3].") prefixes the names of fields that do not parse. */
-export function encodeReceipt(receipt: RpcObject, type: number, where: string): ReceiptEncoding {
+/**
+ * The envelope of `receipt`, of a transaction of type `type`; `where` ("receipts[3].") prefixes the names of fields
+ * that do not parse. `bits` hashes the logs' addresses and topics for the bloom (one per block).
+ */
+export function encodeReceipt(receipt: RpcObject, type: number, where: string, bits: BloomBits): ReceiptEncoding {
   const bloom = new Uint8Array(BLOOM_BYTES);
   const logs: Input[] = array(receipt, "logs", where).map((value, i) => {
     const at = `${where}logs[${i}]`;
     const log = object(value, at);
     const address = fixed(log, "address", 20, `${at}.`);
     const topics = array(log, "topics", `${at}.`).map((topic, t) => fixed({ [`${at}.topics[${t}]`]: topic }, `${at}.topics[${t}]`, 32));
-    addToBloom(bloom, address);
-    for (const topic of topics) addToBloom(bloom, topic);
+    // fixed() checked them: they are hex strings.
+    bits.add(bloom, address, log.address as string);
+    topics.forEach((topic, t) => bits.add(bloom, topic, (log.topics as readonly string[])[t]!));
     return [address, topics, data(log, "data", `${at}.`)];
   });
   // EIP-658 status since Byzantium; before it the post-transaction state root.

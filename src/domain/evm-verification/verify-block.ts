@@ -12,7 +12,7 @@
 import { keccak256 } from "./keccak";
 import { bytesToHex } from "../hex";
 import { type HeaderLayout, encodeHeader, headerHash } from "./block-header";
-import { BLOOM_BYTES, mergeBloom } from "./logs-bloom";
+import { BLOOM_BYTES, BloomBits, mergeBloom } from "./logs-bloom";
 import { orderedTrieRoot } from "./ordered-trie";
 import { encodeReceipt } from "./receipt-envelope";
 import { array, fixed, object, type RpcObject, UnreadableFieldError } from "./rpc-values";
@@ -93,8 +93,9 @@ export function verifyBlock(blockValue: unknown, receiptValues: readonly unknown
       discrepancies.push({ field: "receipts", detail: `${receiptValues.length} receipts for ${transactions.length} transactions` });
     } else {
       const bloom = new Uint8Array(BLOOM_BYTES);
+      const bits = new BloomBits();
       const envelopes = receiptValues.map((value, i) => {
-        const receipt = encodeReceipt(object(value, `receipts[${i}]`), types[i] ?? 0, `receipts[${i}].`);
+        const receipt = encodeReceipt(object(value, `receipts[${i}]`), types[i] ?? 0, `receipts[${i}].`, bits);
         mergeBloom(bloom, receipt.bloom);
         return receipt.envelope;
       });
