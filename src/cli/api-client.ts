@@ -33,6 +33,16 @@ export interface RequestOptions {
   headers?: Record<string, string>;
 }
 
+/**
+ * wrangler dev's proxy answers this 503 when its pooled connection to the Worker's runtime was closed by both
+ * ends' 5 s idle timers at once (cloudflare/workers-sdk#14641, seen in test/docs): the request was written to a
+ * connection the runtime had closed and never reached the Worker, so it is sent again whatever its method. (The
+ * proxy says the same when a reload cuts a request off; every API write is one D1 batch, so a repeat then meets
+ * its own result, e.g. a 409.) Only the dev server answers this; a deployed Worker never does.
+ */
+const DEV_PROXY_LOST_REQUEST = "Your worker restarted mid-request.";
+const DEV_PROXY_ATTEMPTS = 3;
+
 export class AdminClient {
   constructor(readonly connection: Connection) {}
 
@@ -55,23 +65,23 @@ export class AdminClient {
       headers["content-type"] = "application/json";
       body = JSON.stringify(options.body);
     }
-    let response: Response;
+    const init = { method, headers, body };
+    for (let attempt = 1; ; attempt++) {
+      const response = await this.send(this.url(path, options.query), init);
+      if (response.ok || response.status === 304) return response;
+      const text = await response.text();
+      if (attempt < DEV_PROXY_ATTEMPTS && response.status === 503 && text.startsWith(DEV_PROXY_LOST_REQUEST)) continue;
+      throw failureOf(`${method} ${path}`, response.status, text);
+    }
+  }
+
+  private async send(url: string, init: RequestInit): Promise<Response> {
     try {
-      response = await fetch(this.url(path, options.query), { method, headers, body });
+      return await fetch(url, init);
     } catch (error) {
       const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : "";
       throw new ApiFailure("CONNECTION_FAILED", `cannot reach ${this.connection.url}${cause}`, null);
     }
-    if (response.ok || response.status === 304) return response;
-    const text = await response.text();
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      parsed = null;
-    }
-    if (isErrorBody(parsed)) throw new ApiFailure(parsed.error_code, parsed.error_message, response.status);
-    throw new ApiFailure("INVALID_RESPONSE", `${method} ${path} answered ${response.status}: ${text.slice(0, 200)}`, response.status);
   }
 
   /** A request whose answer is JSON, or nothing (201/204 with an empty body: null). */
@@ -89,6 +99,18 @@ export class AdminClient {
   get<T = unknown>(path: string, query?: RequestOptions["query"]): Promise<T> {
     return this.json<T>("GET", path, query ? { query } : {});
   }
+}
+
+/** The API's ErrorResponse as an ApiFailure, or INVALID_RESPONSE for any other body. */
+function failureOf(request: string, status: number, text: string): ApiFailure {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = null;
+  }
+  if (isErrorBody(parsed)) return new ApiFailure(parsed.error_code, parsed.error_message, status);
+  return new ApiFailure("INVALID_RESPONSE", `${request} answered ${status}: ${text.slice(0, 200)}`, status);
 }
 
 function isErrorBody(value: unknown): value is { error_code: string; error_message: string } {
