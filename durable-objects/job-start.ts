@@ -69,7 +69,8 @@ export async function prepare(runner: RunnerContext, job: RunnerJob, state: Runn
   }
   if (job.locations.length === 0) {
     // Another deploy took over every location: there is nothing left for this job to write.
-    if (await transition(runner, job, state, "RUNNING", { kind: "running" })) {
+    await transition(runner, job, state, "RUNNING", { kind: "running" });
+    if (state.status === "RUNNING") {
       await transition(runner, job, state, "COMPLETED", { kind: "completed", detail: { reason: "no locations to write" } });
     }
     return false;
@@ -87,5 +88,8 @@ export async function prepare(runner: RunnerContext, job: RunnerJob, state: Runn
     await saveProgress(runner, job, location.locationId);
   }
   const provider = job.provider?.name;
-  return transition(runner, job, state, "RUNNING", { kind: "running", detail: provider === undefined ? {} : { provider } }, undefined, provider);
+  await transition(runner, job, state, "RUNNING", { kind: "running", detail: provider === undefined ? {} : { provider } }, undefined, provider);
+  // D1's status, not whether this call applied it: a runner that died after D1's RUNNING and before its own
+  // storage write meets RUNNING in D1 when its alarm runs again, and must go on running the job.
+  return state.status === "RUNNING";
 }

@@ -3,8 +3,10 @@ import { eq } from "drizzle-orm";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import type { RunnerStep } from "../../durable-objects/runner-storage";
 import { PROBE_LEASE_MS, QUEUE_LEASE_MS, RUN_LEASE_MS } from "../../durable-objects/runner-timing";
+import { JOB_TRANSITIONS } from "../../src/domain/job";
 import { DEFAULT_HEAD_POLL_MS } from "../../src/domain/job-settings";
 import { type BlockRange, normalize } from "../../src/domain/block-range";
+import { transitionJob } from "../../src/store/jobs";
 import { locationObjectPrefix } from "../../src/store/r2-layout";
 import { locationProgress } from "../../src/store/schema";
 import { deliveredMessages } from "./runner-entry";
@@ -744,6 +746,26 @@ describe("cron's reconcile", () => {
     await expectStatus(stub, jobId, "COMPLETED");
     await stub.poke(jobId);
     expect(await alarmAt(stub)).toBeNull();
+  });
+});
+
+describe("a runner that died between its D1 write and its own storage write", () => {
+  // The crash campaign (test/chaos/crash, point runner:status-mirrored) kills a real runner there; this is the state
+  // it leaves, made by hand so `npm test` keeps it: the retried alarm finds D1 RUNNING and its own state SCHEDULED.
+  it("goes on running a job that D1 already has RUNNING when its alarm runs again", async () => {
+    const { jobId, stub } = await deploy({ endBlock: block(9) });
+    const written = await transitionJob(db(), jobId, JOB_TRANSITIONS.RUNNING, "RUNNING", { event: { kind: "running" } });
+    expect(written.applied).toBe(true);
+    expect((await runnerState(stub)).status).toBe("SCHEDULED");
+
+    await fireAlarm(stub);
+    await expectStatus(stub, jobId, "RUNNING");
+    // It asked for the head and woke itself up for it, instead of waiting for cron's reconcile.
+    expect(await alarmAt(stub)).not.toBeNull();
+    await answerProbe(stub, 100);
+    await runStep(stub, jobId, (await runnerSteps(stub))[0]!);
+    await expectStatus(stub, jobId, "COMPLETED");
+    expect(await eventKinds(jobId)).toEqual(["scheduled", "running", "step_started", "step_completed", "completed"]);
   });
 });
 
