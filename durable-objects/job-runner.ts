@@ -7,7 +7,7 @@ import { openDb } from "../src/store/db";
 import { drive } from "./drive";
 import { startJob } from "./job-start";
 import { type StopResult, stopStarted, stopUnstarted } from "./job-stop";
-import { addRebuild, refreshInvalidations } from "./partition-work";
+import { addRebuild, holdForStart, refreshInvalidations } from "./partition-work";
 import { onProbeClaim, onProbeFailure, onProbeResult } from "./probes";
 import { saveProgress } from "./progress-mirror";
 import type { ReportOutcome, RunnerContext, RunnerEnv } from "./runner-context";
@@ -96,12 +96,15 @@ export class JobRunner extends DurableObject<RunnerEnv> implements StepCoordinat
   /**
    * `POST .../partitions/invalidate` and `.../rebuild`: the job's tables' invalidations changed in D1, and
    * `rebuild` (possibly empty) are ranges to extract again. The runner reads the invalidations, saves its
-   * tables' progress without the invalidated files and takes the ranges on. False when the job is not
-   * SCHEDULED or RUNNING (or the runner holds none): it will not extract them, so the caller deploys a job that
-   * will.
+   * tables' progress without the invalidated files and takes the ranges on. A job scheduled in D1 whose runner
+   * has not started yet takes them too, when it starts (holdForStart). False when the job is not SCHEDULED or
+   * RUNNING: it will not extract them, so the caller deploys a job that will.
    */
-  takePartitions(rebuild: BlockRange[]): Promise<boolean> {
-    return this.withJob(false, async (job, state) => {
+  takePartitions(jobId: number, rebuild: BlockRange[]): Promise<boolean> {
+    return this.serial(async () => {
+      const job = await this.runner.storage.job();
+      const state = await this.runner.storage.state();
+      if (!job || !state) return holdForStart(this.runner, jobId, rebuild);
       if (state.status !== "RUNNING" && state.status !== "SCHEDULED") return false;
       for (const location of job.locations) await refreshInvalidations(this.runner, location.locationId);
       addRebuild(state, rebuild);

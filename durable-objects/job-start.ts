@@ -1,4 +1,5 @@
 /** The start of a job: the runner takes charge of it, then SCHEDULED → RUNNING once it can run. */
+import { union } from "../src/domain/block-range";
 import { needsChainHead, resolveEndBlock } from "../src/domain/end-block";
 import type { JobSettings } from "../src/domain/job-settings";
 import { datasetKind } from "../src/domain/dataset-kinds/registry";
@@ -24,14 +25,16 @@ export async function startJob(runner: RunnerContext, jobId: number, settings: J
     return;
   }
   await registerWorker(runner.db, jobNodeId(jobId), workerMetadataFromVersion(runner.env.VERSION));
-  await runner.storage.save(setup.job, {
+  // Rebuild ranges handed over while the job waited for this start (JobRunner.takePartitions) join its own.
+  const pending = await runner.storage.pendingRebuild();
+  await runner.storage.saveStarted(setup.job, {
     status: "SCHEDULED",
     head: null,
     headAt: 0,
     probe: null,
     probeNotBefore: 0,
     forced: [],
-    rebuild: setup.job.rebuildRanges ?? [],
+    rebuild: [...union(setup.job.rebuildRanges ?? [], pending)],
     tipHashes: {},
     tipBlocks: [],
     probeFailures: 0,

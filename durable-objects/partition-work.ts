@@ -4,6 +4,7 @@ import type { ExtraWork } from "../src/domain/job-plan";
 import { isInvalidated } from "../src/domain/canonical-chain";
 import type { StepFile } from "../src/domain/step-protocol";
 import { listInvalidations, recordInvalidations } from "../src/store/invalidations";
+import { getJob } from "../src/store/jobs";
 import type { RunnerContext } from "./runner-context";
 import type { RunnerJob, RunnerState } from "./runner-storage";
 
@@ -67,4 +68,17 @@ export async function invalidateStaleFiles(runner: RunnerContext, state: RunnerS
 /** Adds ranges to extract again (a rebuild handed to a job that is already running). */
 export function addRebuild(state: RunnerState, ranges: readonly BlockRange[]): void {
   state.rebuild = [...union(state.rebuild ?? [], ranges)];
+}
+
+/**
+ * A rebuild handed to a job whose runner has not taken charge yet: a job a concurrent rebuild or deploy has
+ * just scheduled in D1 and not started. While D1 says SCHEDULED the ranges are kept in the runner's storage and
+ * `start` takes them (the deploy's start, or Cron's reconcile when that never came), so the caller's hand-over
+ * holds; a job that left SCHEDULED without a runner (stopped, failed at setup) will not run, and takes nothing.
+ */
+export async function holdForStart(runner: RunnerContext, jobId: number, ranges: readonly BlockRange[]): Promise<boolean> {
+  const row = await getJob(runner.db, jobId);
+  if (row?.status !== "SCHEDULED") return false;
+  await runner.storage.savePendingRebuild([...union(await runner.storage.pendingRebuild(), ranges)]);
+  return true;
 }

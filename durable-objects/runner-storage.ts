@@ -185,6 +185,26 @@ export class RunnerStorage {
     await this.storage.put("state", state);
   }
 
+  /**
+   * Rebuild ranges handed to the job before its runner took charge of it (a rebuild that found the job a
+   * concurrent rebuild or deploy had just scheduled): `start` takes them into the job's first state.
+   */
+  async pendingRebuild(): Promise<BlockRange[]> {
+    return (await this.storage.get<BlockRange[]>("pendingRebuild")) ?? [];
+  }
+
+  async savePendingRebuild(ranges: readonly BlockRange[]): Promise<void> {
+    await this.storage.put("pendingRebuild", [...ranges]);
+  }
+
+  /** The job and its first state, with the pending rebuild ranges taken into it, in one write. */
+  async saveStarted(job: RunnerJob, state: RunnerState): Promise<void> {
+    await this.storage.transaction(async (txn) => {
+      await txn.put({ job, state });
+      await txn.delete("pendingRebuild");
+    });
+  }
+
   steps(): RunnerStep[] {
     return this.storage.sql.exec<StepRow>("SELECT * FROM steps ORDER BY start").toArray().map(toStep);
   }

@@ -16,6 +16,7 @@ import type { Location } from "../store/locations";
 import { revisionManifest } from "./dataset-params";
 import { datasetStartBlock } from "./dataset-table";
 import { deployRevision } from "./deploy-revision";
+import { ApiError } from "./errors";
 import { dependantLocations } from "./partition-dependants";
 
 export interface InvalidateRequest {
@@ -77,7 +78,7 @@ export async function invalidatePartitions(env: Env, db: Db, location: Location,
           ...(invalidation.causeId === null ? {} : { cause_id: invalidation.causeId }),
         },
       });
-      await jobRunnerStub(env.JOB_RUNNER, target.writer).takePartitions([]);
+      await jobRunnerStub(env.JOB_RUNNER, target.writer).takePartitions(target.writer, []);
     }
   }
   return outcomes;
@@ -93,17 +94,23 @@ export interface RebuildRequest {
   readonly requestedBy: string;
 }
 
-/** A job that goes on after a rebuild was handed to it may end in between: a new job is deployed then, at most this often. */
-const HAND_OVER_ATTEMPTS = 3;
+/**
+ * A job handed a rebuild may end before it takes it (its runner answers false): a new job is deployed then. Each
+ * round that fails saw a job end, so a bound is only reached when jobs of the manifest keep ending under the
+ * request; it is answered 409 JOB_CONFLICT (retry), never 500.
+ */
+const HAND_OVER_ATTEMPTS = 5;
 
 /**
  * Hands the ranges to the manifest's SCHEDULED or RUNNING job, or deploys a job that extracts them and
- * nothing else (one job of a manifest at a time, so two rebuilds at once end in one job). Returns its id.
+ * nothing else (one job of a manifest at a time, so two rebuilds at once end in one job). A job a concurrent
+ * request scheduled but whose runner has not started takes them too: its runner keeps them until it starts.
+ * Returns the job's id.
  */
 export async function rebuildPartitions(env: Env, db: Db, request: RebuildRequest): Promise<number> {
   const { location, ranges } = request;
   const end = ranges.reduce((max, range) => Math.max(max, range.end), 0);
-  for (let attempt = 1; ; attempt++) {
+  for (let attempt = 1; attempt <= HAND_OVER_ATTEMPTS; attempt++) {
     const scheduled = await deployRevision(env, {
       namespace: request.namespace,
       name: request.name,
@@ -112,7 +119,7 @@ export async function rebuildPartitions(env: Env, db: Db, request: RebuildReques
       parallelism: request.parallelism,
       rebuild: ranges,
     });
-    const handedOver = scheduled.outcome === "scheduled" || (await jobRunnerStub(env.JOB_RUNNER, scheduled.jobId).takePartitions([...ranges]));
+    const handedOver = scheduled.outcome === "scheduled" || (await jobRunnerStub(env.JOB_RUNNER, scheduled.jobId).takePartitions(scheduled.jobId, [...ranges]));
     if (handedOver) {
       await appendJobEvent(db, scheduled.jobId, {
         kind: "rebuild_requested",
@@ -120,8 +127,6 @@ export async function rebuildPartitions(env: Env, db: Db, request: RebuildReques
       });
       return scheduled.jobId;
     }
-    if (attempt >= HAND_OVER_ATTEMPTS) throw new Error(`job ${scheduled.jobId} would neither take the rebuild nor end`);
-    // A job just deployed by a concurrent rebuild takes it once its runner has started: wait a moment.
-    await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
   }
+  throw new ApiError("JOB_CONFLICT", `jobs of manifest ${location.manifestHash} ended ${HAND_OVER_ATTEMPTS} times while the rebuild was being handed to them; try again`);
 }

@@ -158,6 +158,7 @@ const rebuildRoute = createRoute({
     200: jsonContent(RebuildResponseSchema, "Nothing to rebuild: `ranges` is empty and there is no job"),
     400: errorContent("Invalid path (INVALID_PATH), body (INVALID_BODY) or range (INVALID_BLOCK_RANGE)"),
     404: errorContent("No such dataset or revision (DATASET_NOT_FOUND) or table (TABLE_NOT_FOUND)"),
+    409: errorContent("Jobs of the manifest kept ending while the rebuild was handed to them (JOB_CONFLICT): nothing was handed over, try again"),
     ...writeRouteErrors,
   },
 });

@@ -2,7 +2,8 @@
  * A JobRunner and invalidated partitions, driven by hand: an invalidation stops counting in its progress at
  * once and is not extracted again until a rebuild names it; a rebuild extracts only the table and blocks that
  * need it, in files named after the invalidation; a step already handed out when a range is invalidated does
- * not slip its file past the invalidation; a job that ended does not take a rebuild.
+ * not slip its file past the invalidation; a job scheduled whose runner has not started keeps a rebuild for its
+ * start; a job that ended, or left SCHEDULED without starting, does not take one.
  */
 import { eq } from "drizzle-orm";
 import { beforeEach, describe, expect, it, vi } from "vitest";
@@ -10,7 +11,24 @@ import type { BlockRange } from "../../src/domain/block-range";
 import { listInvalidations, recordInvalidations } from "../../src/store/invalidations";
 import { locationProgress } from "../../src/store/schema";
 import { DEFAULT_HEAD_POLL_MS } from "../../src/domain/job-settings";
-import { advance, answerProbe, claim, db, deploy, type Deployed, fireAlarm, freezeClock, jobStatus, runnerState, runnerSteps, runStep, startRunning, writeStepFiles } from "./runner-harness";
+import {
+  advance,
+  answerProbe,
+  claim,
+  db,
+  deploy,
+  type Deployed,
+  eventKinds,
+  fireAlarm,
+  freezeClock,
+  jobStatus,
+  runnerState,
+  runnerSteps,
+  runStep,
+  schedule,
+  startRunning,
+  writeStepFiles,
+} from "./runner-harness";
 
 beforeEach(() => {
   freezeClock();
@@ -28,7 +46,7 @@ async function progressOf(locationId: number) {
 async function invalidateBlocks(job: Deployed, range: BlockRange, rebuild: BlockRange[] = []): Promise<number> {
   const blocks = job.locations.find((location) => location.table === "blocks")!;
   const [row] = await recordInvalidations(db(), blocks.locationId, [{ locationId: blocks.locationId, range, reason: "test", requestedBy: "admin", dependant: false }]);
-  expect(await job.stub.takePartitions(rebuild)).toBe(true);
+  expect(await job.stub.takePartitions(job.jobId, rebuild)).toBe(true);
   return row!.id;
 }
 
@@ -82,7 +100,7 @@ describe("invalidated partitions in a running job", () => {
   it("rebuild only the table and blocks that need it, in files named after the invalidation", async () => {
     const job = await runningJob();
     const id = await invalidateBlocks(job, { start: 15, end: 15 });
-    expect(await job.stub.takePartitions([{ start: 10, end: 19 }])).toBe(true);
+    expect(await job.stub.takePartitions(job.jobId, [{ start: 10, end: 19 }])).toBe(true);
     const [step] = await runnerSteps(job.stub);
     expect(step!.range).toEqual({ start: 10, end: 19 });
     const context = await claim(job.stub, step!);
@@ -136,6 +154,53 @@ describe("a job that ended", () => {
     await startRunning(done.stub, done.jobId, 29);
     await drain(done);
     expect(await jobStatus(done.jobId)).toBe("COMPLETED");
-    expect(await done.stub.takePartitions([{ start: 0, end: 9 }])).toBe(false);
+    expect(await done.stub.takePartitions(done.jobId, [{ start: 0, end: 9 }])).toBe(false);
+  });
+});
+
+/** A job of `_/anvil_rpc` that completed blocks 0..=29, with `blocks` 0..=9 and 20..=29 invalidated. */
+async function completedWithInvalidations(): Promise<Deployed> {
+  const done = await deploy({ endBlock: { kind: "absolute", block: 29 } });
+  await startRunning(done.stub, done.jobId, 29);
+  await drain(done);
+  expect(await jobStatus(done.jobId)).toBe("COMPLETED");
+  const blocks = blocksOf(done);
+  for (const range of [{ start: 0, end: 9 }, { start: 20, end: 29 }]) {
+    await recordInvalidations(db(), blocks, [{ locationId: blocks, range, reason: "test", requestedBy: "admin", dependant: false }]);
+  }
+  return done;
+}
+
+describe("a job scheduled whose runner has not started", () => {
+  it("keeps a rebuild handed to it until it starts, then extracts its own ranges and those, each once", async () => {
+    await completedWithInvalidations();
+    // What a first rebuild's deploy leaves between its D1 batch and JobRunner.start.
+    const next = await schedule({ endBlock: { kind: "absolute", block: 9 }, rebuild: [{ start: 0, end: 9 }] });
+    expect(await next.stub.takePartitions(next.jobId, [{ start: 20, end: 29 }])).toBe(true);
+    expect(await next.stub.takePartitions(next.jobId, [{ start: 20, end: 29 }])).toBe(true);
+    await next.stub.start(next.jobId, 10);
+    expect((await runnerState(next.stub)).rebuild).toEqual([
+      { start: 0, end: 9 },
+      { start: 20, end: 29 },
+    ]);
+    await startRunning(next.stub, next.jobId, 29);
+    expect(await drain(next)).toEqual([
+      { start: 0, end: 9 },
+      { start: 20, end: 29 },
+    ]);
+    expect(await jobStatus(next.jobId)).toBe("COMPLETED");
+    expect(await progressOf(blocksOf(next))).toMatchObject({ currentBlock: 29, filesCount: 3 });
+    // A second start (Cron's reconcile) changes nothing: the held ranges were taken once.
+    await next.stub.start(next.jobId, 10);
+    expect((await runnerState(next.stub)).rebuild).toEqual([]);
+  });
+
+  it("takes nothing once it left SCHEDULED without starting (stopped before its runner took charge)", async () => {
+    await completedWithInvalidations();
+    const next = await schedule({ endBlock: { kind: "absolute", block: 9 }, rebuild: [{ start: 0, end: 9 }] });
+    expect(await next.stub.requestStop(next.jobId)).toBe("requested");
+    expect(await jobStatus(next.jobId)).toBe("STOPPED");
+    expect(await next.stub.takePartitions(next.jobId, [{ start: 20, end: 29 }])).toBe(false);
+    expect(await eventKinds(next.jobId)).toEqual(["scheduled", "stop_requested", "stopping", "stopped"]);
   });
 });

@@ -62,6 +62,8 @@ export interface DeployOptions {
   startBlock?: number;
   /** Register an evm-rpc provider for network anvil (default true). */
   provider?: boolean;
+  /** A job a rebuild deploys: these ranges and nothing else. */
+  rebuild?: BlockRange[];
 }
 
 /** What deploy does: manifest in R2 and D1, a provider, the job row with its locations; nothing started yet. */
@@ -85,6 +87,7 @@ export async function schedule(options: DeployOptions): Promise<Deployed> {
       datasetName: DATASET.name,
       manifestHash: prepared.hash,
       verify: false,
+      ...(options.rebuild ? { rebuild: options.rebuild } : {}),
     }),
   });
   expect(scheduled.outcome).toBe("scheduled");
