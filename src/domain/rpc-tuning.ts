@@ -3,18 +3,29 @@
  * itself when the provider sets neither `rpc_batch_size` nor
  * `concurrent_request_limit`: pure decisions over what the answers showed.
  *
- * Growth is probing: after each window of answers the throughput (calls
- * answered per second of wall time) is compared with the window before; while
- * it rises by at least GAIN the controller grows one dimension (the batch
- * size doubles, else one more request goes in flight), and once a growth
- * brings nothing it steps that growth back and holds. Trouble shrinks at
- * once, whatever the window: a 429 halves the requests in flight (and the
- * batch, as many providers count each call of a batch against the rate), a
- * 5xx, a timeout or an answer slower than SLOW_MS halves the batch, and a
- * node that refuses batches (answers one with a single error, HTTP 413, or
- * says the batch is too large) gets smaller batches down to single calls.
- * What was learned is plain JSON, carried to the job's next steps, which
- * start from it instead of from scratch.
+ * Throughput is what the provider delivers: calls answered per second of
+ * *busy* time, the time at least one request was on the wire (the union of
+ * the requests' [sent, answered] intervals). Wall time would also count the
+ * gaps when the client had nothing in flight (building rows, encoding
+ * Parquet, waiting for the next chunk), which do not change with the tuning:
+ * measured over wall time, every growth looked as if it brought nothing.
+ *
+ * Growth is probing, one dimension after the other, against the best window
+ * so far. The batch size doubles while a bigger batch is not clearly slower
+ * (by more than BATCH_SLOWER): a bigger batch at the same throughput is
+ * still fewer HTTP requests, fewer subrequests of the invocation and less
+ * work per call for the node, and one window is a noisy measure. Once a bigger batch is slower it is stepped back and
+ * requests in flight are added, one at a time, while each brings at least
+ * GAIN more; the first one that does not is stepped back and the controller
+ * holds.
+ * Trouble shrinks at once, whatever the window: a 429 halves the requests in
+ * flight (and the batch, as many providers count each call of a batch
+ * against the rate), a 5xx, a timeout or an answer slower than SLOW_MS
+ * halves the batch, and a node that refuses batches (answers one with a
+ * single error, HTTP 413, or says the batch is too large) gets smaller
+ * batches down to single calls. What was learned is plain JSON, carried to
+ * the job's next steps, which start from it instead of from scratch (and go
+ * on probing where a step ended before it had settled).
  */
 
 /** What a provider was found to take; carried across a job's steps. */
@@ -25,6 +36,12 @@ export interface RpcTuning {
   readonly inFlight: number;
   /** Largest batch the node accepted without refusing it; null until one was refused. */
   readonly batchCap: number | null;
+  /**
+   * True when the step that learned it ended while still probing (a step of a
+   * sparse chain can end before the larger tunings were measured): the next
+   * step goes on growing from here. Absent or false: settled, hold.
+   */
+  readonly probing?: boolean;
 }
 
 /** The bounds the controller moves within. */
@@ -42,22 +59,35 @@ export interface AnswerSample {
   readonly outcome: AnswerOutcome;
   /** Calls the request carried. */
   readonly calls: number;
+  /** From the request going out (after waiting for its permit) to its answer read. */
   readonly latencyMs: number;
   /** When the answer arrived (ms, any monotonic clock). */
   readonly at: number;
+}
+
+/** A measuring window: the answers so far and the intervals their requests were on the wire. */
+export interface TuningWindow {
+  readonly calls: number;
+  readonly answers: number;
+  /** [sent, answered] of each answer, ms. */
+  readonly intervals: readonly (readonly [number, number])[];
 }
 
 /** The controller's state inside one client: the tuning in use and the window being measured. */
 export interface RpcController {
   readonly tuning: RpcTuning;
   readonly limits: RpcTuningLimits;
-  /** Throughput of the last complete window, calls per second; null before the first. */
-  readonly lastRate: number | null;
+  /** Best throughput of a complete window at a tuning that was kept, calls per busy second; null before the first. */
+  readonly bestRate: number | null;
   /** The growth that led to the current window, to undo when it did not pay. */
   readonly lastGrowth: "batch" | "inFlight" | null;
+  /** The tuning before that growth: what undoing it goes back to. */
+  readonly previous: RpcTuning | null;
+  /** True once a bigger batch was slower (or the batch is as large as it may be): grow requests in flight only. */
+  readonly batchHeld: boolean;
   /** True once growing stopped paying: hold until trouble or a new client. */
   readonly settled: boolean;
-  readonly window: { readonly startedAt: number | null; readonly calls: number; readonly answers: number };
+  readonly window: TuningWindow;
 }
 
 /** Where a provider nobody has measured starts: small, as most public endpoints take that much. */
@@ -66,12 +96,18 @@ export const START_TUNING: RpcTuning = { batchSize: 10, inFlight: 2, batchCap: n
 export const DEFAULT_MAX_BATCH_SIZE = 100;
 /** A Worker invocation holds at most 6 simultaneous outgoing connections. */
 export const MAX_CONNECTIONS = 6;
-/** A window's throughput must beat the one before by this factor to count as a gain. */
+/** Another request in flight must bring this factor more than the best window so far. */
 export const GAIN = 1.1;
+/**
+ * A bigger batch is undone when its window is slower than the best so far by
+ * more than this factor: only a clear slowdown, since a bigger batch is fewer
+ * requests whatever its throughput and a single window is a noisy measure.
+ */
+export const BATCH_SLOWER = 1.25;
 /** An answer slower than this asks for smaller batches. */
 export const SLOW_MS = 10_000;
 /** Answers per measuring window, at least, and per request in flight. */
-const WINDOW_ANSWERS = 4;
+export const WINDOW_ANSWERS = 4;
 
 function clamp(value: number, low: number, high: number): number {
   return Math.max(low, Math.min(high, value));
@@ -87,20 +123,44 @@ function fit(tuning: RpcTuning, limits: RpcTuningLimits): RpcTuning {
   };
 }
 
+const freshWindow: TuningWindow = { calls: 0, answers: 0, intervals: [] };
+
 /** A controller starting from what earlier steps learned (or START_TUNING), within `limits`. */
 export function startController(limits: RpcTuningLimits, learned: RpcTuning | null): RpcController {
   return {
     tuning: fit(learned ?? START_TUNING, limits),
     limits,
-    lastRate: null,
+    bestRate: null,
     lastGrowth: null,
-    // A provider already measured starts where it settled; trouble still shrinks it.
-    settled: learned !== null,
-    window: { startedAt: null, calls: 0, answers: 0 },
+    previous: null,
+    batchHeld: false,
+    // A provider already measured starts where it settled (trouble still shrinks it); one still being probed goes on growing.
+    settled: learned !== null && learned.probing !== true,
+    window: freshWindow,
   };
 }
 
-const freshWindow = { startedAt: null, calls: 0, answers: 0 } as const;
+/**
+ * Milliseconds covered by at least one of `intervals` (their union): the
+ * time the provider had work from this client.
+ */
+export function busyMs(intervals: readonly (readonly [number, number])[]): number {
+  const sorted = [...intervals].sort((a, b) => a[0] - b[0]);
+  let total = 0;
+  let from = Number.NEGATIVE_INFINITY;
+  let until = Number.NEGATIVE_INFINITY;
+  for (const [start, end] of sorted) {
+    if (start > until) {
+      if (until > from) total += until - from;
+      from = start;
+      until = end;
+    } else if (end > until) {
+      until = end;
+    }
+  }
+  if (until > from) total += until - from;
+  return total;
+}
 
 /** The controller after one answer. */
 export function observeAnswer(controller: RpcController, sample: AnswerSample): RpcController {
@@ -120,39 +180,49 @@ export function observeAnswer(controller: RpcController, sample: AnswerSample): 
       break;
   }
   if (sample.latencyMs > SLOW_MS && tuning.batchSize > 1) return shrink(controller, { ...tuning, batchSize: Math.floor(tuning.batchSize / 2) });
-  const window = {
-    startedAt: controller.window.startedAt ?? sample.at - sample.latencyMs,
+  if (controller.settled) return controller;
+  const window: TuningWindow = {
     calls: controller.window.calls + sample.calls,
     answers: controller.window.answers + 1,
+    intervals: [...controller.window.intervals, [sample.at - Math.max(0, sample.latencyMs), sample.at]],
   };
-  if (controller.settled || window.answers < WINDOW_ANSWERS * tuning.inFlight) return { ...controller, window };
-  const seconds = Math.max(0.001, (sample.at - window.startedAt) / 1000);
-  const rate = window.calls / seconds;
-  const next = { ...controller, window: freshWindow };
-  if (controller.lastRate !== null && rate < controller.lastRate * GAIN) {
-    // The last growth did not pay: undo it and hold.
-    const back = controller.lastGrowth === "batch" ? { ...tuning, batchSize: Math.ceil(tuning.batchSize / 2) } : controller.lastGrowth === "inFlight" ? { ...tuning, inFlight: tuning.inFlight - 1 } : tuning;
-    return { ...next, tuning: fit(back, limits), settled: true, lastRate: Math.max(rate, controller.lastRate) };
+  if (window.answers < WINDOW_ANSWERS * tuning.inFlight) return { ...controller, window };
+  const rate = window.calls / Math.max(0.001, busyMs(window.intervals) / 1000);
+  const next: RpcController = { ...controller, window: freshWindow };
+  const best = controller.bestRate;
+  if (best === null || controller.lastGrowth === null) return grow({ ...next, bestRate: rate });
+  if (controller.lastGrowth === "batch") {
+    if (rate * BATCH_SLOWER >= best) return grow({ ...next, bestRate: Math.max(rate, best) });
+    // Slower with the bigger batch: back to the batch that made `best`, and try more requests in flight from there.
+    return grow({ ...next, tuning: fit(controller.previous ?? tuning, limits), batchHeld: true });
   }
-  return grow({ ...next, lastRate: rate });
+  if (rate >= best * GAIN) return grow({ ...next, bestRate: rate });
+  // One more request in flight brought too little: step it back and hold.
+  return { ...next, tuning: fit(controller.previous ?? tuning, limits), lastGrowth: null, previous: null, settled: true };
 }
 
 /** One step up: the batch first (fewer requests for the same calls), then more requests in flight. */
 function grow(controller: RpcController): RpcController {
   const { tuning, limits } = controller;
   const maxBatch = Math.min(limits.maxBatchSize, tuning.batchCap ?? limits.maxBatchSize);
-  if (tuning.batchSize < maxBatch) {
-    return { ...controller, tuning: fit({ ...tuning, batchSize: tuning.batchSize * 2 }, limits), lastGrowth: "batch" };
+  if (!controller.batchHeld && tuning.batchSize < maxBatch) {
+    return { ...controller, tuning: fit({ ...tuning, batchSize: tuning.batchSize * 2 }, limits), lastGrowth: "batch", previous: tuning };
   }
   if (tuning.inFlight < limits.maxInFlight) {
-    return { ...controller, tuning: { ...tuning, inFlight: tuning.inFlight + 1 }, lastGrowth: "inFlight" };
+    return { ...controller, tuning: { ...tuning, inFlight: tuning.inFlight + 1 }, lastGrowth: "inFlight", previous: tuning, batchHeld: true };
   }
-  return { ...controller, settled: true, lastGrowth: null };
+  return { ...controller, settled: true, lastGrowth: null, previous: null, batchHeld: true };
 }
 
 /** Trouble: take the smaller tuning now and measure again from there before growing. */
 function shrink(controller: RpcController, smaller: RpcTuning): RpcController {
-  return { ...controller, tuning: fit(smaller, controller.limits), lastRate: null, lastGrowth: null, settled: false, window: freshWindow };
+  return { ...controller, tuning: fit(smaller, controller.limits), bestRate: null, lastGrowth: null, previous: null, batchHeld: false, settled: false, window: freshWindow };
+}
+
+/** What a client hands to the job's next steps: its tuning, marked `probing` while it has not settled. */
+export function learnedTuning(controller: RpcController): RpcTuning {
+  const { batchSize, inFlight, batchCap } = controller.tuning;
+  return controller.settled ? { batchSize, inFlight, batchCap } : { batchSize, inFlight, batchCap, probing: true };
 }
 
 /** The controller with a higher floor for its batch size (a step's subrequest budget). */
@@ -190,8 +260,9 @@ export function minBatchForBudget(blocks: number, budget: number): number {
 /** Learned values read back from a job's state: anything that is not a valid RpcTuning is ignored. */
 export function parseTuning(value: unknown): RpcTuning | null {
   if (typeof value !== "object" || value === null) return null;
-  const { batchSize, inFlight, batchCap } = value as Record<string, unknown>;
+  const { batchSize, inFlight, batchCap, probing } = value as Record<string, unknown>;
   const positive = (n: unknown): n is number => typeof n === "number" && Number.isSafeInteger(n) && n >= 1;
   if (!positive(batchSize) || !positive(inFlight) || !(batchCap === null || positive(batchCap))) return null;
-  return { batchSize, inFlight, batchCap };
+  if (!(probing === undefined || typeof probing === "boolean")) return null;
+  return probing === true ? { batchSize, inFlight, batchCap, probing } : { batchSize, inFlight, batchCap };
 }

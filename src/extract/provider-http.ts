@@ -71,14 +71,17 @@ export class ProviderHttp {
    * One HTTP request within the limits. Transient failures throw a
    * RetryableError; any other response goes to `read`, still inside the
    * permit and the timeout, so reading a slow body counts against both.
+   * `sent` hears when the request goes out, after the waits for its permits
+   * and its rate token (the adaptive client measures the provider from there).
    */
-  request<T>(url: string, init: RequestInit, read: (response: Response) => Promise<T>): Promise<T> {
+  request<T>(url: string, init: RequestInit, read: (response: Response) => Promise<T>, sent?: (at: number) => void): Promise<T> {
     return this.options.semaphore.run(async () => {
       await this.options.rateLimiter?.acquire();
       this.requests++;
       // The body is read inside: its connection is open until then.
       return outgoingConnections.run(async () => {
         let response: Response;
+        sent?.(Date.now());
         try {
           response = await fetch(url, { ...init, signal: AbortSignal.timeout(this.options.requestTimeoutMs) });
         } catch (error) {

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import {
   type AnswerOutcome,
+  busyMs,
+  learnedTuning,
   minBatchForBudget,
   observeAnswer,
   parseTuning,
@@ -17,23 +19,32 @@ const LIMITS: RpcTuningLimits = { maxBatchSize: 100, maxInFlight: 6, minBatchSiz
 
 /**
  * A node whose answers take `latencyMs(tuning)` each, with the requests in
- * flight answered side by side: feeds one window's worth of answers.
+ * flight answered side by side: feeds one window's worth of answers. After
+ * each round of answers the client has nothing in flight for `idleMsPerCall`
+ * per call answered (building their rows, writing files).
  */
-function feedWindow(controller: RpcController, clock: { now: number }, latencyMs: (c: RpcController) => number, outcome: AnswerOutcome = "ok"): RpcController {
+function feedWindow(
+  controller: RpcController,
+  clock: { now: number },
+  latencyMs: (c: RpcController) => number,
+  outcome: AnswerOutcome = "ok",
+  idleMsPerCall = 0,
+): RpcController {
   const { batchSize, inFlight } = controller.tuning;
   const latency = latencyMs(controller);
   let next = controller;
   for (let i = 0; i < 4 * inFlight; i++) {
     if (i % inFlight === 0) clock.now += latency;
     next = observeAnswer(next, { outcome, calls: batchSize, latencyMs: latency, at: clock.now });
+    if (i % inFlight === inFlight - 1) clock.now += idleMsPerCall * batchSize * inFlight;
   }
   return next;
 }
 
-function run(controller: RpcController, windows: number, latencyMs: (c: RpcController) => number): RpcController {
+function run(controller: RpcController, windows: number, latencyMs: (c: RpcController) => number, idleMsPerCall = 0): RpcController {
   const clock = { now: 0 };
   let next = controller;
-  for (let i = 0; i < windows && !next.settled; i++) next = feedWindow(next, clock, latencyMs);
+  for (let i = 0; i < windows && !next.settled; i++) next = feedWindow(next, clock, latencyMs, "ok", idleMsPerCall);
   return next;
 }
 
@@ -51,13 +62,52 @@ describe("rpc tuning controller", () => {
     expect(settled.settled).toBe(true);
   });
 
-  it("steps back a growth that brought nothing and holds", () => {
-    // Cost per call only beyond 40 calls a request: batches of 80 bring no more than 40; more in flight neither.
+  it("measures throughput over the time requests were in flight, not over the gaps between them", () => {
+    // Each round of answers is followed by 1 ms per call answered with nothing in flight (the client building
+    // rows): over wall time the gaps grow with the calls and soon every growth looks like nothing (at batch 40,
+    // doubling gains 6 %), while the node answers each request in 10 ms whatever its size.
+    const settled = run(startController(LIMITS, null), 50, () => 10, 1);
+    expect(settled.tuning).toEqual({ batchSize: 100, inFlight: 6, batchCap: null });
+  });
+
+  it("keeps a bigger batch that is as fast (fewer requests), and adds requests in flight only while they pay", () => {
+    // A node working one call at a time (0.25 ms each, 10 ms at least per request): batches up to 40 pay,
+    // beyond that they are as fast, and requests in flight just queue behind each other.
     const latency = (c: RpcController) => Math.max(10, c.tuning.batchSize / 4) * c.tuning.inFlight;
     const settled = run(startController(LIMITS, null), 50, latency);
     expect(settled.settled).toBe(true);
-    expect(settled.tuning.batchSize).toBe(40);
-    expect(settled.tuning.inFlight).toBe(2);
+    expect(settled.tuning).toEqual({ batchSize: 100, inFlight: 2, batchCap: null });
+  });
+
+  it("steps a slower batch back to the one before it and grows the requests in flight from there", () => {
+    // Batches above 40 calls are much slower (a node that handles large batches badly); requests in flight
+    // are answered side by side up to 4 of them.
+    const latency = (c: RpcController) => (c.tuning.batchSize <= 40 ? 10 : c.tuning.batchSize) * Math.max(1, c.tuning.inFlight / 4);
+    const settled = run(startController(LIMITS, null), 50, latency);
+    expect(settled.settled).toBe(true);
+    expect(settled.tuning).toEqual({ batchSize: 40, inFlight: 4, batchCap: null });
+  });
+
+  it("goes back exactly to the tuning before a growth that did not pay, also when the batch was clamped to its maximum", () => {
+    // 10, 20, 40, 80, then 100 (clamped): 100 is slower, so back to 80, not to 50.
+    const latency = (c: RpcController) => (c.tuning.batchSize <= 80 ? 10 : 1_000);
+    const settled = run(startController({ ...LIMITS, maxInFlight: 2 }, null), 50, latency);
+    expect(settled.tuning).toEqual({ batchSize: 80, inFlight: 2, batchCap: null });
+  });
+
+  it("a step that ended while probing hands `probing` on, and the next step goes on growing from there", () => {
+    const partway = run(startController(LIMITS, null), 2, () => 10);
+    expect(partway.settled).toBe(false);
+    const learned = learnedTuning(partway);
+    expect(learned).toEqual({ ...partway.tuning, probing: true });
+    expect(parseTuning(JSON.parse(JSON.stringify(learned)))).toEqual(learned);
+    const next = startController(LIMITS, learned);
+    expect(next.settled).toBe(false);
+    const settled = run(next, 50, () => 10);
+    expect(settled.tuning).toEqual({ batchSize: 100, inFlight: 6, batchCap: null });
+    // Settled: nothing of `probing` goes on, and the next step holds.
+    expect(learnedTuning(settled)).toEqual({ batchSize: 100, inFlight: 6, batchCap: null });
+    expect(startController(LIMITS, learnedTuning(settled)).settled).toBe(true);
   });
 
   it("a 429 halves the requests in flight and the batch, and measures again", () => {
@@ -65,7 +115,7 @@ describe("rpc tuning controller", () => {
     const next = observeAnswer(start, { outcome: "rate_limited", calls: 64, latencyMs: 5, at: 1 });
     expect(next.tuning).toEqual({ batchSize: 32, inFlight: 3, batchCap: null });
     expect(next.settled).toBe(false);
-    expect(next.lastRate).toBeNull();
+    expect(next.bestRate).toBeNull();
   });
 
   it.each(["server_error", "timeout"] as const)("%s halves the batch only", (outcome) => {
@@ -140,8 +190,25 @@ describe("subrequest budget", () => {
   });
 });
 
+describe("busyMs", () => {
+  it("is the length of the union of the intervals, in any order", () => {
+    expect(busyMs([])).toBe(0);
+    expect(busyMs([[0, 10]])).toBe(10);
+    // Disjoint: the gap between them does not count.
+    expect(busyMs([[0, 10], [100, 110]])).toBe(20);
+    // Overlapping and nested requests count once.
+    expect(busyMs([[0, 10], [5, 15], [6, 7]])).toBe(15);
+    // A later answer of an earlier request covers a gap between two others.
+    expect(busyMs([[0, 1], [2, 3], [0.5, 4]])).toBe(4);
+    expect(busyMs([[50, 60], [0, 10], [55, 70], [10, 20]])).toBe(40);
+  });
+});
+
 describe("parseTuning", () => {
   it("takes valid tunings and nothing else", () => {
+    expect(parseTuning({ batchSize: 5, inFlight: 2, batchCap: null, probing: true })).toEqual({ batchSize: 5, inFlight: 2, batchCap: null, probing: true });
+    expect(parseTuning({ batchSize: 5, inFlight: 2, batchCap: null, probing: false })).toEqual({ batchSize: 5, inFlight: 2, batchCap: null });
+    expect(parseTuning({ batchSize: 5, inFlight: 2, batchCap: null, probing: "yes" })).toBeNull();
     expect(parseTuning({ batchSize: 5, inFlight: 2, batchCap: null })).toEqual({ batchSize: 5, inFlight: 2, batchCap: null });
     expect(parseTuning({ batchSize: 5, inFlight: 2, batchCap: 8 })).toEqual({ batchSize: 5, inFlight: 2, batchCap: 8 });
     for (const bad of [null, undefined, 3, "x", {}, { batchSize: 0, inFlight: 1, batchCap: null }, { batchSize: 1.5, inFlight: 1, batchCap: null }, { batchSize: 2, inFlight: 1 }]) {

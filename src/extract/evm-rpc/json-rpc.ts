@@ -130,15 +130,19 @@ export class JsonRpcTransport {
         `the step used its budget of ${requestBudget} HTTP requests to ${this.http.host} (its share of the invocation's subrequests, AMP_SUBREQUEST_LIMIT): set a larger rpc_batch_size or a smaller AMP_STEP_SIZE`,
       );
     }
-    const started = Date.now();
+    // Measured from the request going out, not from the wait for a permit: the pacing measures the provider.
+    let sentAt: number | null = null;
     let outcome: AnswerOutcome = "ok";
     return this.http
-      .request(this.options.url, init, (response) => this.outcomesOf(response, ids, tally))
+      .request(this.options.url, init, (response) => this.outcomesOf(response, ids, tally), (at) => (sentAt = at))
       .catch((error: unknown) => {
         outcome = answerOutcome(error);
         throw error;
       })
-      .finally(() => pacing.observe({ outcome, calls: ids.length, latencyMs: Date.now() - started, at: Date.now() }));
+      .finally(() => {
+        const at = Date.now();
+        pacing.observe({ outcome, calls: ids.length, latencyMs: sentAt === null ? 0 : at - sentAt, at });
+      });
   }
 
   private async outcomesOf(response: Response, ids: readonly number[], tally?: AnswerTally): Promise<Outcome[]> {

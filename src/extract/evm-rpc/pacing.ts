@@ -7,6 +7,7 @@
 import {
   type AnswerSample,
   DEFAULT_MAX_BATCH_SIZE,
+  learnedTuning,
   MAX_CONNECTIONS,
   observeAnswer,
   type RpcController,
@@ -68,6 +69,6 @@ export class RequestPacing {
 
   /** What this client learned, for the job's next steps; null when both settings are fixed. */
   learned(): RpcTuning | null {
-    return this.settings.batchSize !== null && this.settings.concurrency !== null ? null : this.controller.tuning;
+    return this.settings.batchSize !== null && this.settings.concurrency !== null ? null : learnedTuning(this.controller);
   }
 }
