@@ -15,7 +15,7 @@ const runs = option("runs", 3);
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
-const mf = await startBenchWorker();
+const { mf } = await startBenchWorker();
 const data = await writeLogs(mf, rows);
 try {
   // The address is one of the first file's; its first 200 blocks are two of its row groups.

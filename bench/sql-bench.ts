@@ -76,7 +76,14 @@ export async function writeLogs(mf: Miniflare, rows: number, blocksPerFile = 600
   return { files, dir, rows: written, address, lastBlock: start - 1 };
 }
 
-export async function startBenchWorker(): Promise<Miniflare> {
+export interface BenchWorker {
+  mf: Miniflare;
+  /** The bundle's source map (JSON), for reading a CPU profile of it (bench/sql-profile.ts). */
+  sourceMap: string;
+}
+
+/** The SQL bench Worker in Miniflare; with `inspectorPort`, its isolate's inspector is served there (`core:user:`). */
+export async function startBenchWorker(options: { inspectorPort?: number } = {}): Promise<BenchWorker> {
   const bundle = await build({
     entryPoints: [path.join(import.meta.dirname, "sql-worker.ts")],
     bundle: true,
@@ -84,12 +91,22 @@ export async function startBenchWorker(): Promise<Miniflare> {
     platform: "neutral",
     mainFields: ["module", "main"],
     conditions: ["workerd", "worker", "import"],
+    sourcemap: "external",
+    outfile: "sql-worker.js",
     write: false,
     logLevel: "silent",
   });
-  const mf = new Miniflare({ modules: true, script: bundle.outputFiles[0]!.text, r2Buckets: ["BUCKET"], compatibilityDate: "2025-01-01" });
+  const script = bundle.outputFiles.find((file) => file.path.endsWith(".js"))!.text;
+  const sourceMap = bundle.outputFiles.find((file) => file.path.endsWith(".map"))!.text;
+  const mf = new Miniflare({
+    modules: true,
+    script,
+    r2Buckets: ["BUCKET"],
+    compatibilityDate: "2025-01-01",
+    ...(options.inspectorPort === undefined ? {} : { inspectorPort: options.inspectorPort }),
+  });
   await mf.ready;
-  return mf;
+  return { mf, sourceMap };
 }
 
 /** The descendants of this process whose command is workerd. */

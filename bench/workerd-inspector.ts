@@ -41,8 +41,12 @@ export interface WorkerdInspector {
   close(): void;
 }
 
-export async function connectWorkerdInspector(port: number): Promise<WorkerdInspector> {
-  const socket = new WebSocket(`ws://127.0.0.1:${port}/ws`);
+/**
+ * `target` is the inspector's path for the Worker: `ws` behind wrangler dev's proxy, `core:user:<name>` on
+ * Miniflare's own workerd (its /json listing names them).
+ */
+export async function connectWorkerdInspector(port: number, target = "ws"): Promise<WorkerdInspector> {
+  const socket = new WebSocket(`ws://127.0.0.1:${port}/${target}`);
   await new Promise<void>((resolve, reject) => {
     socket.once("open", () => resolve());
     socket.once("error", reject);
@@ -66,7 +70,7 @@ export async function connectWorkerdInspector(port: number): Promise<WorkerdInsp
   // wrangler's inspector proxy turns every message of the runtime into an HTTP request into wrangler's Node
   // process, and workerd's Network domain (which the proxy enables) sends four per subrequest of the Worker:
   // the benches need none of them, and under a job's rate they pile up as loopback connections.
-  await send("Network.disable");
+  if (target === "ws") await send("Network.disable");
   const usedHeap = async () => {
     const usage = await send<{ usedSize: number; backingStorageSize?: number }>("Runtime.getHeapUsage");
     return usage.usedSize + (usage.backingStorageSize ?? 0);

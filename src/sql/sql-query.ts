@@ -10,6 +10,7 @@ import type { BlockRange } from "../domain/block-range";
 import type { CatalogTable, SqlCatalog } from "./catalog";
 import { propagateBlockNum } from "./block-num";
 import { foldConstantConditions } from "./constant-fold";
+import { memoizeProjections } from "./memo-projection";
 import { type PendingRows, ParquetTable } from "./parquet-table";
 import { QueryBudget, QueryLimitError, type QueryLimits } from "./query-budget";
 import { SqlInputError, StorageError } from "./sql-errors";
@@ -199,7 +200,8 @@ export async function prepareQuery(sql: string, options: QueryOptions): Promise<
   if (plannedBytes > options.limits.maxBytes) {
     throw new QueryLimitError("maxBytes", options.limits.maxBytes, `the query would read ${plannedBytes} bytes of Parquet data, more than the limit of ${options.limits.maxBytes}`);
   }
-  const results = executePlan({ plan, context: { tables: tables as Record<string, AsyncDataSource>, functions } });
+  const context = { tables: { ...tables } as Record<string, AsyncDataSource>, functions };
+  const results = executePlan({ plan: memoizeProjections(plan, context), context });
   return {
     fields,
     plannedBytes,
