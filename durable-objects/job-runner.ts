@@ -2,7 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { BlockRange } from "../src/domain/block-range";
 import { isTerminal } from "../src/domain/job";
 import { DEFAULT_HEAD_POLL_MS, DEFAULT_MAX_ATTEMPTS, DEFAULT_STEP_SIZE } from "../src/domain/job-settings";
-import type { ProbeContext, ProbeResult, StepContext, StepCoordinator, StepFailure, StepResult } from "../src/domain/step-protocol";
+import type { PinnedDependency, ProbeContext, ProbeResult, StepContext, StepCoordinator, StepFailure, StepResult } from "../src/domain/step-protocol";
 import { openDb } from "../src/store/db";
 import { drive } from "./drive";
 import { startJob } from "./job-start";
@@ -135,6 +135,15 @@ export class JobRunner extends DurableObject<RunnerEnv> implements StepCoordinat
       head: state.head,
       headAt: state.headAt === 0 ? null : state.headAt,
     };
+  }
+
+  /**
+   * The manifests a derived job reads, by alias, as pinned when it started (what its files were derived from):
+   * `POST .../partitions/invalidate` finds a table's dependants through them. Null while the runner holds no
+   * job, or for a job saved before pins existed. Read only, like `target`.
+   */
+  async pins(): Promise<Record<string, PinnedDependency> | null> {
+    return (await this.runner.storage.job())?.dependencies ?? null;
   }
 
   // ---- consumers ---------------------------------------------------------

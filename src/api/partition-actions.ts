@@ -46,7 +46,7 @@ async function wouldTakeOut(db: Db, locationId: number, range: BlockRange): Prom
  * again; a crash before that leaves it to the runner's next step, which reads them first).
  */
 export async function invalidatePartitions(env: Env, db: Db, location: Location, request: InvalidateRequest): Promise<InvalidationOutcome[]> {
-  const dependants = await dependantLocations(db, env.BUCKET, { manifestHash: location.manifestHash, table: location.tableName });
+  const dependants = await dependantLocations(db, env.BUCKET, env.JOB_RUNNER, { manifestHash: location.manifestHash, table: location.tableName });
   const origin = `${location.datasetNamespace}/${location.datasetName}@${location.manifestHash.slice(0, 8)}.${location.tableName}`;
   const entries = [];
   for (const [target, dependant] of [[location, false], ...dependants.map((d) => [d, true] as const)] as const) {

@@ -1,9 +1,12 @@
 /**
- * The derived tables that read a table (`POST .../partitions/invalidate` invalidates them with it): every
- * active derived table whose SQL names it through a dependency alias, or names through `self.` a sibling that
- * does, and so on down the derived datasets reading those. Aliases resolve as they do now, which is what a
- * derived job pins when it starts.
+ * The derived tables that read a table (`POST .../partitions/invalidate` invalidates them with it, `.../rebuild`
+ * rebuilds them after it): every active derived table whose SQL names it through a dependency alias, or names
+ * through `self.` a sibling that does, and so on down the derived datasets reading those. An alias means the
+ * manifest the table's writer job pinned when it started (what its files were derived from, even after a version
+ * tag moved); for a table whose writer holds no pins yet (not started), the manifest the alias resolves to now,
+ * which is what that job will pin.
  */
+import { jobRunnerStub } from "../../durable-objects/job-runner";
 import type { DerivedManifest } from "../domain/manifest/kinds";
 import { parseManifest } from "../domain/manifest/parse";
 import type { Db } from "../store/db";
@@ -35,13 +38,20 @@ async function derivedManifest(bucket: R2Bucket, hash: string): Promise<DerivedM
   }
 }
 
-/** Each table's reads; a table whose SQL does not parse (registration refuses such SQL) reads nothing. */
-async function tableReads(db: Db, manifest: DerivedManifest): Promise<Map<string, DerivedReads>> {
+/** Each alias's manifest hash: the writer job's pins when it holds them, else the alias resolved now. */
+async function aliasHashes(db: Db, runners: DurableObjectNamespace, manifest: DerivedManifest, writer: number | null): Promise<Map<string, string>> {
+  const pins = writer === null ? null : await jobRunnerStub(runners, writer).pins();
   const aliases = new Map<string, string>();
   for (const [alias, reference] of Object.entries(manifest.dependencies)) {
-    const resolved = await resolveRevision(db, reference, reference.revision);
-    if (resolved) aliases.set(alias, resolved.hash);
+    const pinned = pins?.[alias]?.hash;
+    const hash = pinned ?? (await resolveRevision(db, reference, reference.revision))?.hash;
+    if (hash !== undefined) aliases.set(alias, hash);
   }
+  return aliases;
+}
+
+/** Each table's reads; a table whose SQL does not parse (registration refuses such SQL) reads nothing. */
+function tableReads(manifest: DerivedManifest, aliases: ReadonlyMap<string, string>): Map<string, DerivedReads> {
   const reads = new Map<string, DerivedReads>();
   for (const [name, definition] of Object.entries(manifest.tables)) {
     const entry: DerivedReads = { dependencies: [], siblings: [] };
@@ -60,12 +70,17 @@ async function tableReads(db: Db, manifest: DerivedManifest): Promise<Map<string
 }
 
 /** The active locations of the derived tables that read `origin`, directly or through other derived tables. */
-export async function dependantLocations(db: Db, bucket: R2Bucket, origin: TableKey): Promise<Location[]> {
+export async function dependantLocations(db: Db, bucket: R2Bucket, runners: DurableObjectNamespace, origin: TableKey): Promise<Location[]> {
   const candidates = await listActiveDerivedLocations(db);
-  const readsByHash = new Map<string, Map<string, DerivedReads>>();
-  for (const hash of new Set(candidates.map((location) => location.manifestHash))) {
-    const manifest = await derivedManifest(bucket, hash);
-    if (manifest) readsByHash.set(hash, await tableReads(db, manifest));
+  const manifests = new Map<string, DerivedManifest | null>();
+  // By manifest and writer: the tables of one derived manifest may be written by different jobs, each with its pins.
+  const readsOf = new Map<string, Map<string, DerivedReads>>();
+  const readsKey = (location: Location) => `${location.manifestHash}/${location.writer ?? ""}`;
+  for (const location of candidates) {
+    if (readsOf.has(readsKey(location))) continue;
+    if (!manifests.has(location.manifestHash)) manifests.set(location.manifestHash, await derivedManifest(bucket, location.manifestHash));
+    const manifest = manifests.get(location.manifestHash);
+    if (manifest) readsOf.set(readsKey(location), tableReads(manifest, await aliasHashes(db, runners, manifest, location.writer)));
   }
   const key = (t: TableKey) => `${t.manifestHash}/${t.table}`;
   const reached = new Set<string>([key(origin)]);
@@ -76,7 +91,7 @@ export async function dependantLocations(db: Db, bucket: R2Bucket, origin: Table
     for (const location of candidates) {
       const self = { manifestHash: location.manifestHash, table: location.tableName };
       if (reached.has(key(self))) continue;
-      const reads = readsByHash.get(location.manifestHash)?.get(location.tableName);
+      const reads = readsOf.get(readsKey(location))?.get(location.tableName);
       if (!reads) continue;
       const readsReached =
         reads.dependencies.some((dependency) => reached.has(key(dependency))) ||

@@ -4,9 +4,11 @@
  * repeated and concurrent requests), rebuild's ranges, and the error and auth cases. Jobs that really extract a
  * rebuild are test/e2e/partitions.test.ts.
  */
-import { env } from "cloudflare:test";
+import { env, runInDurableObject } from "cloudflare:test";
+import { jobRunnerStub } from "../../durable-objects/job-runner";
+import type { RunnerJob } from "../../durable-objects/runner-storage";
 import { describe, expect, it } from "vitest";
-import { seedFile, seedLocation } from "../support/workerd/seed-rows";
+import { seedFile, seedJob, seedLocation } from "../support/workerd/seed-rows";
 import { api, expectError, postJson, READ, withoutToken } from "./api-client";
 import { canonicalOf, registerWithLocation, derivedManifest, rawManifest, register } from "./registry-support";
 
@@ -158,6 +160,32 @@ describe("POST .../partitions/invalidate", () => {
     expect(body.invalidations[1]!.reason).toMatch(/blocks invalidated: bad data$/);
     const dd = await (await api("/datasets/_/dd/versions/1.0.0/tables/out/partitions")).json<PartitionsBody>();
     expect(shape(dd)).toEqual(["materialized 0..19", "invalidated 20..29"]);
+  });
+
+  it("finds derived tables through the manifests their writer job pinned, not the aliases as they resolve now", async () => {
+    const { manifestHash: first } = await seedTable();
+    // _/d@2.0.0: another manifest of the same network (another start block), with files of its own.
+    const second = rawManifest("anvil", 5);
+    const { hash: secondHash } = await canonicalOf(second);
+    await register("_", "d", second, "2.0.0");
+    const secondBlocks = await seedLocation({ active: true, table: "blocks", manifestHash: secondHash });
+    await seedFile(secondBlocks, 5, 29, { hash: hash("e") });
+    const derived = derivedManifest("SELECT block_num FROM eth.blocks", { eth: "_/d@1.0.0" });
+    const { hash: derivedHash } = await canonicalOf(derived);
+    await register("_", "dd", derived, "1.0.0");
+    const writer = await seedJob("RUNNING", { manifestHash: derivedHash });
+    const out = await seedLocation({ active: true, table: "out", manifestHash: derivedHash, writer: writer.id });
+    await seedFile(out, 5, 29, { hash: hash("f") });
+    // Its job started reading _/d@2.0.0's manifest (as when a tag it follows moved since): that is what its files hold.
+    const pinned: Partial<RunnerJob> = { jobId: writer.id, dependencies: { eth: { namespace: "_", name: "d", hash: secondHash } } };
+    await runInDurableObject(jobRunnerStub(env.JOB_RUNNER, writer.id), (_runner, state) => state.storage.put("job", pinned));
+    const ofFirst = await invalidate({ start: 25, end: 25, reason: "x" });
+    expect(ofFirst.invalidations.map((i) => [i.manifest_hash, i.table])).toEqual([[first, "blocks"]]);
+    const ofSecond = await invalidate({ start: 25, end: 25, reason: "x" }, "/datasets/_/d/versions/2.0.0/tables/blocks/partitions");
+    expect(ofSecond.invalidations.map((i) => [i.manifest_hash, i.table, i.taken])).toEqual([
+      [secondHash, "blocks", [{ start: 5, end: 29 }]],
+      [derivedHash, "out", [{ start: 5, end: 29 }]],
+    ]);
   });
 
   it("refuses the read token, a bad body and a bad range, and answers 404 for an unknown table", async () => {
