@@ -33,6 +33,8 @@ export interface JobRunOptions {
   endBlock?: string;
   /** Deploy's `verify`; default false. */
   verify?: boolean;
+  /** Interval of the `GET /jobs/{id}` polls; default 100 ms. */
+  pollMs?: number;
   /** Started right before the deploy request, stopped once the job reads COMPLETED (a CPU profile). */
   during?: { start(): Promise<void>; stop(): Promise<void> };
 }
@@ -85,7 +87,7 @@ export async function jobRun(server: DevServer, url: string, network: string, pa
         const { events } = (await expectStatus(server, "GET", `/jobs/${jobId}/events?limit=1000`, undefined, 200)) as { events: JobEvent[] };
         throw new Error(`${failure}; its last events:\n${events.slice(-8).map((event) => JSON.stringify(event)).join("\n")}`);
       }
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? POLL_MS));
     }
   } finally {
     await stopDuring();

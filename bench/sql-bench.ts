@@ -4,7 +4,7 @@
  * bundled with esbuild) and into a temporary folder for DuckDB; and the workerd process's CPU time from /proc, so
  * a figure is per CPU second of the engine, not of the machine.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { build } from "esbuild";
@@ -13,6 +13,7 @@ import { fileFields } from "../src/domain/dataset-kinds/evm-rpc";
 import { BufferSink, ParquetStreamWriter } from "../src/parquet";
 import type { TableFile } from "../src/sql/parquet-table";
 import { columnsOf, createRandom, syntheticEvmRows } from "../test/support/evm-rows";
+import { workerdCpuSeconds } from "./workerd-cpu";
 
 export const TRANSFER_TOPIC = Uint8Array.from(Buffer.from("ddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef", "hex"));
 export const TRANSFER = "'Transfer(address indexed from, address indexed to, uint256 value)'";
@@ -107,33 +108,6 @@ export async function startBenchWorker(options: { inspectorPort?: number } = {})
   });
   await mf.ready;
   return { mf, sourceMap };
-}
-
-/** The descendants of this process whose command is workerd. */
-function workerdPids(): number[] {
-  const parents = new Map<number, number>();
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  const mine = (pid: number): boolean => pid === process.pid || (parents.has(pid) && pid !== 1 && mine(parents.get(pid)!));
-  return [...parents.keys()].filter((pid) => pid !== process.pid && mine(pid) && readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("workerd"));
-}
-
-/** CPU seconds (user + system) the workerd processes have used so far. */
-export function workerdCpuSeconds(): number {
-  let ticks = 0;
-  for (const pid of workerdPids()) {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    ticks += Number(fields[11]) + Number(fields[12]);
-  }
-  return ticks / 100;
 }
 
 export interface RunResult {

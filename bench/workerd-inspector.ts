@@ -15,7 +15,7 @@ export interface HeapSampling {
 export interface CpuProfileNode {
   id: number;
   /** Where the function starts, 0-based, in the script at `url` (the bundle wrangler dev runs). */
-  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
+  callFrame: { functionName: string; scriptId: string; url: string; lineNumber: number; columnNumber: number };
   children?: number[];
 }
 
@@ -38,6 +38,11 @@ export interface WorkerdInspector {
   startSampling(everyMs?: number): Promise<HeapSampling>;
   startProfiling(intervalUs?: number): Promise<void>;
   stopProfiling(): Promise<CpuProfile>;
+  /**
+   * The source text of the isolate's script `scriptId` (a profile node's callFrame.scriptId). workerd names the
+   * Worker's bundle by its module name alone ("index.js"), so this text is what tells which file on disk it is.
+   */
+  scriptSource(scriptId: string): Promise<string>;
   close(): void;
 }
 
@@ -102,6 +107,15 @@ export async function connectWorkerdInspector(port: number, target = "ws"): Prom
     },
     async stopProfiling() {
       return (await send<{ profile: CpuProfile }>("Profiler.stop")).profile;
+    },
+    async scriptSource(scriptId) {
+      // The Debugger domain only for this call: enabled, it reports every script parsed and may slow the isolate.
+      await send("Debugger.enable");
+      try {
+        return (await send<{ scriptSource: string }>("Debugger.getScriptSource", { scriptId })).scriptSource;
+      } finally {
+        await send("Debugger.disable");
+      }
     },
     close() {
       socket.close();
