@@ -54,6 +54,8 @@ export interface BenchChain {
   seedSeconds: number;
   /** True when the state came from an earlier run's dump. */
   loaded: boolean;
+  /** The anvil process. */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -88,7 +90,7 @@ export async function startBenchChain(name: ChainName = "bench"): Promise<BenchC
     try {
       const head = await blockNumber(node.url);
       if (head !== facts.head) throw new Error(`the dump of ${name} in ${paths.state} loaded with head ${head}, not ${facts.head}: delete it`);
-      return { name, url: node.url, ...facts, seedSeconds: (performance.now() - began) / 1000, loaded: true, stop: node.stop };
+      return { name, url: node.url, ...facts, seedSeconds: (performance.now() - began) / 1000, loaded: true, pid: node.pid, stop: node.stop };
     } catch (error) {
       await node.stop();
       throw error;
@@ -102,7 +104,7 @@ export async function startBenchChain(name: ChainName = "bench"): Promise<BenchC
     const facts: ChainFacts = { head, ...(await countRows(node.url, head)) };
     await dumpState(node.url, paths.state);
     await writeFile(paths.facts, JSON.stringify(facts));
-    return { name, url: node.url, ...facts, seedSeconds, loaded: false, stop: node.stop };
+    return { name, url: node.url, ...facts, seedSeconds, loaded: false, pid: node.pid, stop: node.stop };
   } catch (error) {
     await node.stop();
     throw error;

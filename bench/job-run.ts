@@ -7,6 +7,7 @@
 import { evmRpcManifest } from "../src/domain/manifest/evm-rpc";
 import { type DevServer, startDevServer } from "../test/support/dev-server";
 import { freePort } from "../test/support/local-process";
+import { cpuMeter } from "./process-cpu";
 import { connectWorkerdInspector, type WorkerdInspector } from "./workerd-inspector";
 
 const POLL_MS = 100;
@@ -24,6 +25,12 @@ export interface JobRun {
   heldMb: number;
   /** Heap high-water mark above the idle baseline, when sampled. */
   heapPeakMb: number | null;
+  /** The steps' own durations added up: over `seconds`, how many steps ran at once on average. */
+  stepSeconds: number;
+  /** Most HTTP requests to the provider of one step (the batching the client found). */
+  maxStepRequests: number;
+  /** CPU seconds of each metered process from the deploy request to COMPLETED (options.cpu). */
+  cpuSeconds: Record<string, number>;
 }
 
 export interface JobRunOptions {
@@ -37,11 +44,13 @@ export interface JobRunOptions {
   pollMs?: number;
   /** Started right before the deploy request, stopped once the job reads COMPLETED (a CPU profile). */
   during?: { start(): Promise<void>; stop(): Promise<void> };
+  /** Processes whose CPU seconds to meter over the job (bench/process-cpu.ts readers). */
+  cpu?: Record<string, () => number>;
 }
 
 interface JobEvent {
   kind: string;
-  detail: { rows?: number; held_mb?: number };
+  detail: { rows?: number; held_mb?: number; duration_ms?: number; requests?: number };
   created_at: string;
 }
 
@@ -64,6 +73,7 @@ export async function jobRun(server: DevServer, url: string, network: string, pa
   const sampling = options.heap ? await options.heap.startSampling() : null;
   let peakBytes: number | null = null;
   await options.during?.start();
+  const metered = cpuMeter(options.cpu ?? {});
   const began = performance.now();
   let stopped = false;
   const stopDuring = async () => {
@@ -94,6 +104,7 @@ export async function jobRun(server: DevServer, url: string, network: string, pa
     peakBytes = sampling ? await sampling.stop() : null;
   }
   const seconds = (performance.now() - began) / 1000;
+  const cpuSeconds = metered();
   const { events } = (await expectStatus(server, "GET", `/jobs/${jobId}/events?limit=1000`, undefined, 200)) as { events: JobEvent[] };
   const completed = events.filter((event) => event.kind === "step_completed");
   const tableRows = { blocks: 0, transactions: 0, logs: 0 };
@@ -108,6 +119,9 @@ export async function jobRun(server: DevServer, url: string, network: string, pa
     tableRows,
     heldMb: Math.max(0, ...completed.map((event) => event.detail.held_mb ?? 0)),
     heapPeakMb: peakBytes === null ? null : peakBytes / MB,
+    stepSeconds: completed.reduce((sum, event) => sum + (event.detail.duration_ms ?? 0), 0) / 1000,
+    maxStepRequests: Math.max(0, ...completed.map((event) => event.detail.requests ?? 0)),
+    cpuSeconds,
   };
 }
 

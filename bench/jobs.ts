@@ -23,12 +23,20 @@
  *   one step at a time).
  *   The step's own account (`held_mb` in its step_completed event: the bytes
  *   of answers, rows and encoded Parquet it held at most) is printed beside it.
+ * - what limited them: the CPU seconds anvil and the dev server's processes
+ *   (wrangler's node, both workerd) spent per job, and anvil's and this
+ *   process's for the raw sweep's best cell, from /proc; the requests of a
+ *   step (the batching the client found); for parallelism 4 the steps'
+ *   overlap (their durations added up over the job's time); the load average.
+ *   On a machine whose cores anvil shares with the client, CPU per block says
+ *   how close a job can come to the raw fetch.
  * One line per chain in the issue's format closes the output.
  */
 import { DEFAULT_STEP_SIZE } from "../src/domain/job-settings";
 import type { DevServer } from "../test/support/dev-server";
 import { type BenchChain, CHAIN_NAMES, type ChainName, startBenchChain } from "./chain";
 import { type JobRun, jobRun, networkTag as tag, withDevServer } from "./job-run";
+import { cpuMeter, groupCpuSeconds, loadAverage, processCpuSeconds } from "./process-cpu";
 import { rawPoolFetch } from "./raw-fetch";
 import type { WorkerdInspector } from "./workerd-inspector";
 
@@ -44,19 +52,34 @@ function option(name: string): string | undefined {
 interface Sweep {
   best: number;
   bestLabel: string;
+  /** CPU seconds per 1,000 blocks of the best cell: anvil's, and this process's (requests and JSON parsing). */
+  bestCpu: { anvil: number; client: number };
   /** Best blocks/s at concurrency 1 and at 4, over the batch sizes: the node's headroom for parallel steps. */
   atConcurrency: Map<number, number>;
 }
 
 async function rawSweep(chain: BenchChain): Promise<Sweep> {
-  const sweep: Sweep = { best: 0, bestLabel: "", atConcurrency: new Map() };
+  const sweep: Sweep = { best: 0, bestLabel: "", bestCpu: { anvil: 0, client: 0 }, atConcurrency: new Map() };
   const cells: string[] = [];
+  const clientCpu = () => {
+    const { user, system } = process.cpuUsage();
+    return (user + system) / 1e6;
+  };
   for (const batchSize of BATCHES) {
     for (const concurrency of CONCURRENCIES) {
+      const metered = cpuMeter({ anvil: () => processCpuSeconds(chain.pid), client: clientCpu });
       const result = await rawPoolFetch({ url: chain.url, batchSize, concurrency }, 1, chain.head);
+      const cpu = metered();
       const rate = result.blocks / result.seconds;
       cells.push(`b${batchSize}xc${concurrency} ${fixed(rate)}`);
-      if (rate > sweep.best) Object.assign(sweep, { best: rate, bestLabel: `batch ${batchSize}, concurrency ${concurrency}` });
+      if (rate > sweep.best) {
+        const perThousand = (seconds: number) => (seconds / result.blocks) * 1000;
+        Object.assign(sweep, {
+          best: rate,
+          bestLabel: `batch ${batchSize}, concurrency ${concurrency}`,
+          bestCpu: { anvil: perThousand(cpu.anvil!), client: perThousand(cpu.client!) },
+        });
+      }
       sweep.atConcurrency.set(concurrency, Math.max(sweep.atConcurrency.get(concurrency) ?? 0, rate));
     }
   }
@@ -84,14 +107,18 @@ async function benchChain(server: DevServer, heap: WorkerdInspector | null, name
     const sweep = await rawSweep(chain);
     const p1: JobRun[] = [];
     const p4: JobRun[] = [];
+    const cpu = { anvil: () => processCpuSeconds(chain.pid), dev: () => groupCpuSeconds(server.pid) };
+    const cpuOf = (job: JobRun) => `CPU s anvil ${fixed(job.cpuSeconds.anvil!, 1)}, wrangler dev ${fixed(job.cpuSeconds.dev!, 1)}`;
     for (let run = 1; run <= runs; run++) {
-      p1.push(await jobRun(server, chain.url, `${tag(name)}_p1_${run}`, 1, { heap }));
-      p4.push(await jobRun(server, chain.url, `${tag(name)}_p4_${run}`, 4));
+      p1.push(await jobRun(server, chain.url, `${tag(name)}_p1_${run}`, 1, { heap, cpu }));
+      p4.push(await jobRun(server, chain.url, `${tag(name)}_p4_${run}`, 4, { cpu }));
       const [one, four] = [p1.at(-1)!, p4.at(-1)!];
       console.log(
         `  run ${run}: p1 ${fixed(chain.head / one.seconds)} blocks/s (${fixed(one.seconds, 2)} s, ${one.steps} steps, ${one.rows} rows, ` +
-          `heap peak ${one.heapPeakMb === null ? "-" : fixed(one.heapPeakMb, 1)} MB, held ${fixed(one.heldMb, 1)} MB); ` +
-          `p4 ${fixed(chain.head / four.seconds)} blocks/s (${fixed(four.seconds, 2)} s)`,
+          `at most ${one.maxStepRequests} requests a step, heap peak ${one.heapPeakMb === null ? "-" : fixed(one.heapPeakMb, 1)} MB, ` +
+          `held ${fixed(one.heldMb, 1)} MB, ${cpuOf(one)}); ` +
+          `p4 ${fixed(chain.head / four.seconds)} blocks/s (${fixed(four.seconds, 2)} s, steps overlapping ${fixed(four.stepSeconds / four.seconds, 1)}x, ` +
+          `${cpuOf(four)}); load ${loadAverage()}`,
       );
     }
     const blocksP1 = median(p1.map((job) => chain.head / job.seconds));
@@ -100,6 +127,11 @@ async function benchChain(server: DevServer, heap: WorkerdInspector | null, name
     const peakMb = heapPeaks.length > 0 ? Math.max(...heapPeaks) : Math.max(...p1.map((job) => job.heldMb));
     const headroom = (sweep.atConcurrency.get(4) ?? 0) / (sweep.atConcurrency.get(1) ?? 1);
     console.log(`  raw best ${fixed(sweep.best)} blocks/s (${sweep.bestLabel}); node headroom concurrency 4 vs 1: ${fixed(headroom, 2)}x`);
+    const perThousand = (jobs: readonly JobRun[], key: string) => median(jobs.map((job) => (job.cpuSeconds[key]! / chain.head) * 1000));
+    console.log(
+      `  CPU ms per 1,000 blocks: raw best anvil ${fixed(sweep.bestCpu.anvil * 1000)} + client ${fixed(sweep.bestCpu.client * 1000)}; ` +
+        `p1 jobs anvil ${fixed(perThousand(p1, "anvil") * 1000)} + wrangler dev ${fixed(perThousand(p1, "dev") * 1000)}; load ${loadAverage()}`,
+    );
     return (
       `bench:jobs chain=${name} blocks_per_s=${fixed(blocksP1)} p4_blocks_per_s=${fixed(blocksP4)} raw_blocks_per_s=${fixed(sweep.best)} ` +
       `ratio=${fixed(blocksP1 / sweep.best, 2)} p4_speedup=${fixed(blocksP4 / blocksP1, 2)} peak_mb=${fixed(peakMb, 1)}`

@@ -21,6 +21,8 @@ const ANVIL_BIN = fileURLToPath(new URL("../../node_modules/.bin/anvil", import.
 
 export interface AnvilNode {
   url: string;
+  /** The anvil process (for the benches' CPU accounting). */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -50,7 +52,7 @@ async function launch(port: number, extraArgs: readonly string[]): Promise<Anvil
   const deadline = Date.now() + 20_000;
   for (;;) {
     if (anvil.child.exitCode !== null) throw new Error(`anvil exited with code ${anvil.child.exitCode}: ${anvil.stderr()}`);
-    if (await answers(url)) return { url, stop };
+    if (await answers(url)) return { url, pid: anvil.child.pid!, stop };
     if (Date.now() > deadline) {
       await stop();
       throw new Error(`anvil did not answer on ${url} within 20 s: ${anvil.stderr()}`);
