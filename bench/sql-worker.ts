@@ -24,6 +24,8 @@ interface RunRequest {
   ranges?: { start: number; end: number }[];
   /** Write each range's rows as a Parquet file, as a derived step does. */
   write?: boolean;
+  /** false: squirreling's plan as it is, without the projection memo (QueryOptions.memoize). */
+  memoize?: boolean;
 }
 
 const LIMITS = { ...DEFAULT_QUERY_LIMITS, maxMillis: 600_000 };
@@ -45,7 +47,7 @@ async function run(env: Env, request: RunRequest) {
   let plannedBytes = 0;
   let outputBytes = 0;
   for (const blocks of request.ranges ?? [undefined]) {
-    const prepared = await prepareQuery(request.sql, { catalog, bucket: env.BUCKET, limits: LIMITS, blocks });
+    const prepared = await prepareQuery(request.sql, { catalog, bucket: env.BUCKET, limits: LIMITS, blocks, ...(request.memoize === false ? { memoize: false } : {}) });
     const fields = prepared.fields.map(asArrowField).filter((f): f is ArrowField => f !== null);
     const columns: Record<string, unknown[]> = Object.fromEntries(fields.map((f) => [f.name, []]));
     for await (const row of prepared.rows()) {

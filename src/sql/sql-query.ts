@@ -32,6 +32,11 @@ export interface QueryOptions {
   extraFunctions?: Record<string, SqlFunction>;
   /** A derived table's SQL: every output row gets its `_block_num` (block-num.ts). */
   derived?: boolean;
+  /**
+   * Whether a subquery's computed columns are evaluated once per row (memo-projection.ts; the default). false runs
+   * the engine's plan as it is, for bench:derived --compare=1 to measure both within one run.
+   */
+  memoize?: boolean;
   /** Rows of a table that are in no file yet (a sibling table computed earlier in the same step); they replace its files' rows from block `from` on. */
   pendingRows?: (table: CatalogTable) => PendingRows | undefined;
 }
@@ -201,7 +206,7 @@ export async function prepareQuery(sql: string, options: QueryOptions): Promise<
     throw new QueryLimitError("maxBytes", options.limits.maxBytes, `the query would read ${plannedBytes} bytes of Parquet data, more than the limit of ${options.limits.maxBytes}`);
   }
   const context = { tables: { ...tables } as Record<string, AsyncDataSource>, functions };
-  const results = executePlan({ plan: memoizeProjections(plan, context), context });
+  const results = executePlan({ plan: options.memoize === false ? plan : memoizeProjections(plan, context), context });
   return {
     fields,
     plannedBytes,

@@ -38,6 +38,22 @@ describe("SQL over extracted files", () => {
     expect(rows).toHaveLength(data.chain.transfers.length);
   });
 
+  it("gives the engine's columns and rows through the projection memo, unaliased struct fields named as inferred", async () => {
+    const sql = `SELECT tx_hash, decoded."from", decoded.value, decoded."to" AS recipient
+      FROM (SELECT tx_hash, evm_decode_log(topic1, topic2, topic3, data, ${TRANSFER}) AS decoded FROM eth_rpc.logs WHERE topic0 = ${TRANSFER_TOPIC})`;
+    const options = { catalog: new SqlCatalog(openDb(env.DB), env.BUCKET), bucket: env.BUCKET, limits: DEFAULT_QUERY_LIMITS };
+    const run = async (memoize: boolean) => {
+      const prepared = await prepareQuery(sql, { ...options, memoize });
+      const rows = [];
+      for await (const row of prepared.rows()) rows.push(row);
+      return { fields: prepared.fields, rows };
+    };
+    const memo = await run(true);
+    expect(memo).toEqual(await run(false));
+    expect(memo.fields.map((f) => f.name)).toEqual(["tx_hash", "struct_field_decoded_from", "struct_field_decoded_value", "recipient"]);
+    expect(memo.rows).toEqual(data.chain.transfers.map((t) => ({ tx_hash: t.txHash, struct_field_decoded_from: t.from, struct_field_decoded_value: t.value.toString(), recipient: t.to })));
+  });
+
   it("joins transactions and logs, the sender of each transfer being its transaction's from", async () => {
     const { rows } = await query(`
       SELECT t.tx_hash, t."from" AS sender, l.log_index FROM eth_rpc.transactions t

@@ -164,10 +164,11 @@ function decodeParameters(params: readonly AbiParameter[], data: `0x${string}`):
 }
 
 /**
- * The last call's arguments and result. A struct's fields read in an outer
- * query (`decoded.from`, `decoded.to`, `decoded.value`) each evaluate the
- * call again, because squirreling's cells are not memoized; the function is
- * pure, so the same arguments give the same struct.
+ * The last call's arguments and result. A subquery's computed struct is
+ * evaluated once per row (memo-projection.ts), but squirreling still
+ * evaluates a call twice where a query names it twice at one level (in its
+ * WHERE and its select list); the function is pure, so the same arguments
+ * give the same struct.
  */
 let lastDecode: { args: readonly EngineValue[]; result: EngineValue } | null = null;
 
