@@ -50,6 +50,9 @@ export default defineConfig(async () => {
    * - `chaos-jobs`: whole jobs inside workerd as in `e2e` (real queue consumer, alarms, anvil): fifty stops at seeded
    *   random moments, and seeded reorgs under a continuous job. AMP_CHAOS_STOPS_SEED and AMP_CHAOS_REORGS_SEED
    *   replay a run.
+   * - `chaos-crash`: whole jobs as in `chaos-jobs`, with test/chaos/crash/crash-entry.ts as the main module: the
+   *   production Worker and JobRunner with a crash-point hook that kills a step or a runner at each point between
+   *   two of its effects (src/domain/crash-points.ts).
    */
   const chaosProjects = [
     defineWorkersProject({
@@ -92,6 +95,21 @@ export default defineConfig(async () => {
             CHAOS_STOPS_SEED: process.env.AMP_CHAOS_STOPS_SEED ?? "",
             CHAOS_REORGS_SEED: process.env.AMP_CHAOS_REORGS_SEED ?? "",
           },
+        }),
+      },
+    }),
+    defineWorkersProject({
+      test: {
+        name: "chaos-crash",
+        include: ["test/chaos/crash/**/*.test.ts"],
+        setupFiles: MIGRATIONS_SETUP,
+        globalSetup: GLOBAL_SETUP,
+        testTimeout: 600_000,
+        hookTimeout: 60_000,
+        poolOptions: workerdPool({
+          isolatedStorage: false,
+          main: "./test/chaos/crash/crash-entry.ts",
+          bindings: { TEST_SHARED: null, ...TOKENS, AMP_STEP_SIZE: "10", AMP_STEP_MAX_ATTEMPTS: "4", AMP_HEAD_POLL_MS: "2000" },
         }),
       },
     }),

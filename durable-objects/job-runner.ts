@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import type { BlockRange } from "../src/domain/block-range";
+import { type CrashPoint, ignorePhase, type PhasePlace } from "../src/domain/crash-points";
 import { isTerminal } from "../src/domain/job";
 import { DEFAULT_HEAD_POLL_MS, DEFAULT_MAX_ATTEMPTS, DEFAULT_STEP_SIZE } from "../src/domain/job-settings";
 import type { PinnedDependency, ProbeContext, ProbeResult, StepContext, StepCoordinator, StepFailure, StepResult } from "../src/domain/step-protocol";
@@ -28,7 +29,21 @@ export class JobRunner extends DurableObject<RunnerEnv> implements StepCoordinat
 
   constructor(ctx: DurableObjectState, env: RunnerEnv) {
     super(ctx, env);
-    this.runner = { storage: new RunnerStorage(ctx.storage), alarms: ctx.storage, db: openDb(env.DB), env };
+    this.runner = {
+      storage: new RunnerStorage(ctx.storage),
+      alarms: ctx.storage,
+      db: openDb(env.DB),
+      env,
+      atPhase: (point, place) => this.atPhase(point, place),
+    };
+  }
+
+  /**
+   * The runner's crash points (src/domain/crash-points.ts): all pass here. The crash campaign's Worker entry
+   * (test/chaos/crash/crash-entry.ts) exports a subclass that resets the object at a chosen one.
+   */
+  protected atPhase(point: CrashPoint, place: PhasePlace): Promise<void> {
+    return ignorePhase(point, place);
   }
 
   /** Runs mutations one at a time: each reads and writes state across awaits. */

@@ -54,7 +54,10 @@ export async function onProbeResult(
   state.probeFailures = 0;
   state.head = result.head;
   state.headAt = Date.now();
-  if (result.head !== null) await recordChainHead(runner.db, { manifestHash: job.manifestHash, network: job.network, head: result.head });
+  if (result.head !== null) {
+    await recordChainHead(runner.db, { manifestHash: job.manifestHash, network: job.network, head: result.head });
+    await runner.atPhase("runner:head-recorded", { jobId: job.jobId });
+  }
   for (const [block, hash] of Object.entries(result.hashes)) state.tipHashes[Number(block)] = hash;
   if (state.end === undefined && result.head !== null) {
     const resolved = resolveEndBlock(job.endBlock, { start: job.startBlock, latest: result.head });

@@ -23,7 +23,11 @@ export async function recordFiles(runner: RunnerContext, job: RunnerJob, files: 
     });
     touched.add(file.locationId);
   }
-  for (const locationId of touched) await saveProgress(runner, job, locationId);
+  for (const locationId of touched) {
+    await saveProgress(runner, job, locationId);
+    const table = job.locations.find((location) => location.locationId === locationId)?.table;
+    await runner.atPhase("runner:progress-saved", { jobId: job.jobId, ...(table === undefined ? {} : { table }) });
+  }
 }
 
 /** Saves a location's progress, with its invalidations read from D1 first. */

@@ -1,4 +1,5 @@
 /** What the parts of a JobRunner share, so each can live in a module of its own. */
+import type { AtPhase } from "../src/domain/crash-points";
 import type { JobStatus } from "../src/domain/job";
 import type { StepSourceContext } from "../src/domain/step-protocol";
 import type { RunnerJob, RunnerStorage } from "./runner-storage";
@@ -24,6 +25,8 @@ export interface RunnerContext {
   readonly alarms: Pick<DurableObjectStorage, "setAlarm" | "deleteAlarm">;
   readonly db: Db;
   readonly env: RunnerEnv;
+  /** Reached after a D1 write whose storage write is still to come (src/domain/crash-points.ts); a no-op but in the crash campaign. */
+  readonly atPhase: AtPhase;
 }
 
 /**

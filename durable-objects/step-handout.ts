@@ -119,6 +119,7 @@ export async function onStepResult(
     ...(result.heldBytes === undefined ? {} : { held_mb: Math.round((result.heldBytes / 2 ** 20) * 10) / 10 }),
   };
   await appendJobEvent(runner.db, job.jobId, { kind: "step_completed", detail });
+  await runner.atPhase("runner:step-logged", { jobId: job.jobId });
   console.log(logLine("step_completed", { job_id: job.jobId, dataset: job.dataset, ...detail, attempt: step.attempt }));
   return "recorded";
 }

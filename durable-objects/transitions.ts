@@ -20,7 +20,10 @@ export async function transition(
   providerName?: string,
 ): Promise<boolean> {
   const result = await transitionJob(runner.db, job.jobId, JOB_TRANSITIONS[to], to, transitionOptions(event, reason, providerName));
-  if (result.applied) logTransition(job.jobId, job.dataset, to, reason, providerName);
+  if (result.applied) {
+    logTransition(job.jobId, job.dataset, to, reason, providerName);
+    await runner.atPhase("runner:status-mirrored", { jobId: job.jobId, status: to });
+  }
   state.status = result.status ?? "FAILED";
   await runner.storage.saveState(state);
   return result.applied;

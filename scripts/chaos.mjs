@@ -5,7 +5,7 @@
 // (`npm run chaos -- --project chaos-api`).
 import { spawn } from "node:child_process";
 
-const projects = ["chaos-api", "chaos-dev", "chaos-jobs"];
+const projects = ["chaos-api", "chaos-dev", "chaos-jobs", "chaos-crash"];
 const extra = process.argv.slice(2);
 const args = ["vitest", "run", ...(extra.some((arg) => arg.startsWith("--project")) ? [] : projects.flatMap((p) => ["--project", p])), ...extra];
 const child = spawn("npx", args, { env: { ...process.env, AMP_CHAOS: "1" }, stdio: ["ignore", "pipe", "inherit"] });

@@ -4,6 +4,7 @@
  * runner and the Parquet files only see these types, never a kind's own.
  */
 import type { SourceHints } from "../domain/step-protocol";
+import type { Semaphore } from "./limits";
 
 /** A block as the unit of progress and reorg detection: hashes are 0x + lowercase hex. */
 export interface BlockRef {
@@ -61,4 +62,6 @@ export interface SourceOptions {
   requestBudget: number | null;
   /** Deploy's `verify`: check each block against its own commitments before handing out its rows. */
   verify: boolean;
+  /** The invocation's outgoing connections (invocationConnections), shared with the other steps of its batch; default: the source's own. */
+  connections?: Semaphore;
 }

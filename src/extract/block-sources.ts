@@ -26,7 +26,7 @@ export function blockSourceFor(
     case "eth-beacon":
       // Slots have no block hash over their contents here to check: asked to verify, the job fails rather than pretend.
       if (options.verify) throw new FatalError("verification_failed", "eth-beacon slots cannot be verified: deploy's verify checks evm-rpc blocks only");
-      return new EthBeaconClient(resolved.provider.config);
+      return new EthBeaconClient(resolved.provider.config, options.connections === undefined ? {} : { connections: options.connections });
     case "firehose":
       throw new FatalError("invalid_provider", `${resolved.provider.kind} providers have no block source here`);
   }

@@ -4,6 +4,7 @@
  * R2), then report. A step delivered twice writes the same object keys and the
  * registration ignores rows that exist, so it leaves one file and one row.
  */
+import type { AtPhase, StepPhase } from "../domain/crash-points";
 import { classifyError, FatalError } from "../domain/errors";
 import type { VariableSource } from "../domain/provider";
 import { datasetKind } from "../domain/dataset-kinds/registry";
@@ -15,6 +16,7 @@ import { heartbeatWorker, registerWorker } from "../store/workers";
 import type { BlockSource } from "./block-source";
 import { blockSourceFor } from "./block-sources";
 import { renewWhileWorking } from "./claim-renewal";
+import type { Semaphore } from "./limits";
 import { runExtractStep } from "./step-runner";
 
 export interface ConsumerDeps {
@@ -33,6 +35,10 @@ export interface ConsumerDeps {
    * handed in by src/index.ts, so this layer never imports the SQL engine.
    */
   datasetSource(context: ProbeContext | StepContext): BlockSource;
+  /** The invocation's outgoing connections (invocationConnections), shared by the steps of its batch. */
+  connections: Semaphore;
+  /** Reached between the step's effects (src/domain/crash-points.ts): `ignorePhase` but in the crash campaign. */
+  atPhase: AtPhase;
 }
 
 let registeredAt = 0;
@@ -56,7 +62,12 @@ function sourceFor(deps: ConsumerDeps, context: ProbeContext | StepContext): Blo
   if (context.provider === null) throw new FatalError("invalid_provider", `job ${context.jobId} has no provider to read ${context.datasetKind} blocks from`);
   const step = "sourceHints" in context ? context : null;
   // A probe reads heads and hashes only: nothing of it becomes rows, so there is nothing to verify.
-  return blockSourceFor(context.provider, deps.variables, { hints: step?.sourceHints ?? null, requestBudget: deps.requestBudget, verify: step?.verify ?? false });
+  return blockSourceFor(context.provider, deps.variables, {
+    hints: step?.sourceHints ?? null,
+    requestBudget: deps.requestBudget,
+    verify: step?.verify ?? false,
+    connections: deps.connections,
+  });
 }
 
 function failureOf(error: unknown) {
@@ -69,11 +80,16 @@ export async function handleStepMessage(message: StepMessage, deps: ConsumerDeps
   if (message.kind === "probe") {
     const context = await coordinator.claimProbe(message.lease);
     if (!context) return;
+    let result: Awaited<ReturnType<typeof probe>>;
     try {
-      await coordinator.completeProbe(message.lease, await probe(deps, context));
+      result = await probe(deps, context);
     } catch (error) {
       await coordinator.failProbe(message.lease, failureOf(error));
+      return;
     }
+    // Not inside the try: a report the runner did not take (it restarted) is no failed head read; the
+    // message is retried and reads the head again under the same lease.
+    await coordinator.completeProbe(message.lease, result);
     return;
   }
   const context = await coordinator.claimStep(message.stepId, message.lease);
@@ -89,14 +105,16 @@ export async function handleStepMessage(message: StepMessage, deps: ConsumerDeps
 
 async function runClaimedStep(deps: ConsumerDeps, coordinator: StepCoordinator, stepId: number, lease: string, context: StepContext): Promise<void> {
   const started = Date.now();
+  const atPhase: StepPhase = (point, table) => deps.atPhase(point, { jobId: context.jobId, ...(table === undefined ? {} : { table }) });
   let extracted: Extracted;
   try {
-    extracted = await extract(deps, context);
+    extracted = await extract(deps, context, atPhase);
   } catch (error) {
     await coordinator.failStep(stepId, lease, failureOf(error));
     return;
   }
   await heartbeat(deps);
+  await atPhase("step:before-report");
   await coordinator.completeStep(stepId, lease, { ...extracted, durationMs: Date.now() - started });
 }
 
@@ -110,7 +128,7 @@ async function probe(deps: ConsumerDeps, context: ProbeContext) {
 
 type Extracted = Omit<StepResult, "durationMs">;
 
-async function extract(deps: ConsumerDeps, context: StepContext): Promise<Extracted> {
+async function extract(deps: ConsumerDeps, context: StepContext, atPhase: StepPhase): Promise<Extracted> {
   const client = sourceFor(deps, context);
   const { files: written, heldBytes } = await runExtractStep({
     client,
@@ -119,6 +137,7 @@ async function extract(deps: ConsumerDeps, context: StepContext): Promise<Extrac
     network: context.network,
     range: context.range,
     tables: context.tables,
+    atPhase,
   });
   const files: StepFile[] = [];
   for (const file of written) {
@@ -135,6 +154,7 @@ async function extract(deps: ConsumerDeps, context: StepContext): Promise<Extrac
       objectVersion: file.version,
       metadata: { ...file.metadata },
     });
+    await atPhase("step:file-registered", file.table);
     // The job lost its write lock or ended. Its object is left to the next job's
     // consistency check: deleting it here could remove a new writer's object of the same name.
     if (registered.outcome === "refused") continue;

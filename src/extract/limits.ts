@@ -66,11 +66,18 @@ export class AdjustableSemaphore {
 }
 
 /**
- * A Worker invocation may hold at most 6 simultaneous outgoing connections;
- * the isolate's provider requests share this one limit, so the steps of one
- * queue batch (which run side by side) cannot exceed it together.
+ * A Worker invocation may hold at most 6 simultaneous outgoing connections:
+ * the steps of one queue batch (which run side by side) share one of these,
+ * made for the invocation, so they cannot exceed it together. Not one for the
+ * isolate: an invocation that dies while its requests hold permits (killed,
+ * cancelled, out of time) never settles their promises, so it would keep its
+ * permits for good, and after six such deaths every later request of the
+ * surviving isolate would wait forever (the crash campaign met it:
+ * test/chaos/crash).
  */
-export const outgoingConnections = new Semaphore(MAX_CONNECTIONS);
+export function invocationConnections(): Semaphore {
+  return new Semaphore(MAX_CONNECTIONS);
+}
 
 /**
  * A per-minute quota in the manner of governor's `Quota::per_minute(n)`: a

@@ -9,7 +9,7 @@
  */
 import { backoffDelay, FatalError, parseRetryAfter, RetryableError, type RetryOptions } from "../domain/errors";
 import { DEFAULT_CONCURRENT_REQUEST_LIMIT } from "../domain/provider";
-import { outgoingConnections, RateLimiter, Semaphore, sleep, type Sleep } from "./limits";
+import { invocationConnections, RateLimiter, Semaphore, sleep, type Sleep } from "./limits";
 
 /** What bounds the requests in flight: a fixed semaphore, or the evm-rpc client's adaptive pacing. */
 export interface RequestLimit {
@@ -18,6 +18,8 @@ export interface RequestLimit {
 
 export interface ProviderHttpOptions {
   semaphore: RequestLimit;
+  /** The invocation's outgoing connections (invocationConnections), shared by its steps; default: six of this client's own. */
+  connections?: RequestLimit;
   rateLimiter: RateLimiter | null;
   retry: RetryOptions;
   /** Per HTTP request, body included. */
@@ -33,6 +35,7 @@ export class ProviderHttp {
   readonly host: string;
   private readonly random: () => number;
   private readonly wait: Sleep;
+  private readonly connections: RequestLimit;
   /** HTTP requests sent so far (each attempt counts: they are the invocation's subrequests). */
   requests = 0;
 
@@ -43,6 +46,7 @@ export class ProviderHttp {
     this.host = new URL(url).host;
     this.random = options.random ?? Math.random;
     this.wait = options.wait ?? sleep;
+    this.connections = options.connections ?? invocationConnections();
   }
 
   /**
@@ -79,7 +83,7 @@ export class ProviderHttp {
       await this.options.rateLimiter?.acquire();
       this.requests++;
       // The body is read inside: its connection is open until then.
-      return outgoingConnections.run(async () => {
+      return this.connections.run(async () => {
         let response: Response;
         sent?.(Date.now());
         try {

@@ -11,6 +11,7 @@
  * be completed conditionally through the binding: two consumers completing the
  * same large file at the same moment can still both write it.)
  */
+import type { StepCrashPoint } from "../domain/crash-points";
 import { RetryableError } from "../domain/errors";
 import type { ParquetSink } from "../parquet";
 
@@ -51,6 +52,8 @@ export class R2ObjectUpload implements ParquetSink {
     private readonly predictKey: () => Promise<string>,
     private readonly customMetadata: () => Record<string, string>,
     private readonly partSize: number = MIN_PART_SIZE,
+    /** Reached after each part that leaves the upload unfinished (src/domain/crash-points.ts). */
+    private readonly atPhase: (point: StepCrashPoint) => Promise<void> = async () => {},
   ) {
     if (partSize < MIN_PART_SIZE) throw new RangeError(`R2 parts are at least ${MIN_PART_SIZE} bytes`);
   }
@@ -103,6 +106,7 @@ export class R2ObjectUpload implements ParquetSink {
     }
     if (this.mode.kind === "multipart") {
       this.mode.parts.push(await this.mode.upload.uploadPart(this.mode.parts.length + 1, part));
+      await this.atPhase("step:part-uploaded");
     } else {
       // The object is there already: drop the rest of what was gathered too.
       this.gathered = [];

@@ -8,6 +8,7 @@
  */
 import type { ArrowField } from "../domain/arrow";
 import { type BlockRange, contains } from "../domain/block-range";
+import type { StepPhase } from "../domain/crash-points";
 import type { KindTable } from "../domain/dataset-kinds/kind-definition";
 import { RetryableError } from "../domain/errors";
 import type { StepTable } from "../domain/step-protocol";
@@ -33,6 +34,8 @@ export interface ExtractStepInput {
   maxFileBytes?: number;
   /** R2 multipart part size; files smaller than one part are put in one request. */
   partSize?: number;
+  /** The step's crash-point hook (src/domain/crash-points.ts); none: every point passes. */
+  atPhase?: StepPhase;
 }
 
 /** Where each block's rows start in a chunk's table columns (rows are in block order). */
@@ -110,6 +113,7 @@ class TableWriter {
       start: block.number,
       prevHash: block.parentHash,
       partSize: this.input.partSize,
+      atPhase: this.input.atPhase,
       predictEnd: async () => {
         const hash = (await this.input.client.blockHashes([end])).get(end);
         if (hash === undefined) throw new RetryableError("block_not_available", `block ${end} is not available from the provider`);
@@ -170,6 +174,7 @@ export async function runExtractStep(input: ExtractStepInput): Promise<Extracted
   const held = (answers: number) => writers.reduce((sum, writer) => sum + writer.heldBytes, answers);
   try {
     for await (const chunk of input.client.blocks(input.range.start, input.range.end)) {
+      await input.atPhase?.("step:fetched");
       const answers = chunk.answerBytes ?? 0;
       await allOf(writers.map((writer) => writer.feed(chunk.blocks, tableOf(chunk.tables, writer.table))));
       heldBytes = Math.max(heldBytes, held(answers));

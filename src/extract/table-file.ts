@@ -4,6 +4,7 @@
  */
 import type { ArrowField } from "../domain/arrow";
 import type { BlockRange } from "../domain/block-range";
+import type { StepPhase } from "../domain/crash-points";
 import { type NozzleMetadata, nozzleMetadata, parquetFileName } from "../domain/parquet-file";
 import { type ColumnValues, ParquetStreamWriter } from "../parquet";
 import { fileObjectKey } from "../store/r2-layout";
@@ -62,6 +63,8 @@ export interface TableFileOptions {
   /** The block the file is expected to end at and its hash, for a file that outgrows one upload part. */
   predictEnd(): Promise<{ end: number; hash: string }>;
   partSize?: number;
+  /** The step's crash-point hook (src/domain/crash-points.ts); none: every point passes. */
+  atPhase?: StepPhase;
 }
 
 function isBinary(field: ArrowField): boolean {
@@ -115,6 +118,7 @@ export class TableFile {
       },
       () => ({ nozzle_metadata: JSON.stringify(this.metadata()) }),
       options.partSize,
+      (point) => options.atPhase?.(point, this.table) ?? Promise.resolve(),
     );
     this.writer = new ParquetStreamWriter({ fields: options.fields, sink: this.upload });
     this.binaryColumns = options.fields.filter(isBinary).map((field) => field.name);
@@ -184,6 +188,7 @@ export class TableFile {
     const written = await this.writer.finish({ nozzle_metadata: JSON.stringify(metadata), parent_file_ids: "[]", generation: "0" });
     const range = { start: this.start, end: this.end };
     const object = await this.upload.complete(this.keyFor(range, this.hash));
+    await this.options.atPhase?.("step:object-put", this.table);
     const storedMetadata = object.existed ? parseStoredMetadata(object.customMetadata) : null;
     return {
       table: this.table,

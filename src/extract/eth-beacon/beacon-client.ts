@@ -13,6 +13,7 @@
  */
 import { FatalError, RetryableError, retryOptions, type RetryOptions } from "../../domain/errors";
 import type { BlockRef, BlockSource, SourceChunk } from "../block-source";
+import type { Semaphore } from "../limits";
 import { ProviderHttp, providerLimits, type ProviderLimitSettings, isTimeout, transportError } from "../provider-http";
 import { appendSlotRow, type BeaconBlock, emptyBlocksColumns, parseBeaconBlock, SKIPPED_SLOT_HASH } from "./slot-rows";
 
@@ -27,6 +28,8 @@ export interface EthBeaconClientOptions {
   maxRetryAfterMs?: number;
   /** Slots fetched together (concurrently, within the limits) and yielded as one chunk. Default 32, one mainnet epoch. */
   chunkSlots?: number;
+  /** The invocation's outgoing connections (invocationConnections); default: the client's own. */
+  connections?: Semaphore;
 }
 
 /** What the node has at a block id: a block, or nothing (HTTP 404). */
@@ -46,6 +49,7 @@ export class EthBeaconClient implements BlockSource {
     if (!Number.isInteger(this.chunkSlots) || this.chunkSlots < 1) throw new RangeError("chunkSlots must be an integer >= 1");
     this.http = new ProviderHttp(limits.url, {
       ...limits,
+      ...(options.connections === undefined ? {} : { connections: options.connections }),
       retry: retryOptions(options.retry),
       requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
       maxRetryAfterMs: options.maxRetryAfterMs ?? 60_000,

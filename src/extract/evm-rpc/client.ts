@@ -1,6 +1,6 @@
 import { FatalError, RetryableError, retryOptions, type RetryOptions } from "../../domain/errors";
 import { toQuantity } from "../../domain/hex";
-import { sleep } from "../limits";
+import { type Semaphore, sleep } from "../limits";
 import { chunkBlocksFor, chunksAheadFor, nextDensity, parseDensity } from "../../domain/chunk-sizing";
 import { minBatchForBudget, parseTuning, type RpcTuning } from "../../domain/rpc-tuning";
 import type { SourceHints } from "../../domain/step-protocol";
@@ -38,6 +38,8 @@ export interface EvmRpcClientOptions {
   bytesPerBlock?: number | null;
   /** HTTP requests the client may send at most; default no limit. */
   requestBudget?: number | null;
+  /** The invocation's outgoing connections (invocationConnections); default: the client's own. */
+  connections?: Semaphore;
   /**
    * Deploy's `verify`: check every block against its hash and roots before its rows are handed out
    * (block-verification.ts); a block that fails is fetched once more, failing again is fatal. Default false.
@@ -110,6 +112,7 @@ export class EvmRpcClient implements BlockSource {
       rateLimiter: limits.rateLimiter,
       pacing: this.pacing,
       requestBudget: this.requestBudget,
+      ...(options.connections === undefined ? {} : { connections: options.connections }),
       retry: retryOptions(options.retry),
       requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
       maxRetryAfterMs: options.maxRetryAfterMs ?? 60_000,
@@ -327,6 +330,7 @@ export function evmRpcSourceOptions(options: SourceOptions): EvmRpcClientOptions
     bytesPerBlock: parseDensity(options.hints?.bytesPerBlock),
     requestBudget: options.requestBudget,
     verify: options.verify,
+    ...(options.connections === undefined ? {} : { connections: options.connections }),
   };
 }
 
