@@ -63,6 +63,8 @@ export interface AnswerSample {
   readonly latencyMs: number;
   /** When the answer arrived (ms, any monotonic clock). */
   readonly at: number;
+  /** The controller's generation when the request took its calls (see RpcController.generation). */
+  readonly generation: number;
 }
 
 /** A measuring window: the answers so far and the intervals their requests were on the wire. */
@@ -88,6 +90,14 @@ export interface RpcController {
   /** True once growing stopped paying: hold until trouble or a new client. */
   readonly settled: boolean;
   readonly window: TuningWindow;
+  /**
+   * Counts the changes of the tuning. A window measures only requests that
+   * took their calls under the current tuning: the answers of requests made
+   * before a growth would credit the growth with the old tuning's throughput,
+   * and a burst of 429s to requests sent before a shrink would shrink again
+   * for trouble already answered.
+   */
+  readonly generation: number;
 }
 
 /** Where a provider nobody has measured starts: small, as most public endpoints take that much. */
@@ -137,6 +147,7 @@ export function startController(limits: RpcTuningLimits, learned: RpcTuning | nu
     // A provider already measured starts where it settled (trouble still shrinks it); one still being probed goes on growing.
     settled: learned !== null && learned.probing !== true,
     window: freshWindow,
+    generation: 0,
   };
 }
 
@@ -162,8 +173,22 @@ export function busyMs(intervals: readonly (readonly [number, number])[]): numbe
   return total;
 }
 
-/** The controller after one answer. */
+/**
+ * The controller after one answer. Answers to requests made under an earlier
+ * tuning change nothing, but for a refused batch: that the node takes fewer
+ * calls than it had is true whenever the batch was made.
+ */
 export function observeAnswer(controller: RpcController, sample: AnswerSample): RpcController {
+  if (sample.generation !== controller.generation && sample.outcome !== "batch_refused") return controller;
+  const next = decide(controller, sample);
+  return sameTuning(next.tuning, controller.tuning) ? next : { ...next, window: freshWindow, generation: controller.generation + 1 };
+}
+
+function sameTuning(a: RpcTuning, b: RpcTuning): boolean {
+  return a.batchSize === b.batchSize && a.inFlight === b.inFlight && a.batchCap === b.batchCap;
+}
+
+function decide(controller: RpcController, sample: AnswerSample): RpcController {
   const { tuning, limits } = controller;
   switch (sample.outcome) {
     case "rate_limited":
@@ -174,7 +199,9 @@ export function observeAnswer(controller: RpcController, sample: AnswerSample): 
     case "batch_refused": {
       // The refused batch had `calls` calls: the node takes fewer than that.
       const cap = Math.max(1, Math.min(tuning.batchCap ?? Number.MAX_SAFE_INTEGER, Math.floor(sample.calls / 2)));
-      return shrink(controller, { ...tuning, batchSize: cap, batchCap: cap });
+      // A refusal of a batch made before the last one was (already smaller than the cap it tells): nothing new.
+      if (tuning.batchCap !== null && cap >= tuning.batchCap && tuning.batchSize <= cap) return controller;
+      return shrink(controller, { ...tuning, batchSize: Math.min(tuning.batchSize, cap), batchCap: cap });
     }
     case "ok":
       break;
@@ -228,7 +255,9 @@ export function learnedTuning(controller: RpcController): RpcTuning {
 /** The controller with a higher floor for its batch size (a step's subrequest budget). */
 export function withMinBatch(controller: RpcController, minBatchSize: number): RpcController {
   const limits = { ...controller.limits, minBatchSize: Math.max(1, Math.min(minBatchSize, controller.limits.maxBatchSize)) };
-  return { ...controller, limits, tuning: fit(controller.tuning, limits) };
+  const tuning = fit(controller.tuning, limits);
+  if (sameTuning(tuning, controller.tuning)) return { ...controller, limits };
+  return { ...controller, limits, tuning, window: freshWindow, generation: controller.generation + 1 };
 }
 
 /** Subrequests per invocation on the Workers paid plan (the free plan allows 50). */

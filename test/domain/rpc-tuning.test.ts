@@ -31,11 +31,12 @@ function feedWindow(
   idleMsPerCall = 0,
 ): RpcController {
   const { batchSize, inFlight } = controller.tuning;
+  const { generation } = controller;
   const latency = latencyMs(controller);
   let next = controller;
   for (let i = 0; i < 4 * inFlight; i++) {
     if (i % inFlight === 0) clock.now += latency;
-    next = observeAnswer(next, { outcome, calls: batchSize, latencyMs: latency, at: clock.now });
+    next = observeAnswer(next, { outcome, calls: batchSize, latencyMs: latency, at: clock.now, generation });
     if (i % inFlight === inFlight - 1) clock.now += idleMsPerCall * batchSize * inFlight;
   }
   return next;
@@ -110,34 +111,61 @@ describe("rpc tuning controller", () => {
     expect(startController(LIMITS, learnedTuning(settled)).settled).toBe(true);
   });
 
+  it("a window counts only requests made under the current tuning", () => {
+    // A growth while requests of the old tuning are still out: their answers do not make the new tuning's window.
+    const clock = { now: 0 };
+    const grown = feedWindow(startController(LIMITS, null), clock, () => 10);
+    expect(grown.tuning.batchSize).toBe(20);
+    let next = grown;
+    for (let i = 0; i < 10; i++) {
+      next = observeAnswer(next, { outcome: "ok", calls: 10, latencyMs: 1000, at: (clock.now += 1000), generation: grown.generation - 1 });
+    }
+    expect(next).toEqual(grown);
+    // Nor do a 429 or a slow answer to a request made before a shrink shrink it again.
+    const shrunk = observeAnswer(grown, { outcome: "rate_limited", calls: 20, latencyMs: 5, at: 1, generation: grown.generation });
+    expect(shrunk.tuning).toEqual({ batchSize: 10, inFlight: 1, batchCap: null });
+    const stale = { calls: 20, latencyMs: SLOW_MS + 1, at: 2, generation: grown.generation };
+    expect(observeAnswer(shrunk, { ...stale, outcome: "rate_limited" })).toEqual(shrunk);
+    expect(observeAnswer(shrunk, { ...stale, outcome: "ok" })).toEqual(shrunk);
+    // A refused batch is a fact about the node whenever it was made: it caps the batch size.
+    const capped = observeAnswer(shrunk, { ...stale, outcome: "batch_refused", calls: 12 });
+    expect(capped.tuning).toEqual({ batchSize: 6, inFlight: 1, batchCap: 6 });
+    // One that says no more than is known already changes nothing.
+    expect(observeAnswer(capped, { ...stale, outcome: "batch_refused", calls: 40 })).toEqual(capped);
+    // The subrequest budget's floor is a new tuning too.
+    expect(withMinBatch(capped, 4)).toEqual({ ...capped, limits: { ...capped.limits, minBatchSize: 4 } });
+    expect(withMinBatch(shrunk, 15).tuning.batchSize).toBe(15);
+    expect(withMinBatch(shrunk, 15).generation).toBe(shrunk.generation + 1);
+  });
+
   it("a 429 halves the requests in flight and the batch, and measures again", () => {
     const start = { ...startController(LIMITS, { batchSize: 64, inFlight: 6, batchCap: null }) };
-    const next = observeAnswer(start, { outcome: "rate_limited", calls: 64, latencyMs: 5, at: 1 });
+    const next = observeAnswer(start, { outcome: "rate_limited", calls: 64, latencyMs: 5, at: 1, generation: 0 });
     expect(next.tuning).toEqual({ batchSize: 32, inFlight: 3, batchCap: null });
     expect(next.settled).toBe(false);
     expect(next.bestRate).toBeNull();
   });
 
   it.each(["server_error", "timeout"] as const)("%s halves the batch only", (outcome) => {
-    const next = observeAnswer(startController(LIMITS, { batchSize: 64, inFlight: 4, batchCap: null }), { outcome, calls: 64, latencyMs: 5, at: 1 });
+    const next = observeAnswer(startController(LIMITS, { batchSize: 64, inFlight: 4, batchCap: null }), { outcome, calls: 64, latencyMs: 5, at: 1, generation: 0 });
     expect(next.tuning).toEqual({ batchSize: 32, inFlight: 4, batchCap: null });
   });
 
   it("an answer slower than SLOW_MS halves the batch", () => {
-    const next = observeAnswer(startController(LIMITS, { batchSize: 50, inFlight: 2, batchCap: null }), { outcome: "ok", calls: 50, latencyMs: SLOW_MS + 1, at: 1 });
+    const next = observeAnswer(startController(LIMITS, { batchSize: 50, inFlight: 2, batchCap: null }), { outcome: "ok", calls: 50, latencyMs: SLOW_MS + 1, at: 1, generation: 0 });
     expect(next.tuning.batchSize).toBe(25);
   });
 
   it("never goes below one call and one request", () => {
     let controller = startController(LIMITS, { batchSize: 1, inFlight: 1, batchCap: null });
     for (const outcome of ["rate_limited", "server_error", "timeout", "batch_refused"] as const) {
-      controller = observeAnswer(controller, { outcome, calls: 1, latencyMs: 1, at: 1 });
+      controller = observeAnswer(controller, { outcome, calls: 1, latencyMs: 1, at: 1, generation: controller.generation });
     }
     expect(controller.tuning).toEqual({ batchSize: 1, inFlight: 1, batchCap: 1 });
   });
 
   it("a refused batch caps the batch size below it for good: growth stops at the cap", () => {
-    let controller = observeAnswer(startController(LIMITS, { batchSize: 40, inFlight: 1, batchCap: null }), { outcome: "batch_refused", calls: 40, latencyMs: 1, at: 1 });
+    let controller = observeAnswer(startController(LIMITS, { batchSize: 40, inFlight: 1, batchCap: null }), { outcome: "batch_refused", calls: 40, latencyMs: 1, at: 1, generation: 0 });
     expect(controller.tuning).toEqual({ batchSize: 20, inFlight: 1, batchCap: 20 });
     controller = run(controller, 50, () => 10);
     expect(controller.tuning.batchSize).toBe(20);
@@ -147,7 +175,7 @@ describe("rpc tuning controller", () => {
   it("a node that takes no batches at all ends at single calls", () => {
     let controller = startController(LIMITS, null);
     while (controller.tuning.batchSize > 1) {
-      controller = observeAnswer(controller, { outcome: "batch_refused", calls: controller.tuning.batchSize, latencyMs: 1, at: 1 });
+      controller = observeAnswer(controller, { outcome: "batch_refused", calls: controller.tuning.batchSize, latencyMs: 1, at: 1, generation: controller.generation });
     }
     expect(controller.tuning.batchCap).toBe(1);
     expect(run(controller, 50, () => 10).tuning.batchSize).toBe(1);
@@ -165,7 +193,7 @@ describe("rpc tuning controller", () => {
   it("withMinBatch raises the floor and the batch with it", () => {
     const controller = withMinBatch(startController(LIMITS, null), 25);
     expect(controller.tuning.batchSize).toBe(25);
-    expect(observeAnswer(controller, { outcome: "server_error", calls: 25, latencyMs: 1, at: 1 }).tuning.batchSize).toBe(25);
+    expect(observeAnswer(controller, { outcome: "server_error", calls: 25, latencyMs: 1, at: 1, generation: controller.generation }).tuning.batchSize).toBe(25);
     expect(withMinBatch(startController(LIMITS, null), 500).tuning.batchSize).toBe(100);
   });
 });

@@ -79,21 +79,68 @@ export class JsonRpcTransport {
     return result;
   }
 
-  /** The results of `calls`, in order; batches are sent concurrently, within the limits. */
+  /**
+   * The results of `calls`, in order; batches are sent concurrently, within
+   * the limits. A batch takes its calls when a lane is free to send it, at the
+   * batch size of that moment, so a tuning the pacing finds while a long list
+   * is under way applies to the rest of it (cut up front, a chunk's 50
+   * batches of 10 went out as 10s after the pacing had grown to 20, and their
+   * answers judged the growth). Lanes are as many as the requests the pacing
+   * lets out; more join when it lets out more.
+   */
   async callAll(calls: readonly RpcCall[], tally?: AnswerTally): Promise<unknown[]> {
-    const size = this.options.pacing.batchSize();
-    const groups: RpcCall[][] = [];
-    for (let i = 0; i < calls.length; i += size) groups.push(calls.slice(i, i + size));
-    const groupResults = await Promise.all(groups.map((group) => this.sendWithRetry(group, tally)));
-    return groupResults.flat();
+    const { pacing } = this.options;
+    const results = new Array<unknown>(calls.length);
+    let next = 0;
+    let lanes = 0;
+    let failed = false;
+    let failWith: (error: unknown) => void = () => undefined;
+    // The first failure is the caller's at once; the other lanes stop taking calls.
+    const firstFailure = new Promise<never>((_, reject) => {
+      failWith = reject;
+    });
+    const running: Promise<void>[] = [];
+    const lane = async (): Promise<void> => {
+      try {
+        while (!failed && next < calls.length) {
+          const from = next;
+          next = Math.min(calls.length, from + pacing.batchSize());
+          const groupResults = await this.sendWithRetry(calls.slice(from, next), tally, pacing.generation());
+          groupResults.forEach((result, k) => {
+            results[from + k] = result;
+          });
+          addLanes();
+        }
+      } catch (error) {
+        failed = true;
+        failWith(error);
+      }
+    };
+    const addLanes = () => {
+      while (!failed && lanes < pacing.inFlight() && next < calls.length) {
+        lanes++;
+        running.push(lane());
+      }
+    };
+    addLanes();
+    const allLanes = async () => {
+      // Lanes that join while others run are pushed to `running` too: wait until none is left unawaited.
+      for (let awaited = 0; awaited < running.length; ) {
+        const joined = running.slice(awaited);
+        awaited = running.length;
+        await Promise.all(joined);
+      }
+    };
+    await Promise.race([allLanes(), firstFailure]);
+    return results;
   }
 
-  /** Each attempt sends only the calls that have no result yet. */
-  private sendWithRetry(calls: readonly RpcCall[], tally?: AnswerTally): Promise<unknown[]> {
+  /** Each attempt sends only the calls that have no result yet; `generation` is the pacing's when they were taken. */
+  private sendWithRetry(calls: readonly RpcCall[], tally?: AnswerTally, generation = this.options.pacing.generation()): Promise<unknown[]> {
     const results = new Array<unknown>(calls.length);
     let pending = calls.map((_, index) => index);
     return this.http.retrying(async () => {
-      const outcomes = await this.post(pending.map((index) => calls[index]!), tally).catch(async (error: unknown) => {
+      const outcomes = await this.post(pending.map((index) => calls[index]!), tally, generation).catch(async (error: unknown) => {
         if (!(error instanceof BatchRefusedError)) throw error;
         // The pacing took a smaller batch size: the same calls in smaller batches, not a failed attempt.
         const resent = await this.callAll(pending.map((index) => calls[index]!), tally);
@@ -118,7 +165,7 @@ export class JsonRpcTransport {
     });
   }
 
-  private post(calls: readonly RpcCall[], tally?: AnswerTally): Promise<Outcome[]> {
+  private post(calls: readonly RpcCall[], tally: AnswerTally | undefined, generation: number): Promise<Outcome[]> {
     const ids = calls.map(() => this.nextId++);
     const requests = calls.map((call, i) => ({ jsonrpc: "2.0", id: ids[i], method: call.method, params: call.params }));
     const body = JSON.stringify(requests.length === 1 ? requests[0] : requests);
@@ -141,7 +188,7 @@ export class JsonRpcTransport {
       })
       .finally(() => {
         const at = Date.now();
-        pacing.observe({ outcome, calls: ids.length, latencyMs: sentAt === null ? 0 : at - sentAt, at });
+        pacing.observe({ outcome, calls: ids.length, latencyMs: sentAt === null ? 0 : at - sentAt, at, generation });
       });
   }
 

@@ -47,6 +47,11 @@ export class RequestPacing {
     return this.settings.batchSize === null ? this.controller.tuning.batchSize : Math.max(1, this.settings.batchSize);
   }
 
+  /** The controller's generation: a request records it when it takes its calls, its answer reports it (see observe). */
+  generation(): number {
+    return this.controller.generation;
+  }
+
   inFlight(): number {
     return this.settings.concurrency ?? this.controller.tuning.inFlight;
   }

@@ -8,6 +8,9 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { ClassifiedError } from "../../../src/domain/errors";
 import { CHUNK_ANSWER_BYTES, FIRST_CHUNK_BLOCKS } from "../../../src/domain/chunk-sizing";
 import { DEFAULT_MAX_BATCH_SIZE, MAX_CONNECTIONS } from "../../../src/domain/rpc-tuning";
+import { retryOptions } from "../../../src/domain/errors";
+import { JsonRpcTransport } from "../../../src/extract/evm-rpc/json-rpc";
+import { RequestPacing } from "../../../src/extract/evm-rpc/pacing";
 import { EvmRpcClient, type EvmRpcClientOptions, evmRpcSourceOptions } from "../../../src/extract/evm-rpc/client";
 import type { TableColumns } from "../../../src/extract/block-source";
 import { emptyColumns, type EvmRpcColumns } from "../../../src/extract/evm-rpc/columns";
@@ -85,6 +88,21 @@ describe("evm-rpc without tuning fields", () => {
     const statuses = (await scenario.log()).requests.map((request) => request.status);
     expect(statuses).toContain(429);
     expect(client.learned()!.batchSize).toBeLessThan(30);
+  });
+
+  it("a batch takes its calls when it is sent: a tuning found during a long list of calls applies to the rest of it", async () => {
+    const scenario = new FaultScenario(harnessUrl);
+    await scenario.inject({ kind: "delay", ms: 5, times: 1000 });
+    const pacing = new RequestPacing({ batchSize: null, concurrency: null, learned: { batchSize: 10, inFlight: 2, batchCap: null, probing: true } });
+    const transport = new JsonRpcTransport({ url: scenario.rpcUrl, pacing, requestBudget: null, rateLimiter: null, retry: retryOptions({}), requestTimeoutMs: 30_000, maxRetryAfterMs: 1000 });
+    const results = await transport.callAll(Array.from({ length: 300 }, () => ({ method: "eth_blockNumber", params: [] })));
+    expect(results).toEqual(Array.from({ length: 300 }, () => quantity(chain.head)));
+    const sizes = (await scenario.log()).requests.map((request) => request.methods.length);
+    expect(sizes.reduce((sum, size) => sum + size, 0)).toBe(300);
+    // The first window's answers grow the batch (a first window always does); later batches of the same list are
+    // bigger. Cut up front, all 30 were batches of 10.
+    expect(sizes.slice(0, 4)).toEqual([10, 10, 10, 10]);
+    expect(Math.max(...sizes)).toBeGreaterThan(10);
   });
 
   it("starts from what an earlier step learned", async () => {
