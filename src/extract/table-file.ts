@@ -94,12 +94,25 @@ function binaryBytes(columns: TableColumns, binaryColumns: readonly string[], fr
   return bytes;
 }
 
+/** The rows of `chunks` one after the other, column by column (Array.prototype.concat: one native copy per column). */
+function joinColumns(chunks: readonly TableColumns[]): TableColumns {
+  const [first, ...rest] = chunks;
+  return Object.fromEntries(
+    Object.entries(first!).map(([name, values]) => [name, (values as ColumnValue[]).concat(...rest.map((chunk) => chunk[name] as ColumnValue[]))]),
+  );
+}
+
 export class TableFile {
   private readonly writer: ParquetStreamWriter;
   private readonly upload: R2ObjectUpload;
   private readonly binaryColumns: string[];
   private readonly rowBytes: number;
-  private pending: TableColumns | null = null;
+  /**
+   * The rows gathered for the next row group, as the chunks' own column arrays (or slices of them): a row group
+   * at mainnet density gathers many chunks, and copying each value into one array as it arrived was the largest
+   * cost of ours in a step's profile (bench:cpu); they are joined once, natively, when the group is encoded.
+   */
+  private pending: TableColumns[] = [];
   private pendingRows = 0;
   private pendingBytes = 0;
   private readonly createdAt = Date.now();
@@ -156,27 +169,21 @@ export class TableFile {
     this.hash = lastBlock.hash;
     if (to <= from) return;
     const whole = from === 0 && to === (columns._block_num?.length ?? 0);
-    if (this.pending === null && whole) {
-      // The common case, a whole chunk into one file: adopt its arrays without copying.
-      this.pending = columns;
-    } else {
-      this.pending ??= Object.fromEntries(Object.keys(columns).map((name) => [name, [] as ColumnValue[]]));
-      for (const [name, values] of Object.entries(columns)) {
-        const target = this.pending[name] as ColumnValue[];
-        for (let i = from; i < to; i++) target.push(values[i] as ColumnValue);
-      }
-    }
+    // A whole chunk into one file (the common case) is adopted as it is; a part is sliced, so the rest of the
+    // chunk (another file's rows) is not held here.
+    this.pending.push(whole ? columns : Object.fromEntries(Object.entries(columns).map(([name, values]) => [name, values.slice(from, to)])));
     this.pendingRows += to - from;
     this.pendingBytes += binaryBytes(columns, this.binaryColumns, from, to) + (to - from) * this.rowBytes;
     if (this.pendingRows >= ROW_GROUP_ROWS || this.pendingBytes >= ROW_GROUP_BYTES) await this.flushRowGroup();
   }
 
   private async flushRowGroup(): Promise<void> {
-    if (this.pending === null) return;
-    const group = this.pending;
-    this.pending = null;
+    if (this.pending.length === 0) return;
+    const chunks = this.pending;
+    this.pending = [];
     this.pendingRows = 0;
     this.pendingBytes = 0;
+    const group = chunks.length === 1 ? chunks[0]! : joinColumns(chunks);
     // Each column holds only its field's value type: the kind's source builds them from the same table definitions.
     await this.writer.writeRowGroup(group as Record<string, ColumnValues>);
   }
