@@ -17,10 +17,12 @@
  *   p4 taking turns so both meet the same load; medians are printed.
  * - peak_mb: the largest heap high-water mark of a step, from workerd itself:
  *   its inspector (wrangler dev --inspector-port) is asked for the isolate's
- *   memory (used heap plus ArrayBuffer backing stores) every 10 ms during the
- *   parallelism-1 runs; the peak is the highest sample minus the sample right
- *   before the job (steps run one at a time then, so the samples belong to
- *   one step at a time).
+ *   memory (used heap plus ArrayBuffer backing stores) every 10 ms during one
+ *   more parallelism-1 job after the timed ones, untimed (sampling during the
+ *   timed runs cost the dev server 7.4 to 9.6 CPU s per bench-chain job
+ *   against 3.4 to 4.5 without, and slowed the parallelism-1 figure); the peak is the highest sample minus
+ *   the sample right before the job (steps run one at a time then, so the
+ *   samples belong to one step at a time).
  *   The step's own account (`held_mb` in its step_completed event: the bytes
  *   of answers, rows and encoded Parquet it held at most) is printed beside it.
  * - what limited them: the CPU seconds anvil and the dev server's processes
@@ -110,21 +112,25 @@ async function benchChain(server: DevServer, heap: WorkerdInspector | null, name
     const cpu = { anvil: () => processCpuSeconds(chain.pid), dev: () => groupCpuSeconds(server.pid) };
     const cpuOf = (job: JobRun) => `CPU s anvil ${fixed(job.cpuSeconds.anvil!, 1)}, wrangler dev ${fixed(job.cpuSeconds.dev!, 1)}`;
     for (let run = 1; run <= runs; run++) {
-      p1.push(await jobRun(server, chain.url, `${tag(name)}_p1_${run}`, 1, { heap, cpu }));
+      p1.push(await jobRun(server, chain.url, `${tag(name)}_p1_${run}`, 1, { cpu }));
       p4.push(await jobRun(server, chain.url, `${tag(name)}_p4_${run}`, 4, { cpu }));
       const [one, four] = [p1.at(-1)!, p4.at(-1)!];
       console.log(
         `  run ${run}: p1 ${fixed(chain.head / one.seconds)} blocks/s (${fixed(one.seconds, 2)} s, ${one.steps} steps, ${one.rows} rows, ` +
-          `at most ${one.maxStepRequests} requests a step, heap peak ${one.heapPeakMb === null ? "-" : fixed(one.heapPeakMb, 1)} MB, ` +
-          `held ${fixed(one.heldMb, 1)} MB, ${cpuOf(one)}); ` +
+          `at most ${one.maxStepRequests} requests a step, held ${fixed(one.heldMb, 1)} MB, ${cpuOf(one)}); ` +
           `p4 ${fixed(chain.head / four.seconds)} blocks/s (${fixed(four.seconds, 2)} s, steps overlapping ${fixed(four.stepSeconds / four.seconds, 1)}x, ` +
           `${cpuOf(four)}); load ${loadAverage()}`,
       );
     }
+    // Untimed: the heap sampled every 10 ms through the inspector.
+    const sampled = await jobRun(server, chain.url, `${tag(name)}_p1_heap`, 1, { heap, cpu });
+    console.log(
+      `  heap run (untimed, sampled): ${fixed(chain.head / sampled.seconds)} blocks/s, heap peak ` +
+        `${sampled.heapPeakMb === null ? "-" : fixed(sampled.heapPeakMb, 1)} MB, held ${fixed(sampled.heldMb, 1)} MB, ${cpuOf(sampled)}`,
+    );
     const blocksP1 = median(p1.map((job) => chain.head / job.seconds));
     const blocksP4 = median(p4.map((job) => chain.head / job.seconds));
-    const heapPeaks = p1.map((job) => job.heapPeakMb).filter((mb): mb is number => mb !== null);
-    const peakMb = heapPeaks.length > 0 ? Math.max(...heapPeaks) : Math.max(...p1.map((job) => job.heldMb));
+    const peakMb = sampled.heapPeakMb ?? Math.max(sampled.heldMb, ...p1.map((job) => job.heldMb));
     const headroom = (sweep.atConcurrency.get(4) ?? 0) / (sweep.atConcurrency.get(1) ?? 1);
     console.log(`  raw best ${fixed(sweep.best)} blocks/s (${sweep.bestLabel}); node headroom concurrency 4 vs 1: ${fixed(headroom, 2)}x`);
     const perThousand = (jobs: readonly JobRun[], key: string) => median(jobs.map((job) => (job.cpuSeconds[key]! / chain.head) * 1000));
