@@ -92,6 +92,8 @@ export interface RebuildRequest {
   readonly ranges: readonly BlockRange[];
   readonly parallelism: number;
   readonly requestedBy: string;
+  /** For a dependant's rebuild: the table whose rebuild it follows (named in the job's event). */
+  readonly after?: Location;
 }
 
 /**
@@ -123,7 +125,13 @@ export async function rebuildPartitions(env: Env, db: Db, request: RebuildReques
     if (handedOver) {
       await appendJobEvent(db, scheduled.jobId, {
         kind: "rebuild_requested",
-        detail: { table: location.tableName, location_id: location.id, ranges: [...ranges], requested_by: request.requestedBy },
+        detail: {
+          table: location.tableName,
+          location_id: location.id,
+          ranges: [...ranges],
+          requested_by: request.requestedBy,
+          ...(request.after ? { after: { manifest_hash: request.after.manifestHash, table: request.after.tableName, location_id: request.after.id } } : {}),
+        },
       });
       return scheduled.jobId;
     }

@@ -12,6 +12,7 @@ import { DatasetTableParamsSchema } from "./dataset-params";
 import { resolveDatasetTable } from "./dataset-table";
 import { ApiError } from "./errors";
 import { MAX_PARALLELISM } from "./job-control";
+import { rebuildDependants } from "./dependant-rebuilds";
 import { invalidatePartitions, rebuildPartitions } from "./partition-actions";
 import { NextCursorSchema, pageQuery, pageRequest } from "./pagination";
 import { errorContent, jsonContent, readRouteErrors, writeRouteErrors } from "./responses";
@@ -135,10 +136,25 @@ const RebuildRequestSchema = z
   })
   .openapi("RebuildPartitionsRequest");
 
+const DependantRebuildSchema = z
+  .object({
+    dataset_namespace: z.string(),
+    dataset_name: z.string(),
+    manifest_hash: z.string(),
+    table: z.string(),
+    location_id: z.number().int(),
+    job_id: z.number().int().openapi({ description: "The job of the derived manifest that derives the ranges once the table rebuilt here holds them again" }),
+    ranges: z.array(RangeSchema).openapi({ description: "The derived table's invalidated files' ranges (whole) overlapping the blocks rebuilt here" }),
+  })
+  .openapi("DependantRebuild");
+
 const RebuildResponseSchema = z
   .object({
     job_id: z.number().int().optional().openapi({ description: "The job extracting the ranges: a new one, or the SCHEDULED or RUNNING job of the manifest; absent when there is nothing to rebuild" }),
     ranges: z.array(RangeSchema).openapi({ description: "The blocks it extracts again: invalidated files' ranges whole, and missing blocks, in the request's range" }),
+    dependants: z.array(DependantRebuildSchema).optional().openapi({
+      description: "With a job: the derived tables reading this one (as invalidate finds them) whose invalidated files overlap the ranges, each handed to a job of its own manifest; empty when none",
+    }),
   })
   .openapi("RebuildPartitionsResponse");
 
@@ -279,7 +295,23 @@ export function registerPartitionRoutes(app: App): void {
       if (!location || ranges.length === 0) return c.json({ ranges: [] }, 200);
       const requestedBy = await requestRole(c.env, c.req.header("authorization"));
       const jobId = await rebuildPartitions(c.env, db, { ...params, location, ranges, parallelism: body.parallelism, requestedBy });
-      return c.json({ job_id: jobId, ranges }, 202);
+      const dependants = await rebuildDependants(c.env, db, location, ranges, { parallelism: body.parallelism, requestedBy });
+      return c.json(
+        {
+          job_id: jobId,
+          ranges,
+          dependants: dependants.map((d) => ({
+            dataset_namespace: d.location.datasetNamespace,
+            dataset_name: d.location.datasetName,
+            manifest_hash: d.location.manifestHash,
+            table: d.location.tableName,
+            location_id: d.location.id,
+            job_id: d.jobId,
+            ranges: [...d.ranges],
+          })),
+        },
+        202,
+      );
     },
     validationHook({ param: "INVALID_PATH", json: "INVALID_BODY" }),
   );

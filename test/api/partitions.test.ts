@@ -207,6 +207,16 @@ describe("POST .../partitions/invalidate", () => {
   });
 });
 
+/** Waits until a job the test deployed is terminal. */
+async function settled(jobId: number): Promise<string> {
+  for (let tries = 0; tries < 200; tries++) {
+    const { status } = await (await api(`/jobs/${jobId}`)).json<{ status: string }>();
+    if (["STOPPED", "FAILED", "COMPLETED"].includes(status)) return status;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`job ${jobId} did not settle`);
+}
+
 describe("POST .../partitions/rebuild", () => {
   it("has nothing to rebuild while everything counts, without a job", async () => {
     await seedTable();
@@ -229,6 +239,38 @@ describe("POST .../partitions/rebuild", () => {
     expect(JSON.parse(job!.descriptor).Dump).toMatchObject({ end_block: "35", rebuild: [{ start: 10, end: 19 }, { start: 30, end: 35 }] });
     const events = await (await api(`/jobs/${body.job_id}/events`)).json<{ events: { kind: string; detail: Record<string, unknown> }[] }>();
     expect(events.events.map((e) => e.kind)).toContain("rebuild_requested");
+  });
+
+  it("rebuilds the derived tables invalidated with it, handed to their manifest's job, and only where they overlap", async () => {
+    const { manifestHash } = await seedTable();
+    const derived = derivedManifest("SELECT block_num FROM eth.blocks", { eth: "_/d@1.0.0" });
+    const { hash: derivedHash } = await canonicalOf(derived);
+    await register("_", "dd", derived, "1.0.0");
+    // The derived manifest's job, scheduled and not started (a started one would run on past the test): it takes the ranges for its start.
+    const derivedJob = await seedJob("SCHEDULED", { manifestHash: derivedHash });
+    const out = await seedLocation({ active: true, table: "out", manifestHash: derivedHash, datasetName: "dd", writer: derivedJob.id });
+    await seedFile(out, 0, 19, { hash: hash("c") });
+    await seedFile(out, 20, 29, { hash: hash("d"), prevHash: hash("c") });
+    await invalidate({ start: 25, end: 25, reason: "x" });
+    // An invalidation of the derived table alone, elsewhere: not the raw rebuild's business.
+    await invalidate({ start: 3, end: 3, reason: "y" }, "/datasets/_/dd/versions/1.0.0/tables/out/partitions");
+    const res = await postJson(`${BASE}/rebuild`, {});
+    expect(res.status).toBe(202);
+    const body = await res.json<{ job_id: number; ranges: unknown; dependants: unknown[] }>();
+    expect(body.ranges).toEqual([{ start: 20, end: 29 }]);
+    expect(body.dependants).toEqual([
+      { dataset_namespace: "_", dataset_name: "dd", manifest_hash: derivedHash, table: "out", location_id: out.id, job_id: derivedJob.id, ranges: [{ start: 20, end: 29 }] },
+    ]);
+    const held = await runInDurableObject(jobRunnerStub(env.JOB_RUNNER, derivedJob.id), (_runner, state) => state.storage.get("pendingRebuild"));
+    expect(held).toEqual([{ start: 20, end: 29 }]);
+    const events = await (await api(`/jobs/${derivedJob.id}/events`)).json<{ events: { kind: string; detail: Record<string, unknown> }[] }>();
+    expect(events.events.find((e) => e.kind === "rebuild_requested")?.detail).toMatchObject({ table: "out", after: { manifest_hash: manifestHash, table: "blocks" } });
+    // The raw table's own rebuild names no dependant when none was invalidated where it rebuilds.
+    const again = await postJson(`${BASE}/rebuild`, { start: 30, end: 35 });
+    const second = await again.json<{ job_id: number }>();
+    expect(second).toMatchObject({ ranges: [{ start: 30, end: 35 }], dependants: [] });
+    // The raw rebuild jobs fail without a provider; their runners must be done before the test's storage is popped.
+    for (const jobId of [body.job_id, second.job_id]) await settled(jobId);
   });
 
   it("refuses the read token, half a range and a bad range", async () => {

@@ -235,7 +235,7 @@ describe("rebuilds at once", () => {
     // The state a concurrent deploy leaves between its D1 batch and JobRunner.start.
     const scheduled = await scheduleWithoutStart(dataset, 29);
     const asked = await rebuild(dataset, "blocks", { start: 20, end: 29 });
-    expect(asked).toEqual({ status: 202, body: { job_id: scheduled, ranges: [{ start: 20, end: 29 }] } });
+    expect(asked).toEqual({ status: 202, body: { job_id: scheduled, ranges: [{ start: 20, end: 29 }], dependants: [] } });
     expect((await getJob(scheduled)).status).toBe("SCHEDULED");
     // Its start comes (the deploy's own, or Cron's reconcile): it takes the range it was handed.
     await runner(scheduled).poke(scheduled, 10, 4);

@@ -31,7 +31,7 @@ export async function seedJob(status: JobStatus = "COMPLETED", options: { failur
   return row!;
 }
 
-export async function seedLocation(options: { active?: boolean; writer?: number | null; table?: string; manifestHash?: string } = {}) {
+export async function seedLocation(options: { active?: boolean; writer?: number | null; table?: string; manifestHash?: string; datasetName?: string } = {}) {
   const path = locationPath("eth_rpc", options.table ?? "blocks", crypto.randomUUID());
   const [row] = await db()
     .insert(locations)
@@ -39,7 +39,7 @@ export async function seedLocation(options: { active?: boolean; writer?: number 
       manifestHash: options.manifestHash ?? manifestHash(),
       tableName: options.table ?? "blocks",
       datasetNamespace: "_",
-      datasetName: "eth_rpc",
+      datasetName: options.datasetName ?? "eth_rpc",
       bucket: env.BUCKET_NAME,
       path,
       url: locationUrl(env.BUCKET_NAME, path),
