@@ -14,6 +14,7 @@ import { saveProgress } from "./progress-mirror";
 import type { ReportOutcome, RunnerContext, RunnerEnv } from "./runner-context";
 import { type RunnerJob, type RunnerState, RunnerStorage } from "./runner-storage";
 import { onStepClaim, onStepFailure, onStepRenew, onStepResult } from "./step-handout";
+import { retryingResets } from "./reset-retry";
 
 /**
  * One per job: the only writer of that job's state. It resolves the end block,
@@ -215,8 +216,13 @@ export function stepCoordinator(namespace: DurableObjectNamespace, jobId: number
   return jobRunnerStub(namespace, jobId) as unknown as StepCoordinator;
 }
 
-/** The runner of a job: one Durable Object per job id. */
+/** The runner of a job, one Durable Object per job id, as callers reach it: a call its reset cut off is sent again (reset-retry.ts). */
 export function jobRunnerStub(namespace: DurableObjectNamespace, jobId: number): DurableObjectStub<JobRunner> {
+  return retryingResets(() => jobRunnerObject(namespace, jobId));
+}
+
+/** The runner's plain stub, for what needs the runtime's own object (the tests' runInDurableObject). */
+export function jobRunnerObject(namespace: DurableObjectNamespace, jobId: number): DurableObjectStub<JobRunner> {
   // wrangler.toml binds the namespace to the JobRunner class; the binding's type cannot say so without src/env.ts naming this layer.
   return namespace.get(namespace.idFromName(`job-${jobId}`)) as unknown as DurableObjectStub<JobRunner>;
 }

@@ -5,7 +5,7 @@
  * rebuild are test/e2e/partitions.test.ts.
  */
 import { env, runInDurableObject } from "cloudflare:test";
-import { jobRunnerStub } from "../../durable-objects/job-runner";
+import { jobRunnerObject } from "../../durable-objects/job-runner";
 import type { RunnerJob } from "../../durable-objects/runner-storage";
 import { describe, expect, it } from "vitest";
 import { seedFile, seedJob, seedLocation } from "../support/workerd/seed-rows";
@@ -178,7 +178,7 @@ describe("POST .../partitions/invalidate", () => {
     await seedFile(out, 5, 29, { hash: hash("f") });
     // Its job started reading _/d@2.0.0's manifest (as when a tag it follows moved since): that is what its files hold.
     const pinned: Partial<RunnerJob> = { jobId: writer.id, dependencies: { eth: { namespace: "_", name: "d", hash: secondHash } } };
-    await runInDurableObject(jobRunnerStub(env.JOB_RUNNER, writer.id), (_runner, state) => state.storage.put("job", pinned));
+    await runInDurableObject(jobRunnerObject(env.JOB_RUNNER, writer.id), (_runner, state) => state.storage.put("job", pinned));
     const ofFirst = await invalidate({ start: 25, end: 25, reason: "x" });
     expect(ofFirst.invalidations.map((i) => [i.manifest_hash, i.table])).toEqual([[first, "blocks"]]);
     const ofSecond = await invalidate({ start: 25, end: 25, reason: "x" }, "/datasets/_/d/versions/2.0.0/tables/blocks/partitions");
@@ -261,7 +261,7 @@ describe("POST .../partitions/rebuild", () => {
     expect(body.dependants).toEqual([
       { dataset_namespace: "_", dataset_name: "dd", manifest_hash: derivedHash, table: "out", location_id: out.id, job_id: derivedJob.id, ranges: [{ start: 20, end: 29 }] },
     ]);
-    const held = await runInDurableObject(jobRunnerStub(env.JOB_RUNNER, derivedJob.id), (_runner, state) => state.storage.get("pendingRebuild"));
+    const held = await runInDurableObject(jobRunnerObject(env.JOB_RUNNER, derivedJob.id), (_runner, state) => state.storage.get("pendingRebuild"));
     expect(held).toEqual([{ start: 20, end: 29 }]);
     const events = await (await api(`/jobs/${derivedJob.id}/events`)).json<{ events: { kind: string; detail: Record<string, unknown> }[] }>();
     expect(events.events.find((e) => e.kind === "rebuild_requested")?.detail).toMatchObject({ table: "out", after: { manifest_hash: manifestHash, table: "blocks" } });

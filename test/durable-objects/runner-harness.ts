@@ -8,7 +8,7 @@
  */
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { expect, vi } from "vitest";
-import { jobRunnerStub } from "../../durable-objects/job-runner";
+import { jobRunnerObject } from "../../durable-objects/job-runner";
 import { type RunnerState, type RunnerStep, RunnerStorage } from "../../durable-objects/runner-storage";
 import type { BlockRange } from "../../src/domain/block-range";
 import type { EndBlock } from "../../src/domain/end-block";
@@ -92,7 +92,7 @@ export async function schedule(options: DeployOptions): Promise<Deployed> {
   });
   expect(scheduled.outcome).toBe("scheduled");
   const jobId = scheduled.jobId;
-  return { jobId, stub: jobRunnerStub(env.JOB_RUNNER, jobId), manifestHash: prepared.hash, locations: await listJobLocations(db(), jobId) };
+  return { jobId, stub: jobRunnerObject(env.JOB_RUNNER, jobId), manifestHash: prepared.hash, locations: await listJobLocations(db(), jobId) };
 }
 
 /** Schedules a job and starts its runner with `stepSize` blocks per step. */

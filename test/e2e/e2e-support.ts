@@ -10,7 +10,7 @@
  */
 import { env, runInDurableObject } from "cloudflare:test";
 import { expect } from "vitest";
-import { type JobRunner, jobRunnerStub } from "../../durable-objects/job-runner";
+import { type JobRunner, jobRunnerObject } from "../../durable-objects/job-runner";
 import { type RunnerStep, RunnerStorage } from "../../durable-objects/runner-storage";
 import { EVM_RPC_TABLE_NAMES } from "../../src/domain/dataset-kinds/evm-rpc";
 import { dumpDescriptor } from "../../src/domain/job";
@@ -111,7 +111,7 @@ export async function scheduleWithoutStart(dataset: Dataset, endBlock: number | 
 }
 
 export function runner(jobId: number): DurableObjectStub<JobRunner> {
-  return jobRunnerStub(env.JOB_RUNNER, jobId);
+  return jobRunnerObject(env.JOB_RUNNER, jobId);
 }
 
 /** The steps the job's runner has handed out, with their leases. */
