@@ -26,6 +26,12 @@ export async function datasetStartBlock(db: Db, bucket: R2Bucket, manifest: Mani
   return kind.chain(manifest, chains).startBlock;
 }
 
+/** The start block of the manifest a location belongs to; 0 when that manifest is no longer stored. */
+export async function locationStartBlock(db: Db, bucket: R2Bucket, location: Location): Promise<number> {
+  const manifest = await revisionManifest(bucket, { hash: location.manifestHash, kind: "" });
+  return manifest ? datasetStartBlock(db, bucket, manifest) : 0;
+}
+
 /** `{namespace}/{name}/versions/{revision}/tables/{table}`: 404 DATASET_NOT_FOUND or TABLE_NOT_FOUND when it names none. */
 export async function resolveDatasetTable(
   db: Db,

@@ -12,8 +12,7 @@ import type { Env } from "../env";
 import type { Db } from "../store/db";
 import { readLocationChain } from "../store/invalidations";
 import type { Location } from "../store/locations";
-import { revisionManifest } from "./dataset-params";
-import { datasetStartBlock } from "./dataset-table";
+import { locationStartBlock } from "./dataset-table";
 import { rebuildPartitions } from "./partition-actions";
 import { dependantLocations } from "./partition-dependants";
 
@@ -31,8 +30,7 @@ export interface DependantRebuild {
  */
 async function dependantRanges(env: Env, db: Db, location: Location, rebuilt: readonly BlockRange[]): Promise<BlockRange[]> {
   const chain = await readLocationChain(db, location.id);
-  const manifest = await revisionManifest(env.BUCKET, { hash: location.manifestHash, kind: "" });
-  const startBlock = manifest ? await datasetStartBlock(db, env.BUCKET, manifest) : 0;
+  const startBlock = await locationStartBlock(db, env.BUCKET, location);
   const overlapping = chain.files.filter((file) => isInvalidated(file, chain.invalidations) && intersection([file.range], rebuilt).length > 0);
   return [...normalize(overlapping.flatMap((file) => [...rebuildRanges(chain.files, chain.invalidations, file.range, startBlock)]))];
 }

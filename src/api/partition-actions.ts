@@ -13,8 +13,7 @@ import { recordInvalidations, readLocationChain, type StoredInvalidation } from 
 import { appendJobEvent } from "../store/job-events";
 import { replaceLocationProgress } from "../store/location-progress";
 import type { Location } from "../store/locations";
-import { revisionManifest } from "./dataset-params";
-import { datasetStartBlock } from "./dataset-table";
+import { locationStartBlock } from "./dataset-table";
 import { deployRevision } from "./deploy-revision";
 import { ApiError } from "./errors";
 import { dependantLocations } from "./partition-dependants";
@@ -62,8 +61,7 @@ export async function invalidatePartitions(env: Env, db: Db, location: Location,
     const chain = await readLocationChain(db, target.id);
     const taken = normalize(chain.files.filter((file) => isInvalidated(file, [invalidation])).map((file) => file.range));
     outcomes.push({ location: target, invalidation, taken: [...taken] });
-    const manifest = await revisionManifest(env.BUCKET, { hash: target.manifestHash, kind: "" });
-    const startBlock = manifest ? await datasetStartBlock(db, env.BUCKET, manifest) : 0;
+    const startBlock = await locationStartBlock(db, env.BUCKET, target);
     await replaceLocationProgress(db, target.id, tableProgress(chain.files, startBlock, chain.invalidations));
     if (target.writer !== null) {
       await appendJobEvent(db, target.writer, {
