@@ -12,10 +12,17 @@ interface ResetError {
   overloaded?: unknown;
 }
 
+/**
+ * vitest-pool-workers resets an object the same way when the test run re-imported the Worker's module under it
+ * (a Durable Object created in one test file and called from another), but throws a plain Error saying so.
+ */
+const LOCAL_RESET = /changed, invalidating this Durable Object/;
+
 export function isObjectReset(error: unknown): boolean {
   if (typeof error !== "object" || error === null) return false;
   const { retryable, overloaded } = error as ResetError;
-  return retryable === true && overloaded !== true;
+  if (overloaded === true) return false;
+  return retryable === true || (error instanceof Error && LOCAL_RESET.test(error.message));
 }
 
 export function retryingResets<T extends object>(fresh: () => T): T {

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { jobRunnerStub } from "../../durable-objects/job-runner";
 import { isObjectReset, retryingResets } from "../../durable-objects/reset-retry";
 
-const reset = () => Object.assign(new Error("src/index.ts changed, invalidating this Durable Object. Please retry the `DurableObjectStub#fetch()` call."), { retryable: true });
+const reset = () => Object.assign(new Error("Durable Object reset because its code was updated."), { retryable: true });
 
 /** Stubs whose `answer` throws the given errors in turn (one per stub made), then answers with the stub's number. */
 function standIns(failures: Error[]) {
@@ -35,6 +35,13 @@ describe("retryingResets", () => {
     expect(await stub.answer(7, "x")).toBe(2);
     expect(made).toEqual([1, 2]);
     expect(calls).toEqual([[7, "x"], [7, "x"]]);
+  });
+
+  it("also sends again after the local test runtime's reset, which carries no flag", async () => {
+    const local = new Error("/project/src/index.ts changed, invalidating this Durable Object. Please retry the `DurableObjectStub#fetch()` call.");
+    const { stub, made } = standIns([local]);
+    expect(await stub.answer()).toBe(2);
+    expect(made).toEqual([1, 2]);
   });
 
   it("gives up after three attempts with the reset's error", async () => {
