@@ -1,10 +1,14 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { jobRunnerStub } from "../../durable-objects/job-runner";
 import { type Partition, blockRangeProblem, partitionPage, rebuildRanges, tablePartitions } from "../domain/partitions";
+import { parseDumpDescriptor } from "../domain/job";
 import { formatRevision } from "../domain/revision";
+import { tableTargetEnd } from "../domain/table-target";
 import type { Env } from "../env";
+import { readChainHead } from "../store/chain-heads";
 import { type Db, openDb } from "../store/db";
 import { readLocationChain, type StoredInvalidation } from "../store/invalidations";
+import { newestHeadingJob } from "../store/jobs";
 import type { Location } from "../store/locations";
 import type { App } from "./app";
 import { requestRole } from "./auth";
@@ -64,7 +68,13 @@ const PartitionsSchema = z
     manifest_hash: z.string(),
     table: z.string(),
     location_id: z.number().int().nullable().openapi({ description: "The table's active location; null before the first deploy" }),
-    target_end: z.number().int().nullable().openapi({ description: "Where the table is heading: its writer job's end block, or the head a continuous one read last; null when unknown" }),
+    target_end: z.number().int().nullable().openapi({
+      description:
+        "Where the table is heading (blocks up to it that no file holds are `missing`): the end block of the newest job of the table's manifest that is " +
+        "not a rebuild-only job (as its runner resolved it, also when that job stopped or failed half-way; for a continuous job the chain head it read " +
+        "last; before its runner took the job, its `end_block`, `latest` and `-N` against the manifest's last chain head); without such a job, the chain " +
+        "head last read for the manifest; null when neither is known",
+    }),
     partitions: z.array(PartitionSchema).openapi({ description: "In block order; partitions starting at one block are never split across pages" }),
     next_cursor: NextCursorSchema.openapi({ description: "Present only when another page follows: pass it as `from_block`" }),
   })
@@ -210,11 +220,16 @@ function partitionJson(partition: Partition<StoredInvalidation>) {
   };
 }
 
-/** Where the table is heading: its writer's end block, or for a continuous writer the head it read last. */
-async function targetEnd(env: Env, location: Location | undefined): Promise<number | null> {
-  if (!location || location.writer === null) return null;
-  const target = await jobRunnerStub(env.JOB_RUNNER, location.writer).target();
-  return target ? (target.endBlock ?? (target.continuous ? target.head : null)) : null;
+/**
+ * Where the table is heading (src/domain/table-target.ts): its manifest's newest job that is not rebuild-only,
+ * as its runner knows it (or its descriptor says), else the chain head last read for the manifest; null when
+ * nothing is known.
+ */
+async function targetEnd(env: Env, db: Db, manifestHash: string, startBlock: number): Promise<number | null> {
+  const [job, chainHead] = await Promise.all([newestHeadingJob(db, manifestHash), readChainHead(db, manifestHash)]);
+  const descriptor = job && parseDumpDescriptor(job.descriptor);
+  const heading = job && descriptor?.ok ? { endBlock: descriptor.job.endBlock, runner: await jobRunnerStub(env.JOB_RUNNER, job.id).target() } : null;
+  return tableTargetEnd({ job: heading, chainHead, startBlock });
 }
 
 async function locationChain(db: Db, location: Location | undefined) {
@@ -231,7 +246,7 @@ export function registerPartitionRoutes(app: App): void {
       const db = openDb(c.env.DB);
       const { resolved, location, startBlock } = await resolveDatasetTable(db, c.env.BUCKET, params);
       const chain = await locationChain(db, location);
-      const target = await targetEnd(c.env, location);
+      const target = await targetEnd(c.env, db, resolved.hash, startBlock);
       const listed = partitionPage(tablePartitions(chain.files, chain.invalidations, startBlock, target), page.after ?? 0, page.limit);
       return c.json(
         {

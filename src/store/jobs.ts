@@ -148,3 +148,17 @@ export async function listDatasetJobs(db: Db, dataset: { namespace: string; name
     .orderBy(asc(jobs.id));
   return rows.map(toJob);
 }
+
+/**
+ * The newest job of a manifest that is not a rebuild-only job (one whose descriptor has `rebuild` ranges): the
+ * job that says where the manifest's tables are heading (src/domain/table-target.ts).
+ */
+export async function newestHeadingJob(db: Db, manifestHash: string): Promise<Job | undefined> {
+  const [row] = await db
+    .select()
+    .from(jobs)
+    .where(and(eq(jobs.manifestHash, manifestHash), sql`json_extract(${jobs.descriptor}, '$.Dump.rebuild') IS NULL`))
+    .orderBy(desc(jobs.id))
+    .limit(1);
+  return row && toJob(row);
+}

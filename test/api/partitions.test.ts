@@ -8,7 +8,8 @@ import { env, runInDurableObject } from "cloudflare:test";
 import { jobRunnerObject } from "../../durable-objects/job-runner";
 import type { RunnerJob } from "../../durable-objects/runner-storage";
 import { describe, expect, it } from "vitest";
-import { seedFile, seedJob, seedLocation } from "../support/workerd/seed-rows";
+import { recordChainHead } from "../../src/store/chain-heads";
+import { db, seedFile, seedJob, seedLocation } from "../support/workerd/seed-rows";
 import { api, expectError, postJson, READ, withoutToken } from "./api-client";
 import { canonicalOf, registerWithLocation, derivedManifest, rawManifest, register } from "./registry-support";
 
@@ -60,12 +61,32 @@ async function invalidate(body: unknown, path = BASE): Promise<InvalidateBody> {
   return res.json();
 }
 
+/** Waits until a job the test deployed is terminal. */
+async function settled(jobId: number): Promise<string> {
+  for (let tries = 0; tries < 200; tries++) {
+    const { status } = await (await api(`/jobs/${jobId}`)).json<{ status: string }>();
+    if (["STOPPED", "FAILED", "COMPLETED"].includes(status)) return status;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`job ${jobId} did not settle`);
+}
+
 describe("GET .../tables/{table}/partitions", () => {
   it("lists materialized, orphaned and missing partitions in block order", async () => {
     const { location } = await seedTable();
     const body = await partitions();
     expect(body.location_id).toBe(location.id);
-    expect(shape(body)).toEqual(["materialized 0..9", "materialized 10..19", "orphaned 10..19", "materialized 20..29", "missing 30..39", "materialized 40..49"]);
+    // Its job (end_block "100", no runner state) heads to 100: the blocks after the last file are missing too.
+    expect(body.target_end).toBe(100);
+    expect(shape(body)).toEqual([
+      "materialized 0..9",
+      "materialized 10..19",
+      "orphaned 10..19",
+      "materialized 20..29",
+      "missing 30..39",
+      "materialized 40..49",
+      "missing 50..100",
+    ]);
     expect(body.partitions[0]).toEqual({ start: 0, end: 9, status: "materialized", files: 1, rows: 10, bytes: "parquet 0-9".length, end_hash: hash("a") });
     expect(body.partitions[4]).toEqual({ start: 30, end: 39, status: "missing", files: 0, rows: 0, bytes: 0, end_hash: null });
   });
@@ -78,13 +99,41 @@ describe("GET .../tables/{table}/partitions", () => {
     const second = await partitions(`?limit=2&from_block=${first.next_cursor}`);
     expect(shape(second)).toEqual(["materialized 10..19", "orphaned 10..19"]);
     const rest = await partitions(`?limit=10&from_block=${second.next_cursor}`);
-    expect(shape(rest)).toEqual(["materialized 20..29", "missing 30..39", "materialized 40..49"]);
+    expect(shape(rest)).toEqual(["materialized 20..29", "missing 30..39", "materialized 40..49", "missing 50..100"]);
     expect(rest.next_cursor).toBeUndefined();
   });
 
   it("is empty before the first deploy", async () => {
     await register("_", "d", rawManifest(), "1.0.0");
     expect(await partitions()).toMatchObject({ location_id: null, target_end: null, partitions: [] });
+  });
+
+  it("heads where the manifest's chain head was last read when no job of it is known, and ends with the last file when nothing is", async () => {
+    const manifest = rawManifest();
+    const { hash: manifestHash } = await canonicalOf(manifest);
+    await register("_", "d", manifest, "1.0.0");
+    // A location no job wrote (its jobs deleted: the writer is null), with one file.
+    const location = await seedLocation({ active: true, manifestHash });
+    await seedFile(location, 0, 9, { hash: hash("a") });
+    expect(await partitions()).toMatchObject({ location_id: location.id, target_end: null });
+    expect(shape(await partitions())).toEqual(["materialized 0..9"]);
+    await recordChainHead(db(), { manifestHash, network: "anvil", head: 39 });
+    const body = await partitions();
+    expect(body.target_end).toBe(39);
+    expect(shape(body)).toEqual(["materialized 0..9", "missing 10..39"]);
+  });
+
+  it("keeps heading where the table's last job was going after a rebuild-only job of a few ranges", async () => {
+    await seedTable();
+    await invalidate({ start: 12, end: 12, reason: "x" });
+    const res = await postJson(`${BASE}/rebuild`, { start: 10, end: 19 });
+    expect(res.status).toBe(202);
+    const { job_id } = await res.json<{ job_id: number }>();
+    // The rebuild job (end_block "19") is the location's writer now; it fails without a provider.
+    await settled(job_id);
+    const body = await partitions();
+    expect(body.target_end).toBe(100);
+    expect(shape(body).at(-1)).toBe("missing 50..100");
   });
 
   it("answers 404 for an unknown dataset, revision or table, 400 for a bad path or page", async () => {
@@ -120,6 +169,7 @@ describe("POST .../partitions/invalidate", () => {
       "materialized 20..29",
       "missing 30..39",
       "materialized 40..49",
+      "missing 50..100",
     ]);
     const files = await (await api("/datasets/_/d/versions/1.0.0/tables/blocks/files")).json<{ files: { start_block: number }[] }>();
     expect(files.files.map((f) => f.start_block)).toEqual([0]);
@@ -206,16 +256,6 @@ describe("POST .../partitions/invalidate", () => {
     expect((await env.DB.prepare("SELECT count(*) AS n FROM partition_invalidations").first<{ n: number }>())!.n).toBe(0);
   });
 });
-
-/** Waits until a job the test deployed is terminal. */
-async function settled(jobId: number): Promise<string> {
-  for (let tries = 0; tries < 200; tries++) {
-    const { status } = await (await api(`/jobs/${jobId}`)).json<{ status: string }>();
-    if (["STOPPED", "FAILED", "COMPLETED"].includes(status)) return status;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`job ${jobId} did not settle`);
-}
 
 describe("POST .../partitions/rebuild", () => {
   it("has nothing to rebuild while everything counts, without a job", async () => {
