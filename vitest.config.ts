@@ -1,6 +1,6 @@
 import path from "node:path";
 import { defineWorkersProject, readD1Migrations } from "@cloudflare/vitest-pool-workers/config";
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
 import { loadSharedFixtures } from "./test/support/shared-fixtures";
 
 /**
@@ -8,10 +8,12 @@ import { loadSharedFixtures } from "./test/support/shared-fixtures";
  * - `node`: pure logic and what needs Node (DuckDB, the dev server, Chromium): test/domain, test/parquet, test/scripts,
  *   test/cli (the CLI run as a user runs it, against the dev server), test/docs (the README's walkthroughs run as
  *   written) and test/assets (the dashboard in a headless Chromium against the dev server).
- * - `worker`: inside workerd with local D1, R2, Durable Objects and Queues: test/api, test/store, test/extract, test/sql.
+ * - `worker`: inside workerd with local D1, R2, Durable Objects and Queues: test/api, test/store, test/extract (but the
+ *   consumer's test, below), test/sql.
  * - `jobs`: the JobRunner driven by hand (test/durable-objects), with test/durable-objects/runner-entry.ts as
  *   the main module, so the messages the runner sends to STEPS reach a handler that only records them and the
- *   tests play the consumer's part.
+ *   tests play the consumer's part; and test/extract/consumer.test.ts, where the test plays the queue instead,
+ *   handing those messages to the real consumer (in `worker`, the Worker's own consumer would take them first).
  * - `e2e`: whole jobs through the HTTP API with the real Worker (src/index.ts), its queue consumer, the
  *   JobRunner's alarms and anvil (test/e2e). Storage is not isolated per test: alarms and queue deliveries run
  *   in the background and may outlive a test's last await, which isolated storage cannot pop; each test works
@@ -22,6 +24,8 @@ import { loadSharedFixtures } from "./test/support/shared-fixtures";
  */
 const GLOBAL_SETUP = ["./test/support/global-setup.ts"];
 const MIGRATIONS_SETUP = ["./test/support/workerd/apply-migrations.ts"];
+/** The queue consumer against a runner driven by hand: in `jobs`, not with the rest of test/extract in `worker`. */
+const CONSUMER_TEST = "test/extract/consumer.test.ts";
 // CI machines have 2 cores; a generous bound keeps loaded runs from failing on time alone.
 const TEST_TIMEOUT_MS = 30_000;
 const TOKENS = { AMP_ADMIN_TOKEN: "test-admin-token", AMP_READ_TOKEN: "test-read-token" };
@@ -134,6 +138,7 @@ export default defineConfig(async () => {
             name: "worker",
             testTimeout: TEST_TIMEOUT_MS,
             include: ["test/api/**/*.test.ts", "test/store/**/*.test.ts", "test/extract/**/*.test.ts", "test/sql/**/*.test.ts"],
+            exclude: [...configDefaults.exclude, CONSUMER_TEST],
             setupFiles: MIGRATIONS_SETUP,
             globalSetup: GLOBAL_SETUP,
             poolOptions: workerdPool({ isolatedStorage: true, bindings: { TEST_SHARED: loadSharedFixtures(), ...TOKENS } }),
@@ -143,8 +148,9 @@ export default defineConfig(async () => {
           test: {
             name: "jobs",
             testTimeout: TEST_TIMEOUT_MS,
-            include: ["test/durable-objects/**/*.test.ts"],
+            include: ["test/durable-objects/**/*.test.ts", CONSUMER_TEST],
             setupFiles: MIGRATIONS_SETUP,
+            globalSetup: GLOBAL_SETUP,
             poolOptions: workerdPool({ isolatedStorage: true, main: "./test/durable-objects/runner-entry.ts", bindings: { TEST_SHARED: null } }),
           },
         }),

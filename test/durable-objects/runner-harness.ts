@@ -62,6 +62,8 @@ export interface DeployOptions {
   startBlock?: number;
   /** Register an evm-rpc provider for network anvil (default true). */
   provider?: boolean;
+  /** The registered provider's url. The default is never called by tests that play the consumer's part themselves. */
+  providerUrl?: string;
   /** A job a rebuild deploys: these ranges and nothing else. */
   rebuild?: BlockRange[];
 }
@@ -72,7 +74,7 @@ export async function schedule(options: DeployOptions): Promise<Deployed> {
   if (!prepared.ok) throw new Error(prepared.message);
   await registerManifest(db(), env.BUCKET, { hash: prepared.hash, kind: prepared.kind, canonical: prepared.canonical });
   if (options.provider ?? true) {
-    await insertProvider(db(), { name: "anvil", kind: "evm-rpc", network: "anvil", config: { url: "http://127.0.0.1:8545" } });
+    await insertProvider(db(), { name: "anvil", kind: "evm-rpc", network: "anvil", config: { url: options.providerUrl ?? "http://127.0.0.1:8545" } });
   }
   const scheduled = await scheduleJob(db(), {
     manifestHash: prepared.hash,
