@@ -24,6 +24,7 @@ import {
   jobEvents,
   locationsOf,
   postJson,
+  registerDerived,
   setupDataset,
   stop,
   uniqueName,
@@ -55,24 +56,6 @@ async function query(sql: string): Promise<Row[]> {
   const text = await res.text();
   expect(res.status, text).toBe(200);
   return text.split("\n").filter((line) => line !== "").map((line) => JSON.parse(line) as Row);
-}
-
-/** Registers a derived dataset over `raw` (alias `eth`) with the schemas `POST /schema` infers, as Amp's client does. */
-async function registerDerived(raw: Dataset, tables: Record<string, string>): Promise<Dataset> {
-  const dependencies = { eth: `_/${raw.name}@1.0.0` };
-  const schemaRes = await postJson("/schema", { tables, dependencies, functions: {} });
-  expect(schemaRes.status, await schemaRes.clone().text()).toBe(200);
-  const { schemas } = (await schemaRes.json()) as { schemas: Record<string, { arrow: { fields: unknown[] } }> };
-  const manifest = {
-    kind: "manifest",
-    dependencies,
-    tables: Object.fromEntries(Object.entries(tables).map(([name, sql]) => [name, { input: { sql }, schema: schemas[name], network: raw.network }])),
-    functions: {},
-  };
-  const name = uniqueName("derived");
-  const res = await postJson("/datasets", { namespace: "_", name, version: "1.0.0", manifest });
-  expect(res.status, await res.clone().text()).toBe(201);
-  return { namespace: "_", name, revision: "1.0.0", network: raw.network, startBlock: 0, base: `/datasets/_/${name}/versions/1.0.0` };
 }
 
 const hex = (value: string) => value.toLowerCase().replace(/^0x/, "");

@@ -3,7 +3,9 @@
  * canonical chain and progress (the rebuilt range's files are the `-r<id>` ones, read back with DuckDB, every block
  * once, progress counting the range again only once it is rebuilt); rebuilds at once, each requested range
  * rebuilt exactly once, also when one finds a job another has just scheduled and not started; a rebuild of blocks a
- * running continuous job is writing at the same time.
+ * running continuous job is writing at the same time; `target_end` after a job stopped half-way, a rebuild-only
+ * job and the jobs' deletion; a derived table over `blocks` rebuilt with it (its rebuild-only job derives the
+ * range once the raw range is back: every block once in both chains, the derived rows as before).
  */
 import { env } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
@@ -23,11 +25,11 @@ import {
   locationsOf,
   postJson,
   progressOf,
+  registerDerived,
   runner,
   scheduleWithoutStart,
   setupDataset,
   stop,
-  type TableName,
   verifyLocationFiles,
   waitFor,
   waitForJob,
@@ -52,23 +54,24 @@ interface InvalidateBody {
 interface RebuildBody {
   job_id?: number;
   ranges: Range[];
+  dependants?: { table: string; location_id: number; job_id: number; ranges: Range[] }[];
 }
 
-const partitionsPath = (dataset: Dataset, table: TableName) => `${dataset.base}/tables/${table}/partitions`;
+const partitionsPath = (dataset: Dataset, table: string) => `${dataset.base}/tables/${table}/partitions`;
 
-async function partitionsOf(dataset: Dataset, table: TableName): Promise<PartitionsBody> {
+async function partitionsOf(dataset: Dataset, table: string): Promise<PartitionsBody> {
   return getJson<PartitionsBody>(`${partitionsPath(dataset, table)}?limit=1000`);
 }
 
 const shape = (body: PartitionsBody) => body.partitions.map((p) => `${p.status} ${p.start}..${p.end}`);
 
-async function invalidate(dataset: Dataset, table: TableName, range: Range, reason = "e2e"): Promise<InvalidateBody> {
+async function invalidate(dataset: Dataset, table: string, range: Range, reason = "e2e"): Promise<InvalidateBody> {
   const res = await postJson(`${partitionsPath(dataset, table)}/invalidate`, { ...range, reason });
   expect(res.status, await res.clone().text()).toBe(200);
   return res.json();
 }
 
-async function rebuild(dataset: Dataset, table: TableName, body: unknown): Promise<{ status: number; body: RebuildBody }> {
+async function rebuild(dataset: Dataset, table: string, body: unknown): Promise<{ status: number; body: RebuildBody }> {
   const res = await postJson(`${partitionsPath(dataset, table)}/rebuild`, body);
   const text = await res.text();
   expect([200, 202], `rebuild ${JSON.stringify(body)}: ${res.status} ${text}`).toContain(res.status);
@@ -76,17 +79,17 @@ async function rebuild(dataset: Dataset, table: TableName, body: unknown): Promi
 }
 
 /** The canonical chain as readers get it (`GET .../tables/{table}/files`). */
-async function canonicalFiles(dataset: Dataset, table: TableName): Promise<{ id: number; file_name: string; start_block: number; end_block: number }[]> {
+async function canonicalFiles(dataset: Dataset, table: string): Promise<{ id: number; file_name: string; start_block: number; end_block: number }[]> {
   return (await getJson<{ files: { id: number; file_name: string; start_block: number; end_block: number }[] }>(`${dataset.base}/tables/${table}/files`)).files;
 }
 
-function locationOf(locations: readonly Location[], table: TableName): Location {
+function locationOf(locations: readonly Location[], table: string): Location {
   const location = locations.find((l) => l.table === table);
   if (!location) throw new Error(`no location of ${table}`);
   return location;
 }
 
-/** The blocks of a `blocks` file read back with DuckDB: `_block_num`, `block_num` and `hash` of every row. */
+/** The blocks of a file holding `block_num` and `hash` (raw `blocks`, or a derived table of them) read back with DuckDB: `_block_num`, `block_num` and `hash` of every row. */
 async function duckBlocks(location: Location, file: FileInfo): Promise<{ block: number; hash: string }[]> {
   const object = await env.BUCKET.get(locationPrefix(location) + file.file_name);
   if (!object) throw new Error(`no object for ${file.file_name}`);
@@ -103,22 +106,25 @@ async function nodeHash(url: string, block: number): Promise<string> {
   return ((await rawRpc(url, "eth_getBlockByNumber", [`0x${block.toString(16)}`, false])) as { hash: string }).hash;
 }
 
-/** Every block of `start..=end` exactly once in the canonical chain of `blocks`, each with the node's hash (read with DuckDB). */
-async function expectCanonicalBlocks(dataset: Dataset, url: string, start: number, end: number): Promise<FileInfo[]> {
-  const location = locationOf(await locationsOf(dataset), "blocks");
+/** The rows of a table's canonical chain (`block_num` and `hash`: raw `blocks` or a derived table selecting them), read with DuckDB, in block order. */
+async function canonicalRows(dataset: Dataset, table: string): Promise<{ rows: { block: number; hash: string }[]; canonical: FileInfo[] }> {
+  const location = locationOf(await locationsOf(dataset), table);
   const { files } = await verifyLocationFiles(location);
-  const chain = await canonicalFiles(dataset, "blocks");
-  const seen: number[] = [];
+  const rows: { block: number; hash: string }[] = [];
   const canonical: FileInfo[] = [];
-  for (const entry of chain) {
+  for (const entry of await canonicalFiles(dataset, table)) {
     const file = files.find((f) => f.id === entry.id)!;
     canonical.push(file);
-    for (const row of await duckBlocks(location, file)) {
-      expect(row.hash, `block ${row.block} of ${file.file_name}`).toBe(await nodeHash(url, row.block));
-      seen.push(row.block);
-    }
+    rows.push(...(await duckBlocks(location, file)));
   }
-  expect(seen).toEqual(Array.from({ length: end - start + 1 }, (_, i) => start + i));
+  return { rows, canonical };
+}
+
+/** Every block of `start..=end` exactly once in the canonical chain of `blocks`, each with the node's hash (read with DuckDB). */
+async function expectCanonicalBlocks(dataset: Dataset, url: string, start: number, end: number): Promise<FileInfo[]> {
+  const { rows, canonical } = await canonicalRows(dataset, "blocks");
+  for (const row of rows) expect(row.hash, `block ${row.block}`).toBe(await nodeHash(url, row.block));
+  expect(rows.map((row) => row.block)).toEqual(Array.from({ length: end - start + 1 }, (_, i) => start + i));
   return canonical;
 }
 
@@ -140,6 +146,15 @@ async function completedDataset(end: number): Promise<{ dataset: Dataset; jobId:
   const job = await waitForJob(jobId);
   expect(job.status, job.failure_reason).toBe("COMPLETED");
   return { dataset, jobId };
+}
+
+/** A dataset of its own on a fresh anvil mined to block 20, mining only when the test says (the node stops after the test). */
+async function freshChainAt20(): Promise<{ node: { url: string }; dataset: Dataset }> {
+  const node = await startFreshNode(harnessUrl, { seed: false });
+  cleanups.push(node.stop);
+  await rawRpc(node.url, "evm_setAutomine", [false]);
+  await rawRpc(node.url, "anvil_mine", ["0x14"]);
+  return { node, dataset: await setupDataset({ providerUrl: node.url }) };
 }
 
 describe("invalidate -> rebuild with a real job", () => {
@@ -250,11 +265,7 @@ describe("rebuilds at once", () => {
 
 describe("a rebuild while a continuous job runs", () => {
   it("is handed to the running job, which extracts the invalidated range and the blocks it is writing each once", async () => {
-    const node = await startFreshNode(harnessUrl, { seed: false });
-    cleanups.push(node.stop);
-    await rawRpc(node.url, "evm_setAutomine", [false]);
-    await rawRpc(node.url, "anvil_mine", ["0x14"]);
-    const dataset = await setupDataset({ providerUrl: node.url });
+    const { node, dataset } = await freshChainAt20();
     const jobId = await deploy(dataset, { end_block: null, parallelism: 2 });
     cleanups.push(async () => {
       if (!["STOPPED", "FAILED", "COMPLETED"].includes((await getJob(jobId)).status)) await stop(jobId);
@@ -285,6 +296,91 @@ describe("a rebuild while a continuous job runs", () => {
       const files = (await verifyLocationFiles(locationOf(await locationsOf(dataset), table))).files;
       expect(files.some((f) => /-r\d+\.parquet$/.test(f.file_name)), table).toBe(false);
     }
+  });
+});
+
+describe("target_end without a running writer", () => {
+  it("a job stopped half-way leaves the blocks it did not reach missing up to its end, also after a rebuild; with its jobs deleted, up to the chain head read last", async () => {
+    const { node, dataset } = await freshChainAt20();
+    // Heading to 39 on a chain at 20: it extracts 0..=20 and waits for more blocks.
+    const jobId = await deploy(dataset, { end_block: 39, parallelism: 2 });
+    await waitFor("every table at block 20", async () => ((await progressOf(dataset)).every((t) => t.current_block === 20) ? true : undefined), 90_000);
+    await stop(jobId);
+    expect((await waitForJob(jobId, { timeoutMs: 60_000 })).status).toBe("STOPPED");
+    const stopped = await partitionsOf(dataset, "blocks");
+    expect(stopped.target_end).toBe(39);
+    expect(shape(stopped).at(-1)).toBe("missing 21..39");
+
+    // The chain moves on to 30; a rebuild-only job of 10..=19 (end 19) reads that head and becomes the writer.
+    await rawRpc(node.url, "anvil_mine", ["0xa"]);
+    await invalidate(dataset, "blocks", { start: 15, end: 15 });
+    const asked = await rebuild(dataset, "blocks", {});
+    expect(asked.body.ranges).toEqual([{ start: 10, end: 19 }]);
+    const rebuildJob = asked.body.job_id!;
+    expect((await waitForJob(rebuildJob)).status).toBe("COMPLETED");
+    const rebuilt = await partitionsOf(dataset, "blocks");
+    expect(rebuilt.target_end).toBe(39);
+    expect(shape(rebuilt).at(-1)).toBe("missing 21..39");
+
+    // No job left to say where the table heads: the chain head its jobs read last.
+    for (const id of [rebuildJob, jobId]) expect((await api(`/jobs/${id}`, { method: "DELETE" })).status).toBe(204);
+    const headless = await partitionsOf(dataset, "blocks");
+    expect(headless.target_end).toBe(30);
+    expect(shape(headless).at(-1)).toBe("missing 21..30");
+  });
+});
+
+describe("a derived table rebuilt with its dependency", () => {
+  it("a raw rebuild rebuilds the derived table invalidated with it, after the raw range is back: every block once in both chains, the same rows", async () => {
+    const { dataset: raw } = await completedDataset(29);
+    const derived = await registerDerived(raw, { block_hashes: "SELECT block_num, hash FROM eth.blocks" });
+    const derivedJob = await deploy(derived, { end_block: 29, parallelism: 2 });
+    const first = await waitForJob(derivedJob);
+    expect(first.status, first.failure_reason).toBe("COMPLETED");
+    const { rows: before } = await canonicalRows(derived, "block_hashes");
+    const nodeRows = [];
+    for (let block = 0; block <= 29; block++) nodeRows.push({ block, hash: await nodeHash(anvilUrl, block) });
+    expect(before).toEqual(nodeRows);
+
+    const { invalidations } = await invalidate(raw, "blocks", { start: 12, end: 14 });
+    expect(invalidations.map((i) => [i.table, i.taken])).toEqual([
+      ["blocks", [{ start: 10, end: 19 }]],
+      ["block_hashes", [{ start: 10, end: 19 }]],
+    ]);
+    const derivedInvalidation = invalidations[1]!.id;
+    expect(shape(await partitionsOf(derived, "block_hashes"))).toEqual(["materialized 0..9", "invalidated 10..19", "materialized 20..29"]);
+    expect((await progressOf(derived)).map((t) => [t.table_name, t.current_block])).toEqual([["block_hashes", 9]]);
+
+    const asked = await rebuild(raw, "blocks", {});
+    expect(asked.status).toBe(202);
+    expect(asked.body.ranges).toEqual([{ start: 10, end: 19 }]);
+    const location = locationOf(await locationsOf(derived), "block_hashes");
+    expect(asked.body.dependants).toEqual([
+      expect.objectContaining({ table: "block_hashes", location_id: location.id, ranges: [{ start: 10, end: 19 }] }),
+    ]);
+    const rawRebuild = asked.body.job_id!;
+    const derivedRebuild = asked.body.dependants![0]!.job_id;
+    // The derived job completed: a rebuild-only job of the derived manifest takes the range.
+    expect(derivedRebuild).not.toBe(derivedJob);
+    for (const jobId of [rawRebuild, derivedRebuild]) {
+      const job = await waitForJob(jobId);
+      expect(job.status, job.failure_reason).toBe("COMPLETED");
+    }
+    expect(await completedSteps([rawRebuild])).toEqual([{ start: 10, end: 19 }]);
+    expect(await completedSteps([derivedRebuild])).toEqual([{ start: 10, end: 19 }]);
+    // It derived the range from the rebuilt raw file: its step started once the raw step had completed.
+    const rawDone = (await jobEvents(rawRebuild)).find((e) => e.kind === "step_completed")!;
+    const derivedStarted = (await jobEvents(derivedRebuild)).find((e) => e.kind === "step_started")!;
+    expect(Date.parse(derivedStarted.created_at)).toBeGreaterThanOrEqual(Date.parse(rawDone.created_at));
+
+    await expectCanonicalBlocks(raw, anvilUrl, 0, 29);
+    expect((await canonicalRows(derived, "block_hashes")).rows).toEqual(before);
+    const chain = await canonicalFiles(derived, "block_hashes");
+    expect(chain.map((f) => [f.start_block, f.end_block])).toEqual([[0, 9], [10, 19], [20, 29]]);
+    expect(chain[1]!.file_name).toMatch(rebuiltName({ start: 10, end: 19 }, derivedInvalidation));
+    expect(shape(await partitionsOf(derived, "block_hashes"))).toEqual(["materialized 0..9", "materialized 10..19", "invalidated 10..19", "materialized 20..29"]);
+    expect((await progressOf(derived)).map((t) => [t.table_name, t.current_block])).toEqual([["block_hashes", 29]]);
+    expect((await progressOf(raw)).map((t) => t.current_block)).toEqual([29, 29, 29]);
   });
 });
 
