@@ -1,10 +1,10 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { canonicalManifestJson } from "../../src/domain/manifest/canonical";
-import { evmRpcManifest } from "../../src/domain/manifest/evm-rpc";
-import { prepareManifest } from "../../src/domain/manifest/parse";
-import { SHARED_DIR } from "../support/shared-fixtures";
+import { canonicalManifestJson } from "../../../src/domain/manifest/canonical";
+import { evmRpcManifest } from "../../../src/domain/manifest/evm-rpc";
+import { prepareManifest } from "../../../src/domain/manifest/parse";
+import { SHARED_DIR } from "../../support/shared-fixtures";
 
 const FIXTURES = path.join(SHARED_DIR, "fixtures/manifests");
 const present = existsSync(FIXTURES);

@@ -5,7 +5,7 @@ import {
   lookupIn,
   parseTemplate,
   substitutePlaceholders,
-} from "../../src/domain/provider/placeholders";
+} from "../../../src/domain/provider/placeholders";
 
 const lookup = lookupIn({ RPC_URL: "https://rpc.example.com", KEY: "k3y", EMPTY: "", NOT_A_STRING: 5, "odd name": "x" });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { looksLikeApiKey, REDACTED, redactConfig, redactProvider, redactUrl } from "../../src/domain/provider/redact";
+import { looksLikeApiKey, REDACTED, redactConfig, redactProvider, redactUrl } from "../../../src/domain/provider/redact";
 
 describe("secret fields", () => {
   it("redacts token and any field whose name says key, secret, password, token, credential or auth", () => {

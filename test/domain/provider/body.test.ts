@@ -1,9 +1,9 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { MAX_CONFIG_BYTES, MAX_CONFIG_DEPTH, MAX_PROVIDER_NAME_LENGTH, parseProviderBody } from "../../src/domain/provider/body";
-import type { ProviderCheck } from "../../src/domain/provider";
-import { SHARED_DIR } from "../support/shared-fixtures";
+import { MAX_CONFIG_BYTES, MAX_CONFIG_DEPTH, MAX_PROVIDER_NAME_LENGTH, parseProviderBody } from "../../../src/domain/provider/body";
+import type { ProviderCheck } from "../../../src/domain/provider";
+import { SHARED_DIR } from "../../support/shared-fixtures";
 
 const evm = { name: "rpc", kind: "evm-rpc", network: "mainnet", url: "https://rpc.example.com" };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type Provider, resolveProvider, selectProvider } from "../../src/domain/provider";
+import { type Provider, resolveProvider, selectProvider } from "../../../src/domain/provider";
 
 function provider(name: string, kind: Provider["kind"], network: string, config: Provider["config"]): Provider {
   return { name, kind, network, config };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { canonicalDataType, canonicalManifestJson, compareKeys, jsonString, manifestHash } from "../../src/domain/manifest/canonical";
-import { evmRpcManifest } from "../../src/domain/manifest/evm-rpc";
-import { type ManifestErrorCode, parseManifest, prepareManifest } from "../../src/domain/manifest/parse";
+import { canonicalDataType, canonicalManifestJson, compareKeys, jsonString, manifestHash } from "../../../src/domain/manifest/canonical";
+import { evmRpcManifest } from "../../../src/domain/manifest/evm-rpc";
+import { type ManifestErrorCode, parseManifest, prepareManifest } from "../../../src/domain/manifest/parse";
 
 const field = (name: string, type: unknown = "UInt64", nullable = false) => ({ name, type, nullable });
 const table = (fields: unknown[] = [field("block_num")], network = "mainnet") => ({ schema: { arrow: { fields } }, network });
