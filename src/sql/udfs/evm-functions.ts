@@ -18,6 +18,7 @@ import {
   toEventSelector,
 } from "viem";
 import * as AbiParameters from "ox/AbiParameters";
+import * as Hex from "ox/Hex";
 import type { ExprNode } from "squirreling";
 import { SqlInputError } from "../sql-errors";
 import type { SqlField, SqlType } from "../sql-types";
@@ -124,7 +125,42 @@ interface EventDecoder {
    * ABI encoding of them all, and one decode call does what one per topic and one for the body would.
    */
   allStatic: readonly AbiParameter[] | null;
+  /**
+   * When every parameter is an elementary type of one word (address, uintN, intN, bytesN), the ox function that
+   * decodes each from its own 32-byte word as hex, in topic then body order: what ox's AbiParameters.decode gives
+   * for it, without turning the topics and data (hex strings inside the engine) into one string and then bytes.
+   */
+  words: readonly WordDecoder[] | null;
 }
+
+/** One parameter's value from its 32-byte ABI word, `0x` and 64 hex digits. */
+type WordDecoder = (word: Hex.Hex) => unknown;
+
+/**
+ * ox's decoding of an elementary one-word type (ox/core/internal/abiParameters.ts: decodeAddress, decodeNumber,
+ * decodeBytes), by ox's Hex functions on the word; null for any other type, which takes the generic path.
+ */
+function wordDecoder(param: AbiParameter): WordDecoder | null {
+  const type = param.type;
+  if (type === "address") return (word) => Hex.slice(word, 12);
+  const int = /^(u?)int(\d*)$/.exec(type);
+  if (int) {
+    const signed = int[1] === "";
+    const size = int[2] === "" ? 256 : Number(int[2]);
+    // ox gives numbers up to 48 bits and bigints above, signed ones two's complement over the whole word
+    if (size > 48) return signed ? (word) => Hex.toBigInt(word, { signed: true }) : (word) => Hex.toBigInt(word);
+    return signed ? (word) => Hex.toNumber(word, { signed: true }) : (word) => Hex.toNumber(word);
+  }
+  const bytes = /^bytes(\d+)$/.exec(type);
+  if (bytes) {
+    const size = Number(bytes[1]);
+    return size >= 1 && size <= 32 ? (word) => Hex.slice(word, 0, size) : null;
+  }
+  return null;
+}
+
+/** `0x` and hex digits only: what ox's hex-to-bytes would accept. */
+const HEX_DIGITS = /^0x[0-9a-fA-F]*$/;
 
 /** A type whose ABI encoding is its 32-byte words in place, with no offset into a tail. */
 function isStatic(param: AbiParameter): boolean {
@@ -148,7 +184,10 @@ function eventDecoder(signature: string): EventDecoder {
       body,
       bodyFields: body.map((param, i) => ({ name: param.name || `c${indexed.length + i}`, convert: solidityConverter(param) })),
       allStatic: indexed.some(isHashedInTopic) || !body.every(isStatic) ? null : [...indexed, ...body],
+      words: null,
     };
+    const words = decoder.allStatic?.map(wordDecoder);
+    if (words && words.every((word) => word !== null)) decoder.words = words as WordDecoder[];
     eventDecoders.set(signature, decoder);
   }
   return decoder;
@@ -176,6 +215,10 @@ function decodeLog(topic1: EngineValue, topic2: EngineValue, topic3: EngineValue
   const decoder = eventDecoder(signature);
   if (decoder.indexed.length + decoder.body.length === 0) return null;
   const topics = [topic1, topic2, topic3];
+  if (decoder.words) {
+    const out = decodeWords(decoder, decoder.words, topics, data);
+    if (out) return out;
+  }
   if (decoder.allStatic) {
     const words = decoder.indexed.map((_, i) => hex(topics[i] ?? null));
     const bytes = hex(data);
@@ -219,6 +262,28 @@ function decodeLog(topic1: EngineValue, topic2: EngineValue, topic3: EngineValue
   decoder.bodyFields.forEach(({ name, convert }, i) => {
     out[name] = decoded ? convert(decoded[i]) : null;
   });
+  return out;
+}
+
+/**
+ * The fields of a log whose parameters all decode from their own word, or null when a topic or the body is not
+ * whole valid words (missing, short, not hex): the generic path then decides, with its NULLs and errors.
+ */
+function decodeWords(decoder: EventDecoder, words: readonly WordDecoder[], topics: readonly EngineValue[], data: EngineValue): Record<string, EngineValue> | null {
+  const indexed = decoder.indexed.length;
+  const body = hex(data);
+  if (body === null || body.length < 2 + 64 * (words.length - indexed) || !HEX_DIGITS.test(body)) return null;
+  const out: Record<string, EngineValue> = {};
+  for (let i = 0; i < indexed; i++) {
+    const topic = hex(topics[i] ?? null);
+    if (topic === null || topic.length !== 66 || !HEX_DIGITS.test(topic)) return null;
+    const field = decoder.indexed[i]!;
+    out[field.name] = field.convert(words[i]!(topic));
+  }
+  for (let i = 0; i < decoder.bodyFields.length; i++) {
+    const field = decoder.bodyFields[i]!;
+    out[field.name] = field.convert(words[indexed + i]!(Hex.slice(body, 32 * i, 32 * (i + 1))));
+  }
   return out;
 }
 

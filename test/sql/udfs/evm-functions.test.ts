@@ -5,8 +5,10 @@
  * topic that does not decode fails the query; and evm_topic per signature.
  */
 import { decodeEventLog, encodeAbiParameters, encodeEventTopics, keccak256, parseAbiItem, toHex, type AbiEvent } from "viem";
+import * as AbiParameters from "ox/AbiParameters";
 import { describe, expect, it } from "vitest";
 import { EVM_FUNCTIONS } from "../../../src/sql/udfs/evm-functions";
+import { fromSolidity } from "../../../src/sql/udfs/solidity-types";
 
 const decodeLog = EVM_FUNCTIONS.evm_decode_log!;
 const topic = EVM_FUNCTIONS.evm_topic!;
@@ -69,6 +71,43 @@ describe("evm_decode_log", () => {
 
   it("fails on a topic that does not decode, naming it", () => {
     expect(() => decodeLog.apply(from, "0x01", null, word(1), TRANSFER)).toThrow(/failed to decode topic2/);
+  });
+
+  it("decodes every one-word type from its own word exactly as ox's generic decode of topics and data together", () => {
+    // The expected values are ox's decode through the same conversion to engine values (solidity-types.ts).
+    // Random words, not canonical encodings: high bits set in an int8 or an address's padding, negative signed values
+    // over the whole word, digits a uint48 cannot hold; each is decoded from its own word and must equal ox's decode.
+    const signature = "Words(address indexed a, int8 indexed b, bytes4 indexed c, uint256 d, int256 e, uint48 f, int48 g, uint56 h, int200 i, bytes32 j, bytes1 k)";
+    const event = parseAbiItem(`event ${signature}`) as AbiEvent;
+    const params = [...event.inputs.filter((i) => i.indexed), ...event.inputs.filter((i) => !i.indexed)];
+    let state = 0x2545f491;
+    const randomWord = () => {
+      let hex = "0x";
+      for (let i = 0; i < 8; i++) {
+        state ^= state << 13;
+        state ^= state >>> 17;
+        state ^= state << 5;
+        hex += (state >>> 0).toString(16).padStart(8, "0");
+      }
+      return hex as `0x${string}`;
+    };
+    for (let row = 0; row < 200; row++) {
+      const words = params.map(() => (row % 4 === 0 ? word(row) : randomWord()));
+      const data = `0x${words.slice(3).map((w) => w.slice(2)).join("")}` as const;
+      const decoded = AbiParameters.decode(params, `0x${words.map((w) => w.slice(2)).join("")}`, { checksumAddress: false }) as unknown[];
+      const expected = Object.fromEntries(params.map((p, i) => [p.name!, fromSolidity(p, decoded[i])]));
+      expect(decodeLog.apply(words[0]!, words[1]!, words[2]!, data, signature)).toEqual(expected);
+      // Trailing bytes after the body's words are ignored, as ox ignores them; upper-case digits decode the same.
+      expect(decodeLog.apply(words[0]!, words[1]!, words[2]!, `${data}${"ab".repeat(40)}`, signature)).toEqual(expected);
+      expect(decodeLog.apply(words[0]!.toUpperCase().replace("0X", "0x"), words[1]!, words[2]!, data.toUpperCase().replace("0X", "0x"), signature)).toEqual(expected);
+    }
+    // Not hex, or a body a word short: the generic path's NULL body, and its error for a topic.
+    const words = params.map((_, i) => word(i + 1));
+    const data = `0x${words.slice(3).map((w) => w.slice(2)).join("")}`;
+    const body = { d: null, e: null, f: null, g: null, h: null, i: null, j: null, k: null };
+    expect(decodeLog.apply(words[0]!, words[1]!, words[2]!, `${data.slice(0, -2)}zz`, signature)).toMatchObject(body);
+    expect(decodeLog.apply(words[0]!, words[1]!, words[2]!, data.slice(0, -64), signature)).toMatchObject(body);
+    expect(() => decodeLog.apply(`${words[0]!.slice(0, -2)}zz`, words[1]!, words[2]!, data, signature)).toThrow(/failed to decode topic1/);
   });
 
   it("gives each row its own struct, also for the same arguments again", () => {
