@@ -5,7 +5,8 @@
  * rebuilt exactly once, also when one finds a job another has just scheduled and not started; a rebuild of blocks a
  * running continuous job is writing at the same time; `target_end` after a job stopped half-way, a rebuild-only
  * job and the jobs' deletion; a derived table over `blocks` rebuilt with it (its rebuild-only job derives the
- * range once the raw range is back: every block once in both chains, the derived rows as before).
+ * range once the raw range is back: every block once in both chains, the derived rows as before); a derived rebuild
+ * asked first, which waits at the head where the raw chain stops until the raw rebuild puts the range back.
  */
 import { env } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
@@ -330,17 +331,23 @@ describe("target_end without a running writer", () => {
   });
 });
 
+/** A raw dataset extracted 0..=29 and a derived one over its `blocks` (`block_hashes`), both by jobs that completed; the derived rows are the node's blocks. */
+async function derivedOverBlocks(): Promise<{ raw: Dataset; derived: Dataset; derivedJob: number; before: { block: number; hash: string }[] }> {
+  const { dataset: raw } = await completedDataset(29);
+  const derived = await registerDerived(raw, { block_hashes: "SELECT block_num, hash FROM eth.blocks" });
+  const derivedJob = await deploy(derived, { end_block: 29, parallelism: 2 });
+  const first = await waitForJob(derivedJob);
+  expect(first.status, first.failure_reason).toBe("COMPLETED");
+  const { rows: before } = await canonicalRows(derived, "block_hashes");
+  const nodeRows = [];
+  for (let block = 0; block <= 29; block++) nodeRows.push({ block, hash: await nodeHash(anvilUrl, block) });
+  expect(before).toEqual(nodeRows);
+  return { raw, derived, derivedJob, before };
+}
+
 describe("a derived table rebuilt with its dependency", () => {
   it("a raw rebuild rebuilds the derived table invalidated with it, after the raw range is back: every block once in both chains, the same rows", async () => {
-    const { dataset: raw } = await completedDataset(29);
-    const derived = await registerDerived(raw, { block_hashes: "SELECT block_num, hash FROM eth.blocks" });
-    const derivedJob = await deploy(derived, { end_block: 29, parallelism: 2 });
-    const first = await waitForJob(derivedJob);
-    expect(first.status, first.failure_reason).toBe("COMPLETED");
-    const { rows: before } = await canonicalRows(derived, "block_hashes");
-    const nodeRows = [];
-    for (let block = 0; block <= 29; block++) nodeRows.push({ block, hash: await nodeHash(anvilUrl, block) });
-    expect(before).toEqual(nodeRows);
+    const { raw, derived, derivedJob, before } = await derivedOverBlocks();
 
     const { invalidations } = await invalidate(raw, "blocks", { start: 12, end: 14 });
     expect(invalidations.map((i) => [i.table, i.taken])).toEqual([
@@ -381,6 +388,40 @@ describe("a derived table rebuilt with its dependency", () => {
     expect(shape(await partitionsOf(derived, "block_hashes"))).toEqual(["materialized 0..9", "materialized 10..19", "invalidated 10..19", "materialized 20..29"]);
     expect((await progressOf(derived)).map((t) => [t.table_name, t.current_block])).toEqual([["block_hashes", 29]]);
     expect((await progressOf(raw)).map((t) => t.current_block)).toEqual([29, 29, 29]);
+  });
+
+  it("a derived rebuild asked first waits while its dependency's range is invalidated, and derives it once the raw rebuild puts it back", async () => {
+    const { raw, derived, before } = await derivedOverBlocks();
+    await invalidate(raw, "blocks", { start: 12, end: 14 });
+    const own = await rebuild(derived, "block_hashes", {});
+    expect(own.status).toBe(202);
+    expect(own.body).toMatchObject({ ranges: [{ start: 10, end: 19 }], dependants: [] });
+    const derivedRebuild = own.body.job_id!;
+    // Its head is where the raw canonical chain stops (9): it reads it again and again, and derives nothing.
+    type Progress = { job_status: string; chain_head: number | null; chain_head_at: string | null };
+    const firstRead = await waitFor("the derived rebuild's first head", async () => {
+      const progress = await getJson<Progress>(`/jobs/${derivedRebuild}/progress`);
+      return progress.chain_head === null ? undefined : progress;
+    });
+    expect(firstRead).toMatchObject({ job_status: "RUNNING", chain_head: 9 });
+    await waitFor("a second head read", async () => {
+      const progress = await getJson<Progress>(`/jobs/${derivedRebuild}/progress`);
+      return progress.chain_head_at !== firstRead.chain_head_at ? progress : undefined;
+    });
+    expect((await jobEvents(derivedRebuild)).map((e) => e.kind)).not.toContain("step_started");
+    expect((await getJob(derivedRebuild)).status).toBe("RUNNING");
+
+    // The raw rebuild hands the derived range to that running job again: it is derived once.
+    const asked = await rebuild(raw, "blocks", {});
+    expect(asked.body.dependants?.map((d) => [d.job_id, d.ranges])).toEqual([[derivedRebuild, [{ start: 10, end: 19 }]]]);
+    for (const jobId of [asked.body.job_id!, derivedRebuild]) {
+      const job = await waitForJob(jobId);
+      expect(job.status, job.failure_reason).toBe("COMPLETED");
+    }
+    expect(await completedSteps([derivedRebuild])).toEqual([{ start: 10, end: 19 }]);
+    await expectCanonicalBlocks(raw, anvilUrl, 0, 29);
+    expect((await canonicalRows(derived, "block_hashes")).rows).toEqual(before);
+    expect((await progressOf(derived)).map((t) => [t.table_name, t.current_block])).toEqual([["block_hashes", 29]]);
   });
 });
 
