@@ -8,6 +8,7 @@ import type { StepPhase } from "../domain/crash-points";
 import { type NozzleMetadata, nozzleMetadata, parquetFileName } from "../domain/parquet-file";
 import { type ColumnValues, ParquetStreamWriter } from "../parquet";
 import { fileObjectKey } from "../store/r2-layout";
+import { type BinaryBytes, binaryBytesOf } from "./binary-bytes";
 import type { ColumnValue, TableColumns } from "./block-source";
 import { R2ObjectUpload } from "./r2-upload";
 
@@ -81,19 +82,6 @@ function rowOverhead(fields: readonly ArrowField[]): number {
   return fields.reduce((sum, field) => sum + (isBinary(field) ? VIEW_BYTES : isBigInt(field) ? BIGINT_BYTES : SLOT_BYTES), 0);
 }
 
-/** Byte size of the binary values in a run of rows, to cap row groups by memory as well as by rows. */
-function binaryBytes(columns: TableColumns, binaryColumns: readonly string[], from: number, to: number): number {
-  let bytes = 0;
-  for (const name of binaryColumns) {
-    const values = columns[name] ?? [];
-    for (let i = from; i < to; i++) {
-      const value = values[i];
-      if (value instanceof Uint8Array) bytes += value.byteLength;
-    }
-  }
-  return bytes;
-}
-
 /** The rows of `chunks` one after the other, column by column (Array.prototype.concat: one native copy per column). */
 function joinColumns(chunks: readonly TableColumns[]): TableColumns {
   const [first, ...rest] = chunks;
@@ -105,7 +93,7 @@ function joinColumns(chunks: readonly TableColumns[]): TableColumns {
 export class TableFile {
   private readonly writer: ParquetStreamWriter;
   private readonly upload: R2ObjectUpload;
-  private readonly binaryColumns: string[];
+  private readonly binaryBytes: BinaryBytes;
   private readonly rowBytes: number;
   /**
    * The rows gathered for the next row group, as the chunks' own column arrays (or slices of them): a row group
@@ -134,7 +122,7 @@ export class TableFile {
       (point) => options.atPhase?.(point, this.table) ?? Promise.resolve(),
     );
     this.writer = new ParquetStreamWriter({ fields: options.fields, sink: this.upload });
-    this.binaryColumns = options.fields.filter(isBinary).map((field) => field.name);
+    this.binaryBytes = binaryBytesOf(options.fields);
     this.rowBytes = rowOverhead(options.fields);
   }
 
@@ -173,7 +161,7 @@ export class TableFile {
     // chunk (another file's rows) is not held here.
     this.pending.push(whole ? columns : Object.fromEntries(Object.entries(columns).map(([name, values]) => [name, values.slice(from, to)])));
     this.pendingRows += to - from;
-    this.pendingBytes += binaryBytes(columns, this.binaryColumns, from, to) + (to - from) * this.rowBytes;
+    this.pendingBytes += this.binaryBytes(columns, from, to) + (to - from) * this.rowBytes;
     if (this.pendingRows >= ROW_GROUP_ROWS || this.pendingBytes >= ROW_GROUP_BYTES) await this.flushRowGroup();
   }
 
