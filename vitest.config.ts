@@ -14,7 +14,7 @@ import { loadSharedFixtures } from "./test/support/shared-fixtures";
  *   the main module, so the messages the runner sends to STEPS reach a handler that only records them and the
  *   tests play the consumer's part; and test/extract/consumer.test.ts, where the test plays the queue instead,
  *   handing those messages to the real consumer (in `worker`, the Worker's own consumer would take them first).
- * - `e2e`: whole jobs through the HTTP API with the real Worker (src/index.ts), its queue consumer, the
+ * - `e2e-1`, `e2e-2`: whole jobs through the HTTP API with the real Worker (src/index.ts), its queue consumer, the
  *   JobRunner's alarms and anvil (test/e2e). Storage is not isolated per test: alarms and queue deliveries run
  *   in the background and may outlive a test's last await, which isolated storage cannot pop; each test works
  *   on a network, dataset and manifest of its own instead. Steps are 10 blocks so the seeded chain makes
@@ -28,6 +28,11 @@ const MIGRATIONS_SETUP = ["./test/support/workerd/apply-migrations.ts"];
 const CONSUMER_TEST = "test/extract/consumer.test.ts";
 // CI machines have 2 cores; a generous bound keeps loaded runs from failing on time alone.
 const TEST_TIMEOUT_MS = 30_000;
+/** test/e2e split by file name into halves of about equal time (e2e-1: a-l, e2e-2: m-z). */
+const E2E_HALVES = [
+  { name: "e2e-1", include: ["test/e2e/[a-l]*.test.ts"] },
+  { name: "e2e-2", include: ["test/e2e/[m-z]*.test.ts"] },
+];
 const TOKENS = { AMP_ADMIN_TOKEN: "test-admin-token", AMP_READ_TOKEN: "test-read-token" };
 
 export default defineConfig(async () => {
@@ -121,6 +126,9 @@ export default defineConfig(async () => {
 
   return {
     test: {
+      // Node projects' files (dev servers, anvil, Chromium: mostly waiting on processes) two at a time; vitest's
+      // default on a 2-core machine is one, which ran test/cli, test/docs, test/assets and chaos-dev in series.
+      poolOptions: { forks: { maxForks: 2 } },
       // The Worker's structured log lines (one per job transition and step) would bury the test report.
       onConsoleLog: (log: string) => !log.startsWith('{"level":'),
       projects: [
@@ -154,21 +162,25 @@ export default defineConfig(async () => {
             poolOptions: workerdPool({ isolatedStorage: true, main: "./test/durable-objects/runner-entry.ts", bindings: { TEST_SHARED: null } }),
           },
         }),
-        defineWorkersProject({
-          test: {
-            name: "e2e",
-            include: ["test/e2e/**/*.test.ts"],
-            setupFiles: MIGRATIONS_SETUP,
-            globalSetup: GLOBAL_SETUP,
-            // Real waits for real alarms and queue deliveries, on a loaded machine.
-            testTimeout: 180_000,
-            hookTimeout: 60_000,
-            poolOptions: workerdPool({
-              isolatedStorage: false,
-              bindings: { TEST_SHARED: loadSharedFixtures(), ...TOKENS, AMP_STEP_SIZE: "10", AMP_STEP_MAX_ATTEMPTS: "4" },
-            }),
-          },
-        }),
+        // Two halves, each in a runtime of its own: a runtime runs its files one after another, and these are
+        // the slowest files (real waits for alarms and deliveries), so the halves run side by side.
+        ...E2E_HALVES.map(({ name, include }) =>
+          defineWorkersProject({
+            test: {
+              name,
+              include,
+              setupFiles: MIGRATIONS_SETUP,
+              globalSetup: GLOBAL_SETUP,
+              // Real waits for real alarms and queue deliveries, on a loaded machine.
+              testTimeout: 180_000,
+              hookTimeout: 60_000,
+              poolOptions: workerdPool({
+                isolatedStorage: false,
+                bindings: { TEST_SHARED: loadSharedFixtures(), ...TOKENS, AMP_STEP_SIZE: "10", AMP_STEP_MAX_ATTEMPTS: "4" },
+              }),
+            },
+          }),
+        ),
         ...(process.env.AMP_CHAOS === "1" ? chaosProjects : []),
       ],
     },
